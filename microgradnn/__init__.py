@@ -1,0 +1,46 @@
+"""microgradnn: a small, exact and fast reverse-mode autodiff engine, built to be read.
+
+>>> from microgradnn import Value
+>>> x = Value(3.0)
+>>> y = x ** 2 + 2 * x
+>>> y.backward()
+>>> x.grad
+8.0
+
+The public API, by module (engine ← nn ← losses/optim ← training ← cli; check and viz look at
+the engine from outside):
+
+* ``Value``, ``no_grad``, ``gradients``                 — microgradnn.engine
+* ``grad``, ``value_and_grad``, ``jacobian``, ``hessian``, ``hvp`` — microgradnn.functional
+* ``detect_anomaly``                                    — microgradnn.anomaly
+* ``draw_graph``, ``draw_network``                      — microgradnn.viz
+* ``MLP`` (microgradnn.nn), ``NeuralNetwork`` (microgradnn.backprop),
+  ``crosscheck``, ``gradcheck`` (microgradnn.check)
+"""
+from importlib import import_module
+
+from .engine import Value, gradients, no_grad
+
+__version__ = "0.1.0"
+
+# Imported on first use, so that `import microgradnn` stays light (graphviz is loaded only
+# by whoever draws).
+_LAZY = {
+    "grad": "functional", "value_and_grad": "functional", "jacobian": "functional",
+    "hessian": "functional", "hvp": "functional",
+    "detect_anomaly": "anomaly",
+    "draw_graph": "viz", "draw_network": "viz",
+    "MLP": "nn", "NeuralNetwork": "backprop", "crosscheck": "check", "gradcheck": "check",
+}
+
+__all__ = ["Value", "gradients", "no_grad", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'microgradnn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

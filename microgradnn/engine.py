@@ -1,0 +1,657 @@
+"""The Value graph and reverse-mode autodiff.
+
+A :class:`Value` holds a Python float (a *scalar*, one node per number, micrograd-style) or a
+float64 numpy array (a *tensor*, one node per array op). Every operation on Values records a node
+that remembers its op (from :mod:`microgradnn.ops`), its parents in order, and its output data.
+:meth:`Value.backward` walks that graph once, from the output back to the leaves, applying each
+op's vector-Jacobian product: the chain rule, one node at a time.
+
+>>> x = Value(2.0, label="x")
+>>> y = x * x + 3 * x
+>>> y.backward()
+>>> x.grad          # dy/dx = 2x + 3
+7.0
+
+Design notes, for readers:
+
+* Nodes are numbered in creation order (``_seq``). A node is always created after its parents,
+  so sorting the reachable nodes by that number, newest first, is a valid order for the backward
+  pass: no recursion, no depth limit. The numbers also give drawings stable node ids.
+* A node keeps no closure, only a reference to a shared :class:`~microgradnn.ops.Op`; a dropped
+  graph holds no reference cycles and is freed at once, without the garbage collector.
+* Each backward pass accumulates into a private per-pass slot (``_pg``) and only then adds to
+  ``.grad``, so a second ``backward()`` propagates its own seed, not the gradients already stored.
+"""
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+import operator
+from typing import Any, Iterator, Optional, Sequence
+
+import numpy as np
+
+from . import ops
+
+_new = object.__new__
+_counter = itertools.count()   # creation order of nodes: a valid topological order
+_next = _counter.__next__
+
+# Global modes. `_slow` is True when any of them departs from the default, so that the hot path
+# of every op pays for one check only.
+_grad_enabled = True
+_hook = None                   # the anomaly checker while detect_anomaly() is active
+_slow = False
+
+
+def _set_modes(grad_enabled: bool, hook) -> None:
+    global _grad_enabled, _hook, _slow
+    _grad_enabled, _hook = grad_enabled, hook
+    _slow = (not grad_enabled) or hook is not None
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Compute without recording a graph (evaluation, parameter updates).
+
+    >>> w = Value(3.0)
+    >>> with no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+    saved = (_grad_enabled, _hook)
+    _set_modes(False, _hook)
+    try:
+        yield
+    finally:
+        _set_modes(*saved)
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+# ---------------------------------------------------------------------------------------------
+# Turning user input into node data
+# ---------------------------------------------------------------------------------------------
+
+def _as_data(x: Any, what: str) -> Any:
+    """A Python float for numbers, a float64 ndarray for arrays and lists; TypeError otherwise."""
+    t = type(x)
+    if t is float:
+        return x
+    if t is int or t is bool or isinstance(x, (np.integer, np.floating, np.bool_)):
+        return float(x)
+    if isinstance(x, (list, tuple, np.ndarray)):
+        try:
+            arr = np.asarray(x)
+        except ValueError as e:   # ragged nested lists
+            raise TypeError(f"{what}: cannot make an array of {t.__name__} ({e})") from None
+        if arr.dtype.kind in "biuf":
+            return arr.astype(np.float64, copy=arr.dtype != np.float64 or not isinstance(x, np.ndarray))
+        raise TypeError(f"{what}: expected numbers, got an array of dtype {arr.dtype} "
+                        f"(allowed: bool, int, float)")
+    if isinstance(x, Value):
+        raise TypeError(f"{what}: got a Value; use it directly, or .detach() for a copy "
+                        "that stops gradients")
+    raise TypeError(f"{what}: expected a number, list or ndarray, got {t.__name__}")
+
+
+def _lift(x: Any) -> Optional["Value"]:
+    """Wrap a number or array operand as a constant leaf (no gradient); None if it is neither."""
+    t = type(x)
+    if t is float:
+        data = x
+    elif t is int or isinstance(x, (np.ndarray, np.integer, np.floating, list, bool)):
+        data = _as_data(x, "operand")
+    else:
+        return None
+    v = _new(Value)
+    v.data, v._grad, v._pg, v._a, v._b, v._op, v._needs, v._seq = (
+        data, None, None, None, None, None, False, _next())
+    return v
+
+
+def _shape_text(v: "Value") -> str:
+    return "scalar" if type(v.data) is float else str(v.data.shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording an op. A node keeps at most two parents, in order, in the slots _a and _b (every
+# primitive is unary or binary); one object per node keeps the garbage collector's work small.
+# ---------------------------------------------------------------------------------------------
+
+def _apply(op: ops.Op, a: "Value", b: Optional["Value"] = None, arg: tuple = ()) -> "Value":
+    """Run op forward on the parents' data and record the result as a new node."""
+    inputs = (a.data,) if b is None else (a.data, b.data)
+    try:
+        data = op.forward(*inputs, *arg)
+    except (ValueError, IndexError) as e:
+        shapes = _shape_text(a) + ("" if b is None else " and " + _shape_text(b))
+        raise type(e)(f"{op.name}: cannot apply to {shapes}: {e}") from None
+    if type(data) is not float and type(data) is not np.ndarray:
+        data = np.asarray(data, dtype=np.float64)   # numpy reductions return numpy scalars
+    out = _new(Value)
+    out.data, out._grad, out._pg, out._op, out._arg, out._seq = data, None, None, op, arg, _next()
+    if _slow and not _grad_enabled:     # no_grad(): a result without history
+        out._a = out._b = out._op = None
+        out._needs = False
+    else:
+        out._a, out._b = a, b
+        out._needs = a._needs or (b is not None and b._needs)
+    if _slow and _hook is not None:
+        _hook.forward(out, op, a, b)
+    return out
+
+
+def _binary_method(op: ops.Op):
+    """``self op other``: the arithmetic operators, the scalar graph's hot path, kept lean."""
+    forward = op.forward
+
+    def method(self: "Value", other: Any) -> "Value":
+        if type(other) is not Value:
+            other = _lift(other)
+            if other is None:
+                return NotImplemented
+        if _slow:
+            return _apply(op, self, other)
+        try:
+            data = forward(self.data, other.data)
+        except (ValueError, IndexError):
+            return _apply(op, self, other)     # re-raises, naming the op and the shapes
+        if type(data) is not float and type(data) is not np.ndarray:
+            data = np.asarray(data, dtype=np.float64)
+        out = _new(Value)
+        out.data, out._grad, out._pg, out._a, out._b, out._op, out._needs, out._seq = (
+            data, None, None, self, other, op, self._needs or other._needs, _next())
+        return out
+    method.__name__ = f"__{op.name}__"
+    method.__doc__ = f"self {op.symbol} other"
+    return method
+
+
+def _reflected_method(op: ops.Op):
+    """``other op self`` where other, on the left, is a number or an array."""
+    def method(self: "Value", other: Any) -> "Value":
+        lifted = _lift(other)
+        if lifted is None:
+            return NotImplemented
+        return _apply(op, lifted, self)
+    method.__name__ = f"__r{op.name}__"
+    return method
+
+
+def _unary_method(op: ops.Op):
+    """An elementwise function of one Value (exp, tanh, ...)."""
+    forward = op.forward
+
+    def method(self: "Value") -> "Value":
+        if _slow:
+            return _apply(op, self)
+        data = forward(self.data)
+        if type(data) is not float and type(data) is not np.ndarray:
+            data = np.asarray(data, dtype=np.float64)
+        out = _new(Value)
+        out.data, out._grad, out._pg, out._a, out._b, out._op, out._needs, out._seq = (
+            data, None, None, self, None, op, self._needs, _next())
+        return out
+    method.__name__ = op.name
+    method.__doc__ = f"{op.name}(self), elementwise"
+    return method
+
+
+# ---------------------------------------------------------------------------------------------
+# The Value
+# ---------------------------------------------------------------------------------------------
+
+class Value:
+    """A node of the computation graph: a scalar (Python float) or a tensor (float64 ndarray).
+
+    >>> a = Value(2.0, label="a"); b = Value(-0.5, label="b")
+    >>> c = (a * b).tanh()
+    >>> c.backward()
+    >>> round(a.grad, 6), round(b.grad, 6)     # (1 - tanh²(ab)) · b  and  · a
+    (-0.209987, 0.839949)
+    """
+
+    __slots__ = ("data", "_grad", "_pg", "_a", "_b", "_op", "_arg", "_needs", "_seq",
+                 "_label", "_site")
+    __array_ufunc__ = None   # so that `ndarray + Value` calls Value.__radd__, not numpy
+
+    def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
+        self.data = _as_data(data, "Value")
+        self._grad = self._pg = None
+        self._a = self._b = self._op = None
+        self._needs = bool(requires_grad)
+        self._seq = _next()
+        if label:
+            self._label = str(label)
+
+    # --- what a node is ---
+
+    @property
+    def label(self) -> str:
+        return getattr(self, "_label", "")
+
+    @label.setter
+    def label(self, text: str) -> None:
+        self._label = str(text)
+
+    @property
+    def grad(self):
+        """dOutput/dself after backward(): a float for scalars, an array of data's shape for
+        tensors (a Value after ``backward(create_graph=True)``)."""
+        g = self._grad
+        if g is None:
+            return 0.0 if type(self.data) is float else np.zeros(self.data.shape)
+        return g
+
+    @grad.setter
+    def grad(self, g) -> None:
+        self._grad = None if g is None or (isinstance(g, (int, float)) and g == 0) else g
+
+    @property
+    def shape(self) -> tuple:
+        return () if type(self.data) is float else self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return 1 if type(self.data) is float else self.data.size
+
+    @property
+    def is_scalar(self) -> bool:
+        """True for a micrograd-style scalar node whose data is a Python float."""
+        return type(self.data) is float
+
+    @property
+    def op(self) -> str:
+        """The name of the op that made this node ('' for a leaf)."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def parents(self) -> tuple:
+        """The inputs of the op that made this node, in order (a + a has the same parent twice)."""
+        a, b = self._a, self._b
+        return () if a is None else (a,) if b is None else (a, b)
+
+    @property
+    def params(self) -> dict:
+        """The op's static parameters (axis, shape, index ...), by name."""
+        return dict(zip(self._op.params, self._arg)) if self._op is not None and self._op.params else {}
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._needs
+
+    def item(self) -> float:
+        if self.size != 1:
+            raise ValueError(f"item: only a one-element Value converts to a float, "
+                             f"this one has shape {self.shape}")
+        return float(self.data) if type(self.data) is float else float(self.data.reshape(()))
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def detach(self) -> "Value":
+        """The same data as a new leaf that stops gradients (requires_grad=False)."""
+        v = Value.__new__(Value)
+        Value.__init__(v, 0.0, requires_grad=False)
+        v.data = self.data
+        return v
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        if type(self.data) is float:
+            return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+        return f"Value(shape={self.data.shape}{label})"
+
+    # --- arithmetic: each operator records one op of microgradnn.ops ---
+
+    __add__ = _binary_method(ops.add)
+    __sub__ = _binary_method(ops.sub)
+    __mul__ = _binary_method(ops.mul)
+    __truediv__ = _binary_method(ops.div)
+    __pow__ = _binary_method(ops.pow)
+    __radd__ = _reflected_method(ops.add)
+    __rsub__ = _reflected_method(ops.sub)
+    __rmul__ = _reflected_method(ops.mul)
+    __rtruediv__ = _reflected_method(ops.div)
+    __rpow__ = _reflected_method(ops.pow)
+    __neg__ = _unary_method(ops.neg)
+
+    def __matmul__(self, other):
+        if type(other) is not Value:
+            other = _lift(other)
+            if other is None:
+                return NotImplemented
+        return _matmul(self, other)
+
+    def __rmatmul__(self, other):
+        lifted = _lift(other)
+        return NotImplemented if lifted is None else _matmul(lifted, self)
+
+    # --- elementwise functions ---
+
+    exp = _unary_method(ops.exp_)
+    log = _unary_method(ops.log_)
+    tanh = _unary_method(ops.tanh_)
+    sigmoid = _unary_method(ops.sigmoid_)
+    relu = _unary_method(ops.relu)
+    abs = _unary_method(ops.abs_)
+    __abs__ = abs
+
+    # --- reductions ---
+
+    def sum(self, axis=None, keepdims: bool = False) -> "Value":
+        return _apply(ops.sum_, self, arg=(_axis(axis, self, "sum"), bool(keepdims)))
+
+    def mean(self, axis=None, keepdims: bool = False) -> "Value":
+        total = self.sum(axis, keepdims)
+        return total * (total.size / self.size if self.size else math.nan)
+
+    def max(self, axis=None, keepdims: bool = False) -> "Value":
+        """The largest element(s); where several tie, they share the gradient evenly."""
+        if self.size == 0:
+            raise ValueError(f"max: cannot reduce an empty Value of shape {self.shape}")
+        return _apply(ops.max_, self, arg=(_axis(axis, self, "max"), bool(keepdims)))
+
+    # --- shape ---
+
+    def reshape(self, *shape) -> "Value":
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _apply(ops.reshape_, self, arg=(tuple(int(n) for n in shape),))
+
+    def transpose(self, *axes) -> "Value":
+        if type(self.data) is float:
+            if axes:
+                raise ValueError(f"transpose: a scalar has no axes, got {axes}")
+            return self
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        axes = tuple(range(self.ndim))[::-1] if not axes else tuple(int(a) for a in axes)
+        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of the "
+                             f"{self.ndim} axes of shape {self.shape}")
+        return _apply(ops.transpose_, self, arg=(tuple(a % self.ndim for a in axes),))
+
+    @property
+    def T(self) -> "Value":
+        return self.transpose()
+
+    def broadcast_to(self, shape) -> "Value":
+        return _apply(ops.broadcast_to_, self, arg=(tuple(shape),))
+
+    def __getitem__(self, index) -> "Value":
+        if type(self.data) is float:
+            raise TypeError("getitem: a scalar Value cannot be indexed")
+        return _apply(ops.getitem, self, arg=(_index(index),))
+
+    def scatter_add(self, index, shape) -> "Value":
+        """Zeros of ``shape`` with self added at ``index`` (the gradient of indexing)."""
+        return _apply(ops.scatter_add_, self, arg=(_index(index), tuple(shape)))
+
+    # --- composites: built from the primitives above, so they need no derivative of their own ---
+
+    def softmax(self, axis: int = -1) -> "Value":
+        """exp(x) / Σ exp(x) along axis, finite at ±1000.
+
+        Subtracting the (constant) maximum first keeps every exp ≤ 1; it does not change the
+        result, nor, since softmax is shift-invariant, the gradient.
+        """
+        e = (self - _stop_max(self, axis)).exp()
+        return e / e.sum(axis=axis, keepdims=True)
+
+    def log_softmax(self, axis: int = -1) -> "Value":
+        """x − log Σ exp(x) along axis (log-sum-exp with the maximum shifted out first)."""
+        shifted = self - _stop_max(self, axis)
+        return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+
+    # --- autodiff ---
+
+    def backward(self, grad: Any = None, *, create_graph: bool = False, explain: bool = False):
+        """Accumulate d(self)/d(node) into ``.grad`` of every node self depends on.
+
+        ``grad`` is the seed (default 1 when self has one element). With ``create_graph=True``
+        the backward pass is recorded, so each ``.grad`` is a Value you can differentiate again.
+        With ``explain=True`` it returns a :class:`~microgradnn.trace.BackwardTrace` of every
+        chain-rule step.
+        """
+        seed = _seed(self, grad, "backward")
+        trace = None
+        if explain:
+            from .trace import BackwardTrace
+            trace = BackwardTrace()
+        _backprop(self, seed, create_graph, store=True, trace=trace)
+        return trace
+
+    def zero_grad(self) -> None:
+        """Reset the .grad of every node in this Value's graph."""
+        for n in walk(self):
+            n._grad = None
+
+
+def _axis(axis, v: Value, name: str):
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or not -v.ndim <= a < max(v.ndim, 1):
+            raise ValueError(f"{name}: axis {axis} is out of range for shape {v.shape}")
+    return int(axes[0]) if isinstance(axis, (int, np.integer)) else tuple(int(a) for a in axes)
+
+
+def _index(index):
+    """Indices may contain Values or lists (integer arrays); turn them into plain numpy."""
+    if isinstance(index, tuple):
+        return tuple(_index(i) for i in index)
+    if isinstance(index, Value):
+        index = index.data
+    if isinstance(index, list):
+        index = np.asarray(index)
+    if isinstance(index, np.ndarray) and index.dtype.kind == "f":
+        raise TypeError(f"getitem: indices must be integers or booleans, got dtype {index.dtype}")
+    return index
+
+
+def _stop_max(v: Value, axis: int):
+    """The maximum along axis as a constant (no gradient flows through it)."""
+    return v.data if type(v.data) is float else np.max(v.data, axis=axis, keepdims=True)
+
+
+def _matmul(a: Value, b: Value) -> Value:
+    """A @ B with numpy's rules; 1-D operands are promoted to matrices by reshapes."""
+    sa, sb = a.shape, b.shape
+    if len(sa) == 0 or len(sb) == 0:
+        raise ValueError(f"matmul: operands must have at least one dimension, got shapes {sa} and {sb}")
+    inner_b = sb[0] if len(sb) == 1 else sb[-2]
+    if sa[-1] != inner_b:
+        raise ValueError(f"matmul: shapes {sa} and {sb} are not aligned: {sa[-1]} (last dim of "
+                         f"the left) != {inner_b} ({'first' if len(sb) == 1 else 'second-to-last'}"
+                         f" dim of the right)")
+    left = a.reshape(1, sa[0]) if len(sa) == 1 else a
+    right = b.reshape(sb[0], 1) if len(sb) == 1 else b
+    out = _apply(ops.matmul, left, right)
+    if len(sa) == 1 or len(sb) == 1:
+        shape = out.shape[:-2] + ((out.shape[-2],) if len(sa) > 1 else ()) + (
+            (out.shape[-1],) if len(sb) > 1 else ())
+        out = out.reshape(shape)
+    return out
+
+
+def _seed(y: Value, grad: Any, what: str):
+    if grad is None:
+        if y.size != 1:
+            raise ValueError(f"{what}: the output has shape {y.shape}; pass a gradient of that "
+                             "shape as the seed (only one-element outputs default to 1)")
+        return 1.0 if type(y.data) is float else np.ones(y.shape)
+    if isinstance(grad, Value):
+        grad = grad.data
+    g = _as_data(grad, f"{what} seed")
+    if type(y.data) is float:
+        if type(g) is not float and g.size == 1:
+            g = float(g.reshape(()))
+        if type(g) is not float:
+            raise ValueError(f"{what}: the seed has shape {g.shape}, the output is a scalar")
+        return g
+    g = np.asarray(g, dtype=np.float64)
+    if g.shape != y.shape:
+        raise ValueError(f"{what}: the seed has shape {g.shape}, the output has shape {y.shape}")
+    return g
+
+
+# ---------------------------------------------------------------------------------------------
+# Walking the graph (never recursively)
+# ---------------------------------------------------------------------------------------------
+
+_seq_of = operator.attrgetter("_seq")
+
+
+def walk(root: Value, needs_grad_only: bool = False) -> list:
+    """Every node root depends on, root included, oldest first (a topological order).
+
+    Iterative: deep graphs (a million nodes) never touch the recursion limit.
+    """
+    seen = {root}
+    nodes = [root]
+    stack = [root]
+    pop, push, add, keep = stack.pop, stack.append, seen.add, nodes.append
+    while stack:
+        n = pop()
+        for p in (n._a, n._b):
+            if p is not None and p not in seen and (p._needs or not needs_grad_only):
+                add(p)
+                keep(p)
+                push(p)
+    nodes.sort(key=_seq_of)
+    return nodes
+
+
+_PENDING = object()   # marks a node reached by the current backward pass, before its gradient
+
+
+def _backward_order(root: Value) -> list:
+    """The nodes that need a gradient, newest first; each is marked _PENDING on the way.
+
+    Like walk(), but marking nodes in their _pg slot instead of a set: this is the hot walk.
+    """
+    root._pg = _PENDING
+    nodes = [root]
+    stack = [root]
+    pop, push, keep = stack.pop, stack.append, nodes.append
+    while stack:
+        n = pop()
+        p = n._a
+        if p is not None:
+            if p._pg is None and p._needs:
+                p._pg = _PENDING
+                keep(p)
+                push(p)
+            p = n._b
+            if p is not None and p._pg is None and p._needs:
+                p._pg = _PENDING
+                keep(p)
+                push(p)
+    nodes.sort(key=_seq_of, reverse=True)
+    return nodes
+
+
+def _backprop(root: Value, seed, create_graph: bool, store: bool, trace=None,
+              targets: Optional[dict] = None) -> None:
+    """The reverse pass: visit nodes newest first and apply each op's VJPs (the chain rule).
+
+    store: add each node's gradient to its .grad (backward()); targets: a dict whose keys are
+    nodes to collect the gradients of (the functional API), left untouched otherwise.
+    """
+    if not root._needs:
+        raise RuntimeError("backward: this Value does not depend on anything that requires a "
+                           "gradient (it was built from constants, under no_grad(), or detached)")
+    order = _backward_order(root)
+    try:
+        root._pg = _lift(seed) if create_graph else seed
+        if create_graph:
+            with _recording():
+                _reverse(order, True, store, trace, targets, _hook)
+        else:
+            _reverse(order, False, store, trace, targets, _hook)
+    finally:
+        for n in order:
+            n._pg = None
+
+
+@contextlib.contextmanager
+def _recording():
+    """create_graph records the backward pass even inside no_grad()."""
+    saved = (_grad_enabled, _hook)
+    _set_modes(True, _hook)
+    try:
+        yield
+    finally:
+        _set_modes(*saved)
+
+
+def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook) -> None:
+    plain = not create_graph and trace is None and hook is None
+    for n in order:
+        g = n._pg
+        n._pg = None
+        if store:
+            old = n._grad
+            n._grad = g if old is None else old + g
+        if targets is not None and n in targets:
+            targets[n] = g
+        op = n._op
+        if op is None:
+            continue                      # a leaf: nothing further back
+        a, b = n._a, n._b
+        if plain and b is not None and type(n.data) is float:
+            # The scalar graph's hot path: a binary op on floats (no broadcasting to undo).
+            vjp_a, vjp_b = op.vjps
+            if a._needs:
+                pg = vjp_a(g, n.data, a.data, b.data)
+                q = a._pg
+                a._pg = pg if q is _PENDING else q + pg
+            if b._needs:
+                pg = vjp_b(g, n.data, a.data, b.data)
+                q = b._pg
+                b._pg = pg if q is _PENDING else q + pg
+            continue
+        parents = (a,) if b is None else (a, b)
+        if create_graph:                  # the VJPs see Values, so they record new nodes
+            out, ins = n, parents
+        else:                             # the VJPs see floats or arrays
+            out, ins = n.data, ((a.data,) if b is None else (a.data, b.data))
+        if op.params:
+            ins += n._arg
+        for p, vjp in zip(parents, op.vjps):
+            if not p._needs:
+                continue
+            pg = vjp(g, out, *ins)        # the chain rule: upstream g times the local derivative
+            if type(pg) is not float or type(p.data) is not float:
+                pg = ops.unbroadcast(pg, p if create_graph else p.data)
+            if hook is not None:
+                hook.backward(n, p, pg)
+            q = p._pg
+            p._pg = pg if q is _PENDING else q + pg
+            if trace is not None:
+                trace.record(n, p, vjp, g, pg, p._pg, ins, out)
+
+
+def gradients(y: Value, xs: Sequence[Value], seed: Any = None, create_graph: bool = False) -> list:
+    """dy/dx for each x in xs, without touching any .grad (like torch.autograd.grad).
+
+    >>> x = Value(3.0)
+    >>> gradients(x * x, [x])
+    [6.0]
+    """
+    targets = dict.fromkeys(xs)
+    if y._needs:
+        _backprop(y, _seed(y, seed, "gradients"), create_graph, store=False, targets=targets)
+    return [targets[x] if targets[x] is not None else
+            (0.0 if type(x.data) is float else np.zeros(x.shape)) for x in xs]

@@ -1,0 +1,326 @@
+"""The catalogue of primitive operations: each op's forward and its derivative, side by side.
+
+Every op is an :class:`Op` holding
+
+* ``forward(*inputs, *params)``: computes the output from the inputs' data, and
+* ``vjps``: one vector-Jacobian product per input, ``vjp(g, out, *inputs, *params)``,
+  that turns the gradient ``g`` arriving at the output into the gradient of that input.
+
+The same lines serve three kinds of arguments:
+
+* Python floats (a scalar graph, micrograd-style; no numpy on the hot path),
+* numpy arrays (a tensor graph),
+* :class:`~microgradnn.engine.Value` nodes (``backward(create_graph=True)``: the backward pass is
+  itself recorded, so gradients can be differentiated again).
+
+That is why the derivatives below use only arithmetic and the small helpers defined here
+(``exp``, ``log``, ``reshape``, ...), each of which dispatches on the type it is given.
+
+Broadcasting is never handled here: the engine sums every gradient back to its input's shape in
+one shared step (:func:`unbroadcast`). This module imports nothing from the engine.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+_inf = math.inf
+_nan = math.nan
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers that work on floats, ndarrays and Values alike.
+# Floats take the `math` route (fast, and IEEE results instead of Python exceptions);
+# arrays take numpy; anything else is a Value and uses its own methods.
+# ---------------------------------------------------------------------------------------------
+
+def exp(x):
+    if type(x) is float:
+        return math.exp(x) if x < 709.782712893384 else _inf  # math.exp raises on overflow
+    if type(x) is np.ndarray:
+        return np.exp(x)
+    return x.exp()
+
+
+def log(x):
+    if type(x) is float:
+        if x > 0.0:
+            return math.log(x)
+        return -_inf if x == 0.0 else _nan  # what numpy and PyTorch return
+    if type(x) is np.ndarray:
+        return np.log(x)
+    return x.log()
+
+
+def tanh(x):
+    if type(x) is float:
+        return math.tanh(x)
+    if type(x) is np.ndarray:
+        return np.tanh(x)
+    return x.tanh()
+
+
+def sigmoid(x):
+    # exp(x) / (1 + exp(x)) overflows for large x (the seed article's bug); exponentiate -|x| only.
+    if type(x) is float:
+        if x >= 0.0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def power(a, b):
+    if type(a) is float and type(b) is float:
+        try:
+            return math.pow(a, b)  # unlike a ** b, never a complex number
+        except (ValueError, OverflowError, ZeroDivisionError):
+            with np.errstate(all="ignore"):  # negative base, 0 ** -1, overflow: IEEE nan / inf
+                return float(np.power(a, b))
+    if type(a) is np.ndarray or type(b) is np.ndarray:
+        if type(a) is float and type(b) is np.ndarray:
+            a = np.float64(a)
+        return np.power(a, b)
+    return a ** b
+
+
+def divide(a, b):
+    if type(a) is float and type(b) is float:
+        try:
+            return a / b
+        except ZeroDivisionError:  # IEEE: x/0 = ±inf, 0/0 = nan
+            return _nan if a == 0.0 or a != a else math.copysign(_inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def step(x):
+    """1 where x > 0, else 0: relu's derivative (relu'(0) = 0, as in PyTorch). A constant."""
+    x = _data(x)
+    return (1.0 if x > 0.0 else 0.0) if type(x) is float else (x > 0).astype(float)
+
+
+def sign(x):
+    """abs's derivative, sign(0) = 0 as in PyTorch. A constant."""
+    x = _data(x)
+    return float((x > 0) - (x < 0)) if type(x) is float else np.sign(x)
+
+
+def _data(x):
+    """The raw number or array behind x (x itself when it is not a Value)."""
+    return x if type(x) is float or type(x) is np.ndarray else x.data
+
+
+def shape(x) -> tuple:
+    return () if type(x) is float else x.shape
+
+
+def ndim(x) -> int:
+    return len(shape(x))
+
+
+def reshape(x, shp):
+    if type(x) is float:
+        return x if shp == () else np.full(shp, x)
+    return x.reshape(shp)
+
+
+def transpose(x, axes):
+    return x.transpose(axes)
+
+
+def sum_axes(x, axis=None, keepdims=False):
+    if type(x) is float:
+        return x
+    if type(x) is np.ndarray:
+        return np.sum(x, axis=axis, keepdims=keepdims)
+    return x.sum(axis=axis, keepdims=keepdims)
+
+
+def broadcast_to(x, shp):
+    if type(x) is np.ndarray:
+        return np.broadcast_to(x, shp)
+    if type(x) is float:
+        return np.full(shp, x)
+    return x.broadcast_to(shp)
+
+
+def matrix_transpose(x):
+    """Swap the last two axes (x must have at least two)."""
+    axes = list(range(ndim(x)))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return transpose(x, tuple(axes))
+
+
+def unbroadcast(g, like):
+    """Sum g down to the shape of ``like`` (an input's data or Value), undoing numpy broadcasting.
+
+    This is the one shared step that spares every op from thinking about broadcasting.
+
+    >>> unbroadcast(np.ones((2, 3)), np.zeros(3))
+    array([2., 2., 2.])
+    >>> unbroadcast(np.ones((2, 3)), 5.0)   # a scalar combined with a tensor gets a float
+    6.0
+    """
+    shp, gshp = shape(like), shape(g)
+    if gshp != shp:
+        lead = len(gshp) - len(shp)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shp) if n == 1 and gshp[lead + i] != 1)
+        g = sum_axes(g, axis=axes)
+        if shp != ():
+            g = reshape(g, shp)
+    if type(like) is float:          # a scalar Value's gradient stays a Python float
+        return float(g)
+    if type(like) is np.ndarray and type(g) is not np.ndarray:
+        return np.asarray(g, dtype=float)
+    return g
+
+
+def expand(g, in_shape: tuple, axis, keepdims: bool):
+    """Spread the gradient of a reduction (sum, max) back over the axes it reduced."""
+    if not keepdims and axis is not None and in_shape != ():
+        axes = (axis,) if isinstance(axis, int) else axis
+        axes = {a % len(in_shape) for a in axes}
+        g = reshape(g, tuple(1 if i in axes else n for i, n in enumerate(in_shape)))
+    return broadcast_to(g, in_shape)
+
+
+def scatter_add(g, index, in_shape: tuple):
+    """Zeros of in_shape with g added at index (repeated indices accumulate): getitem's VJP."""
+    if type(g) is np.ndarray or type(g) is float:
+        z = np.zeros(in_shape)
+        np.add.at(z, index, g)
+        return z
+    return g.scatter_add(index, in_shape)
+
+
+def _getitem(x, index):
+    return x[index]
+
+
+# ---------------------------------------------------------------------------------------------
+# The ops themselves.
+# ---------------------------------------------------------------------------------------------
+
+class Op:
+    """A primitive operation: its forward and, per input, its vector-Jacobian product (VJP).
+
+    The VJP for input i is ``g * ∂out/∂input_i`` for elementwise ops (``g`` is the gradient
+    arriving at the output), and the general chain rule for the others (matmul, reductions).
+    """
+
+    __slots__ = ("name", "symbol", "forward", "vjps", "params", "elementwise")
+
+    def __init__(self, name: str, symbol: str, forward: Callable[..., Any],
+                 vjps: tuple, params: tuple = (), elementwise: bool = True):
+        self.name = name            # for errors, drawings and traces
+        self.symbol = symbol        # what a drawing writes in the op's box
+        self.forward = forward      # forward(*inputs, *params)
+        self.vjps = vjps            # one per input: vjp(g, out, *inputs, *params)
+        self.params = params        # names of the static parameters stored on the node (axis, ...)
+        self.elementwise = elementwise
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+# --- arithmetic (elementwise, numpy broadcasting) ---
+
+add = Op("add", "+", lambda a, b: a + b,
+         (lambda g, out, a, b: g,            # ∂(a+b)/∂a = 1
+          lambda g, out, a, b: g))           # ∂(a+b)/∂b = 1
+
+sub = Op("sub", "-", lambda a, b: a - b,
+         (lambda g, out, a, b: g,            # ∂(a−b)/∂a = 1
+          lambda g, out, a, b: -g))          # ∂(a−b)/∂b = −1
+
+mul = Op("mul", "*", lambda a, b: a * b,
+         (lambda g, out, a, b: g * b,        # ∂(ab)/∂a = b
+          lambda g, out, a, b: g * a))       # ∂(ab)/∂b = a
+
+div = Op("div", "/", divide,
+         (lambda g, out, a, b: divide(g, b),           # ∂(a/b)/∂a = 1/b
+          lambda g, out, a, b: -g * divide(out, b)))   # ∂(a/b)/∂b = −a/b² = −out/b
+
+pow = Op("pow", "**", power,
+         (lambda g, out, a, b: g * b * power(a, b - 1.0),   # ∂aᵇ/∂a = b·aᵇ⁻¹
+          lambda g, out, a, b: g * out * log(a)))           # ∂aᵇ/∂b = aᵇ·ln a
+
+neg = Op("neg", "-", lambda a: -a,
+         (lambda g, out, a: -g,))            # ∂(−a)/∂a = −1
+
+# --- elementwise functions ---
+
+exp_ = Op("exp", "exp", exp,
+          (lambda g, out, a: g * out,))                    # exp' = exp = out
+
+log_ = Op("log", "log", log,
+          (lambda g, out, a: divide(g, a),))               # log'(a) = 1/a
+
+tanh_ = Op("tanh", "tanh", tanh,
+           (lambda g, out, a: g * (1.0 - out * out),))     # tanh' = 1 − tanh²
+
+sigmoid_ = Op("sigmoid", "σ", sigmoid,
+              (lambda g, out, a: g * out * (1.0 - out),))  # σ' = σ(1 − σ)
+
+def _relu(x):
+    if type(x) is float:
+        return 0.0 if x <= 0.0 else x   # nan stays nan
+    return np.maximum(x, 0.0)
+
+
+relu = Op("relu", "relu", _relu,
+          (lambda g, out, a: g * step(a),))                # relu' = 1 where a > 0, else 0
+
+abs_ = Op("abs", "abs", lambda a: abs(a),
+          (lambda g, out, a: g * sign(a),))                # |a|' = sign(a), 0 at 0
+
+# --- shape and reduction ops (not elementwise: their VJPs move gradients between positions) ---
+
+sum_ = Op("sum", "Σ", lambda a, axis, keepdims: sum_axes(a, axis, keepdims),
+          (lambda g, out, a, axis, keepdims: expand(g, shape(a), axis, keepdims),),  # copy g back
+          params=("axis", "keepdims"), elementwise=False)
+
+
+def _argmax_mask(a, out, axis, keepdims):
+    """1/k at each of the k positions holding the maximum (ties share the gradient evenly)."""
+    a, out = _data(a), _data(out)
+    if type(a) is float:
+        return 1.0
+    hit = (a == expand(out, a.shape, axis, keepdims)).astype(float)
+    return hit / expand(hit.sum(axis=axis, keepdims=keepdims), a.shape, axis, keepdims)
+
+
+max_ = Op("max", "max",
+          lambda a, axis, keepdims: a if type(a) is float else np.max(a, axis=axis, keepdims=keepdims),
+          (lambda g, out, a, axis, keepdims:                         # only the maxima get g
+           expand(g, shape(a), axis, keepdims) * _argmax_mask(a, out, axis, keepdims),),
+          params=("axis", "keepdims"), elementwise=False)
+
+reshape_ = Op("reshape", "reshape", lambda a, shp: reshape(a, shp),
+              (lambda g, out, a, shp: reshape(g, shape(a)),),       # put g back in a's shape
+              params=("shape",), elementwise=False)
+
+transpose_ = Op("transpose", "T", lambda a, axes: a.transpose(axes),
+                (lambda g, out, a, axes: transpose(g, tuple(np.argsort(axes))),),  # inverse axes
+                params=("axes",), elementwise=False)
+
+broadcast_to_ = Op("broadcast_to", "broadcast", lambda a, shp: broadcast_to(a, shp),
+                   (lambda g, out, a, shp: g,),   # the engine's unbroadcast sums g back to a
+                   params=("shape",), elementwise=False)
+
+getitem = Op("getitem", "[]", _getitem,
+             (lambda g, out, a, index: scatter_add(g, index, shape(a)),),  # g back where it came
+             params=("index",), elementwise=False)
+
+scatter_add_ = Op("scatter_add", "scatter", scatter_add,
+                  (lambda g, out, a, index, shp: g[index],),  # getitem's VJP; its VJP is getitem
+                  params=("index", "shape"), elementwise=False)
+
+matmul = Op("matmul", "@", lambda a, b: a @ b,
+            (lambda g, out, a, b: g @ matrix_transpose(b),    # ∂(AB)/∂A: G Bᵀ
+             lambda g, out, a, b: matrix_transpose(a) @ g),   # ∂(AB)/∂B: Aᵀ G
+            elementwise=False)
