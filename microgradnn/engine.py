@@ -217,7 +217,7 @@ class Value:
     """
 
     __slots__ = ("data", "_grad", "_pg", "_a", "_b", "_op", "_arg", "_needs", "_seq",
-                 "_label", "_site")
+                 "_label", "_site", "__weakref__")
     __array_ufunc__ = None   # so that `ndarray + Value` calls Value.__radd__, not numpy
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
