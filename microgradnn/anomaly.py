@@ -6,7 +6,7 @@ Inside ``with detect_anomaly():`` every op records where it was created (the fil
 known one, the stable way to write it:
 
 >>> from microgradnn import Value, detect_anomaly
->>> x = Value([1.0, 0.0])
+>>> x = Value(0.0)
 >>> with detect_anomaly():
 ...     y = x.log()                             # doctest: +ELLIPSIS
 Traceback (most recent call last):
