@@ -77,8 +77,11 @@ def is_grad_enabled() -> bool:
 # Turning user input into node data
 # ---------------------------------------------------------------------------------------------
 
-def _as_data(x: Any, what: str) -> Any:
-    """A Python float for numbers, a float64 ndarray for arrays and lists; TypeError otherwise."""
+def _as_data(x: Any, what: str, copy: bool = False) -> Any:
+    """A Python float for numbers, a float64 ndarray for arrays and lists; TypeError otherwise.
+
+    copy: never share memory with the caller's array (a Value's data may be updated in place).
+    """
     t = type(x)
     if t is float:
         return x
@@ -90,7 +93,7 @@ def _as_data(x: Any, what: str) -> Any:
         except ValueError as e:   # ragged nested lists
             raise TypeError(f"{what}: cannot make an array of {t.__name__} ({e})") from None
         if arr.dtype.kind in "biuf":
-            return arr.astype(np.float64, copy=arr.dtype != np.float64 or not isinstance(x, np.ndarray))
+            return arr.astype(np.float64, copy=copy and arr is x)
         raise TypeError(f"{what}: expected numbers, got an array of dtype {arr.dtype} "
                         f"(allowed: bool, int, float)")
     if isinstance(x, Value):
@@ -221,7 +224,7 @@ class Value:
     __array_ufunc__ = None   # so that `ndarray + Value` calls Value.__radd__, not numpy
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
-        self.data = _as_data(data, "Value")
+        self.data = _as_data(data, "Value", copy=True)
         self._grad = self._pg = None
         self._a = self._b = self._op = None
         self._needs = bool(requires_grad)
@@ -442,8 +445,10 @@ def _axis(axis, v: Value, name: str):
         return None
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -v.ndim <= a < max(v.ndim, 1):
+        if not isinstance(a, (int, np.integer)) or not -max(v.ndim, 1) <= a < max(v.ndim, 1):
             raise ValueError(f"{name}: axis {axis} is out of range for shape {v.shape}")
+    if v.ndim == 0:
+        return None       # as in PyTorch, a 0-d Value accepts axis 0 or -1: reduce "everything"
     return int(axes[0]) if isinstance(axis, (int, np.integer)) else tuple(int(a) for a in axes)
 
 

@@ -140,7 +140,7 @@ def sum_axes(x, axis=None, keepdims=False):
 
 
 def broadcast_to(x, shp):
-    if type(x) is np.ndarray:
+    if type(x) is np.ndarray or isinstance(x, np.generic):
         return np.broadcast_to(x, shp)
     if type(x) is float:
         return np.full(shp, x)

@@ -1,0 +1,448 @@
+"""The Value engine, specified against independent oracles.
+
+One catalogue of test functions is checked at every level — Python floats (scalar graph), numpy
+arrays (tensor graph) — against central finite differences in float64, and against PyTorch float64
+when it is installed.
+"""
+import gc
+import sys
+import weakref
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from microgradnn import Value, gradients, no_grad
+
+try:
+    import torch
+except ImportError:  # PyTorch is an optional oracle
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch (the oracle) is not installed")
+
+
+def central_differences(f, xs, eps=1e-6):
+    """d f(*xs) / d xs[i] by central differences, elementwise, in float64."""
+    grads = []
+    for i, x in enumerate(xs):
+        x = np.array(x, dtype=float)
+        g = np.zeros_like(x)
+        for idx in np.ndindex(x.shape):
+            hi, lo = x.copy(), x.copy()
+            hi[idx] += eps
+            lo[idx] -= eps
+            args_hi = [*xs[:i], hi if x.ndim else float(hi), *xs[i + 1:]]
+            args_lo = [*xs[:i], lo if x.ndim else float(lo), *xs[i + 1:]]
+            g[idx] = (np.sum(f(*args_hi)) - np.sum(f(*args_lo))) / (2 * eps)
+        grads.append(g if x.ndim else float(g))
+    return grads
+
+
+def forward_data(fn, xs):
+    """Evaluate fn on plain data by running it on constant Values."""
+    out = fn(*[Value(x, requires_grad=False) for x in xs])
+    return out.data
+
+
+# name, function of Values, input generator (a safe domain for each input)
+pos = lambda shape, rng: rng.uniform(0.5, 2.0, shape)
+anyv = lambda shape, rng: rng.uniform(-2.0, 2.0, shape)
+away = lambda shape, rng: rng.choice([-1, 1], shape) * rng.uniform(0.3, 2.0, shape)  # |x| >= 0.3
+
+CATALOGUE = [
+    ("add", lambda a, b: a + b, (anyv, anyv)),
+    ("sub", lambda a, b: a - b, (anyv, anyv)),
+    ("mul", lambda a, b: a * b, (anyv, anyv)),
+    ("div", lambda a, b: a / b, (anyv, away)),
+    ("pow_const", lambda a: a ** 3, (anyv,)),
+    ("pow_frac", lambda a: a ** 0.5, (pos,)),
+    ("pow_value", lambda a, b: a ** b, (pos, anyv)),
+    ("rpow", lambda a: 2.0 ** a, (anyv,)),
+    ("neg", lambda a: -a, (anyv,)),
+    ("rsub_rdiv", lambda a: 1.0 - 2.0 / a, (away,)),
+    ("exp", lambda a: a.exp(), (anyv,)),
+    ("log", lambda a: a.log(), (pos,)),
+    ("tanh", lambda a: a.tanh(), (anyv,)),
+    ("sigmoid", lambda a: a.sigmoid(), (anyv,)),
+    ("relu", lambda a: a.relu(), (away,)),
+    ("abs", lambda a: a.abs(), (away,)),
+    ("neuron", lambda x, w, b: (x * w + b).tanh(), (anyv, anyv, anyv)),
+    ("reuse", lambda a: a * a + a / (a * a + 1.0), (anyv,)),
+    ("diamond", lambda a: (lambda h: h.exp() * h.sigmoid())(a * 0.5), (anyv,)),
+]
+
+
+def _inputs(gens, shape, seed):
+    rng = np.random.default_rng(seed)
+    return [g(shape, rng) if shape else float(g((), rng)) for g in gens]
+
+
+def _autodiff(fn, xs):
+    vs = [Value(x) for x in xs]
+    out = fn(*vs)
+    out.backward(None if out.size == 1 else np.ones(out.shape))
+    return out, [v.grad for v in vs]
+
+
+@pytest.mark.parametrize("name,fn,gens", CATALOGUE, ids=[c[0] for c in CATALOGUE])
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3)], ids=["scalar", "vector", "matrix"])
+def test_catalogue_gradients_match_central_differences(name, fn, gens, shape):
+    xs = _inputs(gens, shape, seed=len(name))
+    out, grads = _autodiff(fn, xs)
+    expected = central_differences(lambda *a: forward_data(fn, a), xs)
+    for g, e in zip(grads, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-7)
+    if shape == ():
+        assert type(out.data) is float and all(type(g) is float for g in grads)
+
+
+@needs_torch
+@pytest.mark.parametrize("name,fn,gens", CATALOGUE, ids=[c[0] for c in CATALOGUE])
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3)], ids=["scalar", "vector", "matrix"])
+def test_catalogue_values_and_gradients_match_pytorch(name, fn, gens, shape):
+    xs = _inputs(gens, shape, seed=len(name) + 1)
+    out, grads = _autodiff(fn, xs)
+    ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
+    tout = fn(*ts)
+    tout.backward(torch.ones_like(tout))
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for g, t in zip(grads, ts):
+        np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# --- tensor ops: reductions, shapes, indexing, matmul, softmax ---
+
+TENSOR_CATALOGUE = [
+    ("sum_all", lambda a: a.sum(), (3, 4)),
+    ("sum_axis0", lambda a: a.sum(axis=0), (3, 4)),
+    ("sum_axis1_keepdims", lambda a: a.sum(axis=1, keepdims=True), (3, 4)),
+    ("sum_axes_tuple", lambda a: a.sum(axis=(0, 2)), (2, 3, 4)),
+    ("mean_all", lambda a: a.mean(), (3, 4)),
+    ("mean_axis_neg1", lambda a: a.mean(axis=-1), (3, 4)),
+    ("max_all", lambda a: a.max(), (3, 4)),
+    ("max_axis0", lambda a: a.max(axis=0), (3, 4)),
+    ("max_axis1_keepdims", lambda a: a.max(axis=1, keepdims=True), (3, 4)),
+    ("reshape", lambda a: a.reshape(4, 3) * np.arange(12.0).reshape(4, 3), (3, 4)),
+    ("reshape_minus1", lambda a: a.reshape(-1) * np.arange(12.0), (3, 4)),
+    ("T", lambda a: a.T * np.arange(12.0).reshape(4, 3), (3, 4)),
+    ("transpose_axes", lambda a: a.transpose(2, 0, 1) * np.arange(24.0).reshape(4, 2, 3), (2, 3, 4)),
+    ("getitem_slice", lambda a: a[1:, ::2] * 3.0, (3, 4)),
+    ("getitem_int_array_repeats", lambda a: a[[0, 2, 0, 0]] * np.arange(16.0).reshape(4, 4), (3, 4)),
+    ("getitem_bool_mask", lambda a: a[np.array([True, False, True])], (3, 4)),
+    ("getitem_pairs", lambda a: a[[0, 1, 1], [3, 2, 2]], (3, 4)),
+    ("matmul_mm", lambda a: a @ np.arange(8.0).reshape(4, 2), (3, 4)),
+    ("matmul_mv", lambda a: a @ np.arange(4.0), (3, 4)),
+    ("matmul_vm", lambda a: np.arange(3.0) @ a, (3, 4)),
+    ("matmul_vv", lambda a: a @ np.arange(4.0), (4,)),
+    ("matmul_batched", lambda a: a @ np.ones((4, 2)), (2, 3, 4)),
+    ("matmul_self", lambda a: a @ a.T, (3, 4)),
+    ("softmax", lambda a: a.softmax() * np.arange(12.0).reshape(3, 4), (3, 4)),
+    ("softmax_axis0", lambda a: a.softmax(axis=0) * np.arange(12.0).reshape(3, 4), (3, 4)),
+    ("log_softmax", lambda a: a.log_softmax() * np.arange(12.0).reshape(3, 4), (3, 4)),
+    ("broadcast_to", lambda a: a.broadcast_to((2, 3, 4)) * np.arange(24.0).reshape(2, 3, 4), (3, 1)),
+    ("scatter_add", lambda a: a.scatter_add([0, 2, 0], (4, 2)) * np.arange(8.0).reshape(4, 2), (3, 2)),
+]
+
+
+@pytest.mark.parametrize("name,fn,shape", TENSOR_CATALOGUE, ids=[c[0] for c in TENSOR_CATALOGUE])
+def test_tensor_ops_match_central_differences(name, fn, shape):
+    x = np.random.default_rng(len(name)).uniform(-2, 2, shape)
+    out, (g,) = _autodiff(fn, [x])
+    (expected,) = central_differences(lambda a: forward_data(fn, [a]), [x])
+    np.testing.assert_allclose(g, expected, rtol=1e-6, atol=1e-7)
+
+
+@needs_torch
+@pytest.mark.parametrize("name,fn,shape", TENSOR_CATALOGUE, ids=[c[0] for c in TENSOR_CATALOGUE])
+def test_tensor_ops_match_pytorch(name, fn, shape):
+    x = np.random.default_rng(len(name) + 7).uniform(-2, 2, shape)
+    out, (g,) = _autodiff(fn, [x])
+    t = torch.tensor(x, requires_grad=True)
+    tfn = {"softmax": lambda a: a.softmax(-1) * torch.arange(12.0, dtype=torch.float64).reshape(3, 4),
+           "softmax_axis0": lambda a: a.softmax(0) * torch.arange(12.0, dtype=torch.float64).reshape(3, 4),
+           "log_softmax": lambda a: a.log_softmax(-1) * torch.arange(12.0, dtype=torch.float64).reshape(3, 4),
+           }.get(name)
+    if tfn is None:
+        pytest.skip("checked against central differences only (no direct torch spelling)")
+    tout = tfn(t)
+    tout.backward(torch.ones_like(tout))
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_max_ties_share_the_gradient_evenly():
+    x = Value([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    x.max(axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad, [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+
+
+def test_relu_derivative_at_zero_is_zero_as_in_pytorch():
+    x = Value([0.0, -1.0, 2.0])
+    x.relu().sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])
+    s = Value(0.0)
+    s.relu().backward()
+    assert s.grad == 0.0
+
+
+def test_abs_derivative_at_zero_is_zero():
+    x = Value(0.0)
+    x.abs().backward()
+    assert x.grad == 0.0
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "softmax", "log_softmax"])
+def test_stable_ops_are_finite_and_silent_at_plus_minus_1000(method, recwarn):
+    x = Value([[-1000.0, 0.0, 1000.0], [1000.0, 1000.0, -1000.0]])
+    y = getattr(x, method)()
+    y.backward(np.ones(y.shape))
+    assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(x.grad))
+    for s in (-1000.0, 1000.0):
+        v = Value(s)
+        out = getattr(v, method)()
+        out.backward()
+        assert np.isfinite(out.data) and np.isfinite(v.grad)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_sigmoid_is_exact_in_the_far_tails():
+    assert Value(-40.0).sigmoid().data == pytest.approx(np.exp(-40.0), rel=1e-12)
+    np.testing.assert_allclose(Value([-40.0]).sigmoid().data, [np.exp(-40.0)], rtol=1e-12)
+
+
+# --- broadcasting: one shared step sums gradients back to each input's shape ---
+
+broadcast_pairs = st.sampled_from([
+    ((3, 1), (1, 4)), ((5, 3), (3,)), ((), (2, 3)), ((2, 3), ()), ((4, 1, 3), (2, 1)),
+    ((1,), (3, 2)), ((2, 1, 1), (1, 3, 1)),
+])
+
+
+@settings(max_examples=40, deadline=None)
+@given(pair=broadcast_pairs, op=st.sampled_from(["add", "sub", "mul", "div"]),
+       seed=st.integers(0, 2**16), left_is_array=st.booleans())
+def test_broadcast_gradients_are_summed_back_to_each_input_shape(pair, op, seed, left_is_array):
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0.5, 2.0, pair[0]) if pair[0] else float(rng.uniform(0.5, 2.0))
+    b = rng.uniform(0.5, 2.0, pair[1]) if pair[1] else float(rng.uniform(0.5, 2.0))
+    f = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y,
+         "mul": lambda x, y: x * y, "div": lambda x, y: x / y}[op]
+    vb = Value(b)
+    if left_is_array:   # an ndarray on the left calls Value's reflected operator
+        out = f(np.asarray(a), vb)
+        out.backward(np.ones(out.shape))
+        (eb,) = central_differences(lambda y: np.asarray(f(np.asarray(a), y)), [b])
+    else:
+        va = Value(a)
+        out = f(va, vb)
+        out.backward(np.ones(out.shape) if out.shape else None)
+        ea, eb = central_differences(lambda x, y: np.asarray(f(x, y)), [a, b])
+        np.testing.assert_allclose(va.grad, ea, rtol=1e-6, atol=1e-8)
+        assert np.shape(va.grad) == np.shape(a)
+    np.testing.assert_allclose(vb.grad, eb, rtol=1e-6, atol=1e-8)
+    assert np.shape(vb.grad) == np.shape(b)
+
+
+def test_scalar_combined_with_tensor_gets_a_float_grad():
+    s = Value(2.0)
+    t = Value(np.arange(3.0))
+    (s * t).sum().backward()
+    assert type(s.grad) is float and s.grad == 3.0
+
+
+UNARY = ["exp", "tanh", "sigmoid", "relu", "abs", "neg", "square", "sum0", "reshape", "T"]
+
+
+def _apply_unary(name, v):
+    return {"exp": lambda: (v * 0.3).exp(), "tanh": v.tanh, "sigmoid": v.sigmoid, "relu": v.relu,
+            "abs": v.abs, "neg": lambda: -v, "square": lambda: v * v,
+            "sum0": lambda: v.sum(axis=0, keepdims=True) if v.ndim else v,
+            "reshape": lambda: v.reshape(-1).reshape(v.shape) if v.ndim else v,
+            "T": lambda: v.T.T}[name]()
+
+
+@settings(max_examples=30, deadline=None)
+@given(shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=3),
+       steps=st.lists(st.tuples(st.sampled_from(UNARY), st.sampled_from(["add", "mul", "none"])),
+                      min_size=1, max_size=8),
+       seed=st.integers(0, 2**16))
+def test_random_compositions_with_node_reuse_match_central_differences(shape, steps, seed):
+    x0 = np.random.default_rng(seed).uniform(-1.5, 1.5, shape)
+
+    def build(x):
+        h = x
+        for unary, combine in steps:
+            u = _apply_unary(unary, h)    # same shape as h, or (sum0) broadcastable to it
+            h = u + h if combine == "add" else u * x if combine == "mul" else u
+        return (h * h).sum()
+
+    x = Value(x0)
+    build(x).backward()
+    (expected,) = central_differences(lambda a: build(Value(a, requires_grad=False)).data, [x0])
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-5, atol=1e-6)
+
+
+# --- the backward pass itself ---
+
+def test_chain_of_a_million_scalar_ops_runs_backward_under_the_default_recursion_limit():
+    assert sys.getrecursionlimit() <= 10_000
+    x = Value(1.0)
+    y = x
+    for _ in range(1_000_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad == 1.0
+
+
+def test_reused_node_accumulates_and_keeps_two_edges():
+    a = Value(3.0)
+    b = a + a
+    assert b.parents == (a, a)
+    b.backward()
+    assert a.grad == 2.0
+
+
+def test_diamond_accumulates_both_paths():
+    x = Value(2.0)
+    h = x * 3.0
+    y = h.exp() + h * h        # two paths from h to y
+    y.backward()
+    assert x.grad == pytest.approx(3.0 * (np.exp(6.0) + 2 * 6.0), rel=1e-12)
+
+
+def test_intermediate_nodes_hold_their_gradient():
+    x = Value(0.5)
+    z = x * 2.0
+    y = z.tanh()
+    y.backward()
+    assert z.grad == pytest.approx(1 - np.tanh(1.0) ** 2)
+
+
+def test_backward_twice_doubles_leaf_gradients_exactly():
+    x = Value(np.array([0.3, -1.2]))
+    w = Value(1.7)
+    y = ((x * w).tanh() * x).sum()
+    y.backward()
+    first_x, first_w = x.grad.copy(), w.grad
+    y.backward()
+    np.testing.assert_array_equal(x.grad, 2 * first_x)
+    assert w.grad == 2 * first_w
+
+
+def test_zero_grad_resets_every_grad_in_the_graph():
+    x = Value(np.ones(3))
+    h = x * 2.0
+    y = h.sum()
+    y.backward()
+    y.zero_grad()
+    for v in (x, h, y):
+        assert np.all(v.grad == 0)
+
+
+def test_backward_with_a_seed_of_the_outputs_shape():
+    x = Value(np.array([1.0, 2.0]))
+    y = x * x
+    y.backward(np.array([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad, [2.0, 40.0])
+
+
+def test_nonscalar_backward_without_seed_names_the_shape():
+    with pytest.raises(ValueError, match=r"\(2, 3\)"):
+        Value(np.ones((2, 3))).exp().backward()
+
+
+def test_backward_seed_of_wrong_shape_is_refused():
+    with pytest.raises(ValueError, match=r"seed has shape \(3,\).*\(2,\)"):
+        Value(np.ones(2)).exp().backward(np.ones(3))
+
+
+def test_a_dropped_graph_is_freed_without_the_garbage_collector():
+    gc.disable()
+    try:
+        x = Value(np.ones(3))
+        y = ((x * 2.0).tanh() + x).sum()
+        y.backward()
+        ref = weakref.ref(y)
+        del y
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
+def test_no_grad_records_nothing():
+    w = Value(2.0)
+    with no_grad():
+        y = w * 3.0
+    assert not y.requires_grad and y.parents == ()
+    with pytest.raises(RuntimeError, match="does not depend"):
+        y.backward()
+
+
+def test_detach_stops_gradients():
+    x = Value(2.0)
+    y = x * x.detach()   # d/dx treats the detached copy as a constant
+    y.backward()
+    assert x.grad == 2.0
+
+
+def test_gradients_does_not_touch_grad_attributes():
+    x = Value(3.0)
+    (gx,) = gradients(x * x, [x])
+    assert gx == 6.0 and x.grad == 0.0
+
+
+# --- construction and errors ---
+
+def test_numbers_make_scalar_values_with_float_data_and_grad():
+    v = Value(3)
+    assert type(v.data) is float and type(v.grad) is float and v.shape == ()
+
+
+def test_lists_and_int_or_bool_arrays_make_float64_tensors():
+    for data in ([1, 2, 3], np.array([1, 2, 3]), np.array([True, False])):
+        v = Value(data)
+        assert v.data.dtype == np.float64 and v.grad.shape == v.shape
+
+
+def test_value_copies_the_callers_array():
+    a = np.zeros(2)
+    v = Value(a)
+    v.data += 1
+    assert a[0] == 0
+
+
+@pytest.mark.parametrize("bad,typename", [("x", "str"), (None, "NoneType"), (1 + 2j, "complex"),
+                                          (np.array([object()]), "object"),
+                                          (np.array(["a"]), "<U1"), (np.array([1j]), "complex128")])
+def test_non_numeric_data_is_refused_naming_the_type(bad, typename):
+    with pytest.raises(TypeError, match=typename):
+        Value(bad)
+
+
+def test_matmul_shape_error_names_matmul_and_both_shapes():
+    with pytest.raises(ValueError, match=r"matmul.*\(3, 2\).*\(3, 2\)"):
+        Value(np.ones((3, 2))) @ Value(np.ones((3, 2)))
+
+
+def test_broadcast_error_names_the_op_and_the_shapes():
+    with pytest.raises(ValueError, match=r"add.*\(3, 2\) and \(4,\)"):
+        Value(np.ones((3, 2))) + np.ones(4)
+
+
+def test_bad_axis_names_the_axis_and_shape():
+    with pytest.raises(ValueError, match=r"sum: axis 2 .*\(3, 4\)"):
+        Value(np.ones((3, 4))).sum(axis=2)
+
+
+def test_unsupported_operand_is_a_type_error():
+    with pytest.raises(TypeError, match="str"):
+        Value(1.0) + "a"
+
+
+def test_scalar_ieee_semantics_instead_of_python_exceptions():
+    assert Value(1.0) / 0.0 is not None and (Value(1.0) / 0.0).data == float("inf")
+    assert Value(0.0).log().data == float("-inf")
+    assert np.isnan((Value(-8.0) ** Value(1 / 3)).data)
+    assert Value(1000.0).exp().data == float("inf")
