@@ -1,0 +1,173 @@
+"""Cost functions on the Value graph, each averaged over the batch (axis 0).
+
+* ``quadratic(output, y)`` — the seed article's C = 1/(2n) Σₓ ‖a − y‖², on the network's output a.
+* ``binary_cross_entropy(logits, y)`` — C = −1/n Σₓ Σⱼ [y ln σ(z) + (1 − y) ln(1 − σ(z))],
+  computed from the logits z (the output layer's pre-activation, before its sigmoid).
+* ``softmax_cross_entropy(logits, targets)`` — C = −1/n Σₓ Σⱼ yⱼ ln softmax(z)ⱼ, from the
+  logits, with integer labels or one-hot rows.
+
+Both cross-entropies work from the logits because ln σ(z) and ln softmax(z) are finite for any
+z when computed that way, while σ(z) itself rounds to exactly 0 or 1 beyond |z| ≈ 37.
+With an :class:`~microgradnn.nn.MLP` whose output layer is a sigmoid (bce) or a softmax
+(cross_entropy), :func:`network_loss` picks the logits for you (``net.nodes["z<L>"]``); so
+does :func:`microgradnn.training.fit`.
+
+>>> from microgradnn import Value
+>>> out = Value([[0.5], [1.0]])
+>>> loss = quadratic(out, [[0.0], [1.0]])      # (0.25 + 0) / (2·2)
+>>> loss.data, loss.label
+(array(0.0625), 'loss')
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .engine import Value
+
+LOSSES = ("quadratic", "bce", "cross_entropy")
+# The output activation whose logits each cross-entropy expects (quadratic takes any output).
+OUTPUT_ACTIVATION = {"bce": "sigmoid", "cross_entropy": "softmax"}
+
+
+def _targets(y: Any, shape: tuple, name: str) -> np.ndarray:
+    """y as a float64 array of the output's shape; a (n,) y fits an (n, 1) output."""
+    try:
+        t = np.asarray(y.data if isinstance(y, Value) else y, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{name}: cannot read the targets as numbers ({e})") from None
+    if t.shape != shape and t.ndim == 1 and shape == (t.shape[0], 1):
+        t = t.reshape(shape)
+    if t.shape != shape:
+        raise ValueError(f"{name}: the targets have shape {t.shape}, the output has shape {shape}")
+    return t
+
+
+def _batch_size(v: Value) -> int:
+    return v.shape[0] if v.ndim >= 1 else 1
+
+
+def quadratic(output: Any, y: Any) -> Value:
+    """C = 1/(2n) Σₓ ‖a − y‖², n the batch size (axis 0 of ``output``).
+
+    ``output`` may also be a list of scalar Values (one example, scalar mode); then
+    C = ½ Σⱼ (aⱼ − yⱼ)² is a scalar Value.
+    """
+    if isinstance(output, (list, tuple)):
+        ys = np.ravel(np.asarray(y, dtype=np.float64))
+        if len(ys) != len(output):
+            raise ValueError(f"quadratic: {len(output)} outputs but {len(ys)} targets")
+        total = None
+        for a, t in zip(output, ys):
+            d = a - float(t)
+            total = d * d if total is None else total + d * d
+        loss = total * 0.5
+    else:
+        t = _targets(y, output.shape, "quadratic")
+        d = output - t
+        loss = (d * d).sum() * (0.5 / _batch_size(output))
+    loss.label = "loss"
+    return loss
+
+
+def binary_cross_entropy(logits: Value, y: Any) -> Value:
+    """Binary cross-entropy of σ(logits) against targets in [0, 1], summed over outputs and
+    averaged over the batch; finite at any logit.
+
+    Per element it is softplus(z) − y·z, with softplus(z) = ln(1 + eᶻ) computed as
+    m + ln(e⁻ᵐ + eᶻ⁻ᵐ), m = max(z, 0) held constant: both exponents are ≤ 0 and one of them
+    is 0, so the log never sees 0 or ∞, and the gradient is exactly σ(z) − y everywhere
+    (also at z = 0, where max(z, 0) or |z| written as ops would need a subgradient).
+    """
+    if not isinstance(logits, Value):
+        logits = Value(logits, requires_grad=False)
+    t = _targets(y, logits.shape, "binary_cross_entropy")
+    if np.any((t < 0) | (t > 1)):
+        raise ValueError("binary_cross_entropy: targets must lie in [0, 1], got values from "
+                         f"{t.min()} to {t.max()}")
+    m = np.maximum(logits.data, 0.0)
+    softplus = ((logits - m).exp() + np.exp(-m)).log() + m
+    loss = (softplus - logits * t).sum() * (1.0 / _batch_size(logits))
+    loss.label = "loss"
+    return loss
+
+
+def one_hot(targets: Any, classes: int, name: str = "softmax_cross_entropy") -> np.ndarray:
+    """Integer labels (n,) → one-hot rows (n, classes); one-hot rows are checked and returned."""
+    t = np.asarray(targets.data if isinstance(targets, Value) else targets)
+    if t.ndim == 1:
+        if t.dtype.kind == "f":
+            if not np.all(np.isfinite(t)) or np.any(t != np.round(t)):
+                raise ValueError(f"{name}: integer labels expected, got non-integer values")
+            t = t.astype(np.int64)
+        elif t.dtype.kind not in "iub":
+            raise TypeError(f"{name}: labels must be integers, got dtype {t.dtype}")
+        if t.size and (t.min() < 0 or t.max() >= classes):
+            raise ValueError(f"{name}: labels must lie in 0..{classes - 1} for {classes} "
+                             f"classes, got values from {t.min()} to {t.max()}")
+        out = np.zeros((t.shape[0], classes))
+        out[np.arange(t.shape[0]), t] = 1.0
+        return out
+    if t.ndim == 2 and t.shape[1] == classes:
+        t = t.astype(np.float64)
+        if np.any(t < 0) or not np.allclose(t.sum(axis=1), 1.0):
+            raise ValueError(f"{name}: one-hot (or probability) rows must be ≥ 0 and sum to 1")
+        return t
+    raise ValueError(f"{name}: targets must be integer labels of shape (n,) or one-hot rows "
+                     f"of shape (n, {classes}), got shape {t.shape}")
+
+
+def softmax_cross_entropy(logits: Value, targets: Any) -> Value:
+    """−1/n Σₓ Σⱼ yⱼ ln softmax(z)ⱼ with integer labels (n,) or one-hot rows (n, k).
+
+    Uses log_softmax (log-sum-exp with the maximum shifted out), finite at ±1000.
+
+    >>> from microgradnn import Value
+    >>> loss = softmax_cross_entropy(Value([[1000.0, -1000.0]]), [1])
+    >>> float(loss.data)
+    2000.0
+    """
+    if not isinstance(logits, Value):
+        logits = Value(logits, requires_grad=False)
+    if logits.ndim != 2:
+        raise ValueError(f"softmax_cross_entropy: logits must have shape (batch, classes), "
+                         f"got {logits.shape}")
+    n, k = logits.shape
+    t = one_hot(targets, k)
+    if t.shape[0] != n:
+        raise ValueError(f"softmax_cross_entropy: {t.shape[0]} targets for a batch of {n}")
+    loss = (logits.log_softmax(axis=-1) * t).sum() * (-1.0 / n)
+    loss.label = "loss"
+    return loss
+
+
+_BY_NAME = {"quadratic": quadratic, "bce": binary_cross_entropy,
+            "cross_entropy": softmax_cross_entropy}
+
+
+def get_loss(name: str) -> Callable[..., Value]:
+    """The loss function called ``name``: "quadratic", "bce" or "cross_entropy"."""
+    if name not in _BY_NAME:
+        raise ValueError(f"unknown loss {name!r}; known: {', '.join(LOSSES)}")
+    return _BY_NAME[name]
+
+
+def network_loss(net, y: Any, name: str) -> Value:
+    """The loss of the network's last forward pass: quadratic on the output aᴸ, the
+    cross-entropies on the logits zᴸ (which needs a sigmoid output for "bce", a softmax output
+    for "cross_entropy")."""
+    fn = get_loss(name)
+    check_output_activation(net.activations[-1], name)
+    L = len(net.activations)
+    node = net.nodes[f"a{L}"] if name == "quadratic" else net.nodes[f"z{L}"]
+    return fn(node, y)
+
+
+def check_output_activation(activation: str, name: str) -> None:
+    """Raise if the loss ``name`` cannot be used with this output activation."""
+    needed = OUTPUT_ACTIVATION.get(name)
+    if needed is not None and activation != needed:
+        raise ValueError(f"the {name!r} loss needs a {needed} output layer (it reads the "
+                         f"logits before the {needed}), but the output activation is "
+                         f"{activation!r}; use loss='quadratic' or a {needed} output")

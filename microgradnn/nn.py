@@ -1,0 +1,238 @@
+"""A dense network (multi-layer perceptron) on the Value graph.
+
+Each layer computes ``z = x @ W.T + b`` and then ``a = σ(z)``: the seed article's equations
+(zˡ = Wˡ aˡ⁻¹ + bˡ, aˡ = σ(zˡ)) written for a batch in *rows* — x has shape (batch, features) —
+with W of shape (out, in) as in the article.
+
+>>> net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+>>> out = net([[0.5, -1.0]])
+>>> out.shape
+(1, 1)
+>>> sorted(net.nodes)
+['a1', 'a2', 'x', 'z1', 'z2']
+
+After ``loss.backward()``, the error of layer l, δˡ = ∂C/∂zˡ, is ``net.nodes["z<l>"].grad``.
+
+A *scalar mode* builds the same network one number per node, micrograd-style, for drawings of
+small networks: :meth:`MLP.scalar_forward`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from .engine import Value
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softmax")
+INITS = ("normal", "xavier", "he")
+
+
+def check_architecture(layers: Sequence[int], activations: Sequence[str]) -> tuple:
+    """Validate layer sizes and activation names; return them as (list, list).
+
+    Shared by :class:`MLP` and :class:`microgradnn.backprop.NeuralNetwork`, which accept the
+    same architectures.
+    """
+    if isinstance(activations, str):
+        raise TypeError(f"activations must be a list of names, one per layer, got the string "
+                        f"{activations!r}")
+    layers, activations = list(layers), list(activations)
+    if len(layers) < 2:
+        raise ValueError(f"layers must list at least an input and an output size, got {layers}")
+    for n in layers:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"layer sizes must be positive integers, got {layers}")
+    if len(activations) != len(layers) - 1:
+        raise ValueError(f"{len(layers)} layer sizes {layers} need {len(layers) - 1} activations "
+                         f"(one per weight layer), got {len(activations)}: {activations}")
+    for i, name in enumerate(activations):
+        if name not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {name!r} for layer {i + 1}; "
+                             f"known: {', '.join(ACTIVATIONS)}")
+        if name == "softmax" and i != len(activations) - 1:
+            raise ValueError(f"softmax is allowed on the output layer only, got it on layer "
+                             f"{i + 1} of {len(activations)}")
+    return [int(n) for n in layers], activations
+
+
+def init_parameters(layers: Sequence[int], init: str, seed: int) -> tuple:
+    """Seeded weights (out, in) and biases (out,) as numpy arrays, drawn W1, b1, W2, b2, ...
+
+    "normal": the seed article's standard normal for W and b; "xavier" (Glorot):
+    W ~ N(0, 2/(in+out)), b = 0; "he": W ~ N(0, 2/in), b = 0. The closed-form network draws
+    from the same generator in the same order, so equal seeds give equal weights.
+    """
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}; known: {', '.join(INITS)}")
+    rng = np.random.default_rng(seed)
+    weights, biases = [], []
+    for n_in, n_out in zip(layers[:-1], layers[1:]):
+        if init == "normal":
+            weights.append(rng.standard_normal((n_out, n_in)))
+            biases.append(rng.standard_normal(n_out))
+        else:
+            std = math.sqrt(2.0 / (n_in + n_out)) if init == "xavier" else math.sqrt(2.0 / n_in)
+            weights.append(rng.standard_normal((n_out, n_in)) * std)
+            biases.append(np.zeros(n_out))
+    return weights, biases
+
+
+class MLP:
+    """A fully connected network: ``MLP(layers=[2, 10, 1], activations=["sigmoid", "sigmoid"])``.
+
+    ``layers`` lists the layer sizes, input first; ``activations`` names one activation per
+    weight layer (sigmoid, tanh, relu, linear, softmax — softmax on the output layer only).
+    ``init`` is "normal" (the seed article's standard normal), "xavier" or "he"; ``seed``
+    makes it reproducible.
+    """
+
+    def __init__(self, layers: Sequence[int] = (2, 10, 1),
+                 activations: Sequence[str] = ("sigmoid", "sigmoid"),
+                 seed: int = 0, init: str = "normal") -> None:
+        self.layers, self.activations = check_architecture(layers, activations)
+        self.init = init
+        self.seed = seed
+        weights, biases = init_parameters(self.layers, init, seed)
+        self.weights = [Value(w, label=f"W{l}") for l, w in enumerate(weights, 1)]
+        self.biases = [Value(b, label=f"b{l}") for l, b in enumerate(biases, 1)]
+        self.nodes: dict = {}
+        self.scalar_params: dict = {}
+
+    def parameters(self) -> list:
+        """[W1, b1, W2, b2, ...], the Values an optimizer updates."""
+        return [p for pair in zip(self.weights, self.biases) for p in pair]
+
+    def __repr__(self) -> str:
+        return (f"MLP(layers={self.layers}, activations={self.activations}, "
+                f"init={self.init!r}, seed={self.seed!r})")
+
+    # --- the forward pass on tensors ---
+
+    def __call__(self, x: Any) -> Value:
+        """The network's output, a Value of shape (batch, layers[-1]).
+
+        x: an array, nested list or Value of shape (batch, layers[0]); a 1-D x of length
+        layers[0] is one example, treated as a batch of one (the output is still 2-D).
+        A list of scalar Values is one example in scalar mode (see :meth:`scalar_forward`).
+        The Values of this pass are kept in ``self.nodes`` by name: "x", "z1", "a1", ...
+        """
+        if isinstance(x, (list, tuple)) and x and all(isinstance(v, Value) and v.is_scalar
+                                                     for v in x):
+            return self.scalar_forward(x)
+        a = self._input(x)
+        nodes = {"x": a}
+        for l, (W, b, act) in enumerate(zip(self.weights, self.biases, self.activations), 1):
+            z = a @ W.T + b                     # zˡ = Wˡ aˡ⁻¹ + bˡ, one example per row
+            z.label = f"z{l}"
+            if act == "linear":
+                a = z                           # σ(z) = z: no extra node; "a<l>" is "z<l>"
+            else:
+                a = _activate(z, act)
+                a.label = f"a{l}"
+            nodes[f"z{l}"], nodes[f"a{l}"] = z, a
+        self.nodes = nodes
+        return a
+
+    def _input(self, x: Any) -> Value:
+        if isinstance(x, Value):
+            v = x
+        else:
+            try:
+                data = np.asarray(x, dtype=np.float64)
+            except (TypeError, ValueError) as e:
+                raise TypeError(f"MLP: cannot read the input as numbers ({e})") from None
+            v = Value(data, label="x", requires_grad=False)
+        shape = v.shape
+        if len(shape) == 1 and shape[0] == self.layers[0]:
+            v = v.reshape(1, shape[0])          # one example → a batch of one
+            v.label = "x"
+        elif len(shape) != 2 or shape[1] != self.layers[0]:
+            raise ValueError(f"MLP: expected an input of shape (batch, {self.layers[0]}), "
+                             f"got shape {shape}")
+        elif not v.label:
+            v.label = "x"
+        return v
+
+    # --- the forward pass on scalars ---
+
+    def scalar_forward(self, xs: Sequence[Any]) -> list:
+        """One example through the network with one scalar Value per number (micrograd-style).
+
+        Every weight and bias becomes a scalar Value labelled like "W1[0,1]" or "b2[0]", built
+        from the current parameters and kept in ``self.scalar_params`` (they are copies:
+        gradients land on them, not on ``self.weights``). Returns the output layer as a list of
+        scalar Values; ``self.nodes`` holds lists of the scalar "z<l>" and "a<l>" nodes.
+
+        >>> net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+        >>> out = net.scalar_forward([0.5, -1.0])
+        >>> abs(out[0].data - net([[0.5, -1.0]]).data[0, 0]) < 1e-12
+        True
+        """
+        if len(xs) != self.layers[0]:
+            raise ValueError(f"MLP.scalar_forward: expected {self.layers[0]} inputs, "
+                             f"got {len(xs)}")
+        a = [v if isinstance(v, Value) else Value(float(v), label=f"x[{k}]", requires_grad=False)
+             for k, v in enumerate(xs)]
+        params, nodes = {}, {"x": a}
+        for l, (W, b, act) in enumerate(zip(self.weights, self.biases, self.activations), 1):
+            n_out, n_in = W.shape
+            zs = []
+            for j in range(n_out):
+                bj = params[f"b{l}[{j}]"] = Value(float(b.data[j]), label=f"b{l}[{j}]")
+                z = bj
+                for k in range(n_in):
+                    wjk = params[f"W{l}[{j},{k}]"] = Value(float(W.data[j, k]),
+                                                           label=f"W{l}[{j},{k}]")
+                    z = z + wjk * a[k]          # zⱼ = bⱼ + Σₖ Wⱼₖ aₖ
+                z.label = f"z{l}[{j}]"
+                zs.append(z)
+            a = _activate_scalars(zs, act, l)
+            nodes[f"z{l}"], nodes[f"a{l}"] = zs, a
+        self.scalar_params, self.nodes = params, nodes
+        return a
+
+    # --- saving ---
+
+    def save(self, path, optimizer=None) -> None:
+        """Write the network (and optionally an optimizer's state) to ``path``."""
+        from . import checkpoint
+        checkpoint.save(self, path, optimizer=optimizer)
+
+    @classmethod
+    def load(cls, path):
+        """Read what :meth:`save` wrote (see :func:`microgradnn.checkpoint.load`)."""
+        from . import checkpoint
+        return checkpoint.load(path)
+
+
+def _activate(z: Value, name: str) -> Value:
+    if name == "sigmoid":
+        return z.sigmoid()
+    if name == "tanh":
+        return z.tanh()
+    if name == "relu":
+        return z.relu()
+    if name == "softmax":
+        return z.softmax(axis=-1)
+    raise ValueError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}")
+
+
+def _activate_scalars(zs: list, name: str, layer: int) -> list:
+    if name == "linear":
+        return zs
+    if name == "softmax":
+        # Shift by the largest z (a constant: softmax does not change) so every exp is ≤ 1.
+        top = max(z.data for z in zs)
+        es = [(z - top).exp() for z in zs]
+        total = es[0]
+        for e in es[1:]:
+            total = total + e
+        out = [e / total for e in es]
+    else:
+        out = [_activate(z, name) for z in zs]
+    for j, a in enumerate(out):
+        a.label = f"a{layer}[{j}]"
+    return out
+

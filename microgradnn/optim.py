@@ -1,0 +1,186 @@
+"""Optimizers: plain SGD, SGD with momentum, and Adam.
+
+An optimizer holds a list of parameter Values; ``step()`` moves each one against its
+``.grad``, in place on ``.data`` and under :func:`~microgradnn.engine.no_grad` (an update is
+not part of any graph), and ``zero_grad()`` clears the gradients before the next backward.
+
+>>> from microgradnn import Value
+>>> w = Value([1.0, -2.0])
+>>> opt = SGD([w], lr=0.1)
+>>> (w * w).sum().backward()        # dC/dw = 2w
+>>> opt.step()
+>>> w.data                          # w − 0.1 · 2w
+array([ 0.8, -1.6])
+
+``state_dict()`` returns plain data only (numbers, strings and ndarrays, keys like
+"velocity.0" for the i-th parameter), so a checkpoint can store it anywhere;
+``load_state_dict`` checks it before taking it.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+
+from .engine import Value, no_grad
+
+
+def _positive(name: str, value, owner: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{owner}: {name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def _fraction(name: str, value, owner: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0.0 <= value < 1.0:
+        raise ValueError(f"{owner}: {name} must be a number in [0, 1), got {value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """What SGD and Adam share: the parameter list, zero_grad, and state checking."""
+
+    name = ""
+    _hyper: tuple = ()          # names of the hyper-parameters stored in the state dict
+    _slots: tuple = ()          # names of the per-parameter arrays (velocity, m, v)
+
+    def __init__(self, params: Iterable[Value]) -> None:
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Value):
+                raise TypeError(f"{type(self).__name__}: parameter {i} is a "
+                                f"{type(p).__name__}, expected a Value")
+        self.steps = 0
+        self.state = {slot: [np.zeros(np.shape(p.data)) for p in self.params]
+                      for slot in self._slots}
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of the parameters (do it before each backward)."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        with no_grad():
+            self.steps += 1
+            for i, p in enumerate(self.params):
+                update = self._update(i, np.asarray(p.grad, dtype=np.float64)
+                                      if p.is_scalar else p.grad)
+                if p.is_scalar:
+                    p.data = p.data - float(update)
+                else:
+                    p.data -= update         # in place: the arrays a graph holds stay valid
+
+    def _update(self, i: int, g):
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """Hyper-parameters, step count and per-parameter arrays, as plain data."""
+        d = {"optimizer": self.name, "steps": self.steps}
+        d.update({h: getattr(self, h) for h in self._hyper})
+        for slot, arrays in self.state.items():
+            for i, arr in enumerate(arrays):
+                d[f"{slot}.{i}"] = np.array(arr, dtype=np.float64)
+        return d
+
+    def load_state_dict(self, d: dict) -> None:
+        """Take a state written by :meth:`state_dict`, after checking it fits these params."""
+        owner = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(d, dict):
+            raise TypeError(f"{owner}: expected a dict, got {type(d).__name__}")
+        if d.get("optimizer") != self.name:
+            raise ValueError(f"{owner}: the state is for optimizer {d.get('optimizer')!r}, "
+                             f"this is {self.name!r}")
+        expected = {"optimizer", "steps", *self._hyper,
+                    *(f"{s}.{i}" for s in self._slots for i in range(len(self.params)))}
+        missing, extra = expected - set(d), set(d) - expected
+        if missing or extra:
+            raise ValueError(f"{owner}: the state does not match {len(self.params)} parameters"
+                             f" (missing keys: {sorted(missing)}, unexpected keys: "
+                             f"{sorted(extra)})")
+        steps = d["steps"]
+        if isinstance(steps, bool) or int(steps) != steps or steps < 0:
+            raise ValueError(f"{owner}: steps must be a non-negative integer, got {steps!r}")
+        arrays = {}
+        for slot in self._slots:
+            arrays[slot] = []
+            for i, p in enumerate(self.params):
+                arr = np.array(d[f"{slot}.{i}"], dtype=np.float64)
+                if arr.shape != np.shape(p.data):
+                    raise ValueError(f"{owner}: {slot}.{i} has shape {arr.shape}, parameter "
+                                     f"{i} ({p.label or 'unlabelled'}) has shape "
+                                     f"{np.shape(p.data)}")
+                arrays[slot].append(arr)
+        self._set_hyper(**{h: d[h] for h in self._hyper})
+        self.steps, self.state = int(steps), arrays
+
+    def _set_hyper(self, **hyper) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Gradient descent: p ← p − lr·v with v ← momentum·v + ∇p (v = ∇p when momentum is 0)."""
+
+    name = "sgd"
+    _hyper = ("lr", "momentum")
+    _slots = ("velocity",)
+
+    def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0) -> None:
+        super().__init__(params)
+        self._set_hyper(lr=lr, momentum=momentum)
+
+    def _set_hyper(self, lr, momentum) -> None:
+        self.lr = _positive("lr", lr, "SGD")
+        self.momentum = _fraction("momentum", momentum, "SGD")
+
+    def _update(self, i: int, g):
+        if self.momentum == 0.0:
+            return self.lr * g
+        v = self.state["velocity"][i]
+        v *= self.momentum
+        v += g
+        return self.lr * v
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba): moving averages of the gradient and its square, bias-corrected."""
+
+    name = "adam"
+    _hyper = ("lr", "beta1", "beta2", "eps")
+    _slots = ("m", "v")
+
+    def __init__(self, params: Iterable[Value], lr: float = 1e-3,
+                 betas: tuple = (0.9, 0.999), eps: float = 1e-8) -> None:
+        super().__init__(params)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self._set_hyper(lr=lr, beta1=betas[0], beta2=betas[1], eps=eps)
+
+    def _set_hyper(self, lr, beta1, beta2, eps) -> None:
+        self.lr = _positive("lr", lr, "Adam")
+        self.beta1 = _fraction("beta1", beta1, "Adam")
+        self.beta2 = _fraction("beta2", beta2, "Adam")
+        self.eps = _positive("eps", eps, "Adam")
+
+    def _update(self, i: int, g):
+        m, v = self.state["m"][i], self.state["v"][i]
+        m *= self.beta1
+        m += (1.0 - self.beta1) * g                 # first moment: a running mean of g
+        v *= self.beta2
+        v += (1.0 - self.beta2) * (g * g)           # second moment: a running mean of g²
+        m_hat = m / (1.0 - self.beta1 ** self.steps)    # undo the bias towards the zero start
+        v_hat = v / (1.0 - self.beta2 ** self.steps)
+        return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def get_optimizer(name: str, params: Iterable[Value], lr: float) -> Optimizer:
+    """SGD or Adam by name ("sgd", "adam")."""
+    if name == "sgd":
+        return SGD(params, lr=lr)
+    if name == "adam":
+        return Adam(params, lr=lr)
+    raise ValueError(f"unknown optimizer {name!r}; known: sgd, adam (or pass an Optimizer)")
