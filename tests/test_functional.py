@@ -1,0 +1,189 @@
+"""Higher-order gradients and the functional API (grad, value_and_grad, jacobian, hessian, hvp)."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from microgradnn import Value, grad, hessian, hvp, jacobian, value_and_grad
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch (the oracle) is not installed")
+
+sech2 = lambda x: 1 / math.cosh(x) ** 2
+sig = lambda x: 1 / (1 + math.exp(-x))
+
+# op, f on Values, then f', f'', f''' in closed form
+CLOSED_FORMS = [
+    ("exp", lambda x: x.exp(), math.exp, math.exp, math.exp),
+    ("log", lambda x: x.log(), lambda x: 1 / x, lambda x: -1 / x ** 2, lambda x: 2 / x ** 3),
+    ("tanh", lambda x: x.tanh(), sech2, lambda x: -2 * math.tanh(x) * sech2(x),
+     lambda x: sech2(x) * (4 * math.tanh(x) ** 2 - 2 * sech2(x))),
+    ("sigmoid", lambda x: x.sigmoid(), lambda x: sig(x) * (1 - sig(x)),
+     lambda x: sig(x) * (1 - sig(x)) * (1 - 2 * sig(x)),
+     lambda x: sig(x) * (1 - sig(x)) * (1 - 6 * sig(x) + 6 * sig(x) ** 2)),
+    ("cube", lambda x: x ** 3, lambda x: 3 * x ** 2, lambda x: 6 * x, lambda x: 6.0),
+    ("sqrt", lambda x: x ** 0.5, lambda x: 0.5 * x ** -0.5, lambda x: -0.25 * x ** -1.5,
+     lambda x: 0.375 * x ** -2.5),
+    ("reciprocal", lambda x: 1 / x, lambda x: -1 / x ** 2, lambda x: 2 / x ** 3, lambda x: -6 / x ** 4),
+    ("x_pow_x", lambda x: x ** x, lambda x: x ** x * (math.log(x) + 1),
+     lambda x: x ** x * ((math.log(x) + 1) ** 2 + 1 / x),
+     lambda x: x ** x * ((math.log(x) + 1) ** 3 + 3 * (math.log(x) + 1) / x - 1 / x ** 2)),
+    ("relu", lambda x: x.relu() * x, lambda x: 2 * x if x > 0 else 0.0,
+     lambda x: 2.0 if x > 0 else 0.0, lambda x: 0.0),
+]
+
+
+@pytest.mark.parametrize("name,f,d1,d2,d3", CLOSED_FORMS, ids=[c[0] for c in CLOSED_FORMS])
+@pytest.mark.parametrize("x", [0.4, 1.3])
+def test_first_second_and_third_derivatives_match_closed_forms(name, f, d1, d2, d3, x):
+    assert grad(f)(x) == pytest.approx(d1(x), rel=1e-10, abs=1e-12)
+    assert grad(grad(f))(x) == pytest.approx(d2(x), rel=1e-10, abs=1e-12)
+    assert grad(grad(grad(f)))(x) == pytest.approx(d3(x), rel=1e-10, abs=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("name,f,d1,d2,d3", CLOSED_FORMS, ids=[c[0] for c in CLOSED_FORMS])
+def test_higher_derivatives_of_tensors_match_pytorch_create_graph(name, f, d1, d2, d3):
+    x0 = np.array([0.3, 0.9, 1.7])
+    x = Value(x0)
+    y = f(x).sum()
+    y.backward(create_graph=True)
+    g1 = x.grad
+    x.zero_grad()
+    g1.sum().backward(create_graph=True)
+    g2 = x.grad
+    t = torch.tensor(x0, requires_grad=True)
+    tf = {"exp": torch.exp, "log": torch.log, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+          "cube": lambda v: v ** 3, "sqrt": lambda v: v ** 0.5, "reciprocal": lambda v: 1 / v,
+          "x_pow_x": lambda v: v ** v, "relu": lambda v: v.relu() * v}[name]
+    (tg1,) = torch.autograd.grad(tf(t).sum(), t, create_graph=True)
+    (tg2,) = torch.autograd.grad(tg1.sum(), t, create_graph=True)
+    np.testing.assert_allclose(g1.data, tg1.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(g2.data, tg2.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_backward_create_graph_makes_grads_values_that_differentiate_again():
+    x = Value(0.7)
+    y = x.tanh()
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    dydx = x.grad
+    x.zero_grad()
+    dydx.backward()
+    assert x.grad == pytest.approx(-2 * math.tanh(0.7) * sech2(0.7), rel=1e-12)
+
+
+def _fd_grad(f, x, eps=1e-5):
+    x = np.asarray(x, dtype=float)
+    out = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        hi, lo = x.copy(), x.copy()
+        hi[i] += eps
+        lo[i] -= eps
+        out[i] = (f(hi) - f(lo)) / (2 * eps)
+    return out
+
+
+SMALL_FUNCTIONS = [
+    ("rosenbrock", lambda v: ((1 - v[:-1]) ** 2 + 100 * (v[1:] - v[:-1] ** 2) ** 2).sum()),
+    ("logsumexp", lambda v: v.exp().sum().log()),
+    ("tanh_quadratic", lambda v: (v.tanh() * (v @ np.array([[1.0, 2, 0], [0, 1, 3], [1, 0, 1]]))).sum()),
+    ("softmax_entropy", lambda v: -(v.softmax() * v.log_softmax()).sum()),
+]
+
+
+@pytest.mark.parametrize("name,f", SMALL_FUNCTIONS, ids=[c[0] for c in SMALL_FUNCTIONS])
+def test_hessian_matches_finite_differences_of_the_gradient(name, f):
+    x = np.array([0.3, -0.8, 1.1])
+    H = hessian(f)(x)
+    expected = np.stack([_fd_grad(lambda z: grad(f)(z)[j], x) for j in range(3)])
+    np.testing.assert_allclose(H, expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(H, H.T, rtol=1e-10, atol=1e-10)   # second derivatives commute
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**16), which=st.sampled_from(range(len(SMALL_FUNCTIONS))))
+def test_hvp_equals_the_full_hessian_times_v(seed, which):
+    f = SMALL_FUNCTIONS[which][1]
+    rng = np.random.default_rng(seed)
+    x, v = rng.uniform(-1, 1, 3), rng.normal(size=3)
+    np.testing.assert_allclose(hvp(f, x, v), hessian(f)(x) @ v, rtol=1e-9, atol=1e-9)
+
+
+VECTOR_FUNCTIONS = [
+    ("elementwise", lambda v: v.tanh() * v),
+    ("softmax", lambda v: v.softmax()),
+    ("linear_map", lambda v: np.array([[1.0, 2, 3], [0, -1, 4]]) @ v),
+    ("outer_sum", lambda v: (v.reshape(3, 1) * v.reshape(1, 3)).sum(axis=0)),
+]
+
+
+@pytest.mark.parametrize("name,f", VECTOR_FUNCTIONS, ids=[c[0] for c in VECTOR_FUNCTIONS])
+def test_jacobian_matches_finite_differences(name, f):
+    x = np.array([0.2, -0.5, 0.9])
+    J = jacobian(f)(x)
+    m = f(Value(x)).shape[0]
+    expected = np.stack([_fd_grad(lambda z: f(Value(z)).data[i], x) for i in range(m)])
+    np.testing.assert_allclose(J, expected, rtol=1e-7, atol=1e-8)
+
+
+@needs_torch
+@pytest.mark.parametrize("name,f", VECTOR_FUNCTIONS[:2], ids=[c[0] for c in VECTOR_FUNCTIONS[:2]])
+def test_jacobian_matches_pytorch(name, f):
+    x = np.array([0.2, -0.5, 0.9])
+    tf = {"elementwise": lambda v: v.tanh() * v, "softmax": lambda v: v.softmax(-1)}[name]
+    expected = torch.autograd.functional.jacobian(tf, torch.tensor(x)).numpy()
+    np.testing.assert_allclose(jacobian(f)(x), expected, rtol=1e-12, atol=1e-14)
+
+
+def test_jacobian_of_a_scalar_function_of_a_scalar_is_its_derivative():
+    assert jacobian(lambda x: x ** 2)(3.0) == 6.0
+
+
+def test_value_and_grad_returns_both():
+    value, g = value_and_grad(lambda x: (x * x).sum())(np.array([1.0, 2.0]))
+    assert value == 5.0
+    np.testing.assert_array_equal(g, [2.0, 4.0])
+
+
+def test_grad_with_several_argnums_returns_a_tuple():
+    gx, gy = grad(lambda x, y: x * y.exp(), argnums=(0, 1))(2.0, 0.0)
+    assert (gx, gy) == (1.0, 2.0)
+
+
+def test_mixed_partial_through_nested_grad():
+    f = lambda x, y: x ** 2 * y ** 3
+    d2 = grad(lambda x, y: grad(f, 0)(x, y), 1)(1.5, 2.0)   # ∂²f/∂y∂x = 6xy²
+    assert d2 == pytest.approx(6 * 1.5 * 4.0)
+
+
+def test_newtons_method_finds_a_minimum_in_a_few_steps():
+    f = lambda x: (x - 2.0) ** 4 + (x - 2.0) ** 2 + x.exp() * 0.01
+    x = 0.0
+    for _ in range(30):
+        x = x - grad(f)(x) / grad(grad(f))(x)
+    assert abs(grad(f)(x)) < 1e-10
+
+
+def test_grad_of_a_nonscalar_output_says_so():
+    with pytest.raises(ValueError, match=r"scalar.*\(3,\).*jacobian"):
+        grad(lambda v: v * 2)(np.ones(3))
+
+
+def test_grad_of_a_function_returning_a_list_says_so():
+    with pytest.raises(TypeError, match="must return a Value or a number, got list"):
+        grad(lambda v: [v])(1.0)
+
+
+def test_grad_of_a_constant_function_is_zero():
+    assert grad(lambda x: 3.0)(1.0) == 0.0
+
+
+def test_argnums_out_of_range_is_refused():
+    with pytest.raises(ValueError, match="argnums 2"):
+        grad(lambda x: x, argnums=2)(1.0)

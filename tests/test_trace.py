@@ -1,0 +1,98 @@
+"""The explained backward pass: every chain-rule step, with its formula from the op's definition."""
+import math
+
+import numpy as np
+import pytest
+
+from microgradnn import Value, ops
+from microgradnn.trace import local_formula
+
+
+def neuron():
+    x = Value(0.5, label="x")
+    w = Value(-1.2, label="w")
+    b = Value(0.3, label="b")
+    n = x * w + b
+    n.label = "n"
+    y = n.tanh()
+    y.label = "y"
+    return x, w, b, y
+
+
+def test_tanh_neuron_trace_matches_a_hand_computed_table():
+    x, w, b, y = neuron()
+    trace = y.backward(explain=True)
+    t = math.tanh(0.5 * -1.2 + 0.3)          # y = tanh(-0.3)
+    dy_dn = 1 - t * t
+    # step, node, op, input, upstream, formula, local, contribution, accumulated — by hand
+    expected = [
+        (1, "y", "tanh", "n", 1.0, "1 - out * out", dy_dn, dy_dn, dy_dn),
+        (2, "n", "add", "x*w", dy_dn, "1", 1.0, dy_dn, dy_dn),
+        (3, "n", "add", "b", dy_dn, "1", 1.0, dy_dn, dy_dn),
+        (4, "x*w", "mul", "x", dy_dn, "b", -1.2, dy_dn * -1.2, dy_dn * -1.2),
+        (5, "x*w", "mul", "w", dy_dn, "a", 0.5, dy_dn * 0.5, dy_dn * 0.5),
+    ]
+    assert len(trace.rows) == len(expected)
+    for row, (step, node, op, inp, up, formula, local, contrib, acc) in zip(trace.rows, expected):
+        assert (row.step, row.node, row.op, row.input, row.formula) == (step, node, op, inp, formula)
+        assert row.upstream == pytest.approx(up, rel=1e-14)
+        assert row.local == pytest.approx(local, rel=1e-14)
+        assert row.contribution == pytest.approx(contrib, rel=1e-14)
+        assert row.accumulated == pytest.approx(acc, rel=1e-14)
+    assert x.grad == pytest.approx(dy_dn * -1.2, rel=1e-14)   # and the grads are the same as ever
+
+
+def test_trace_accumulates_when_a_node_is_used_twice():
+    a = Value(3.0, label="a")
+    y = a * a
+    y.label = "y"
+    rows = y.backward(explain=True).rows
+    assert [(r.input, r.contribution, r.accumulated) for r in rows] == [("a", 3.0, 3.0), ("a", 3.0, 6.0)]
+
+
+def test_printed_trace_is_a_table_naming_formulas_and_values():
+    *_, y = neuron()
+    text = str(y.backward(explain=True))
+    lines = text.splitlines()
+    assert lines[0].split()[:4] == ["step", "node", "op", "→"]
+    assert "1 - out * out = 0.915" in text and len(lines) == 2 + 5
+
+
+def test_tensor_trace_shows_shapes_and_summaries():
+    X = Value(np.ones((4, 3)), label="X")
+    W = Value(np.full((2, 3), 0.1), label="W")
+    loss = (X @ W.T).tanh().sum()
+    text = str(loss.backward(explain=True))
+    assert "(4, 2)" in text and "(2, 3)" in text and "vjp: g @ matrix_transpose(b)" in text
+
+
+def test_explain_gives_the_same_gradients_as_a_plain_backward():
+    x1, w1, b1, y1 = neuron()
+    x2, w2, b2, y2 = neuron()
+    y1.backward()
+    y2.backward(explain=True)
+    assert (x1.grad, w1.grad, b1.grad) == (x2.grad, w2.grad, b2.grad)
+
+
+@pytest.mark.parametrize("op,i,text", [
+    (ops.add, 1, "1"), (ops.sub, 1, "-1"), (ops.mul, 0, "b"), (ops.div, 0, "1 / b"),
+    (ops.div, 1, "-(out / b)"), (ops.pow, 0, "b * a ** (b - 1)"), (ops.pow, 1, "out * log(a)"),
+    (ops.exp_, 0, "out"), (ops.log_, 0, "1 / a"), (ops.sigmoid_, 0, "out * (1 - out)"),
+    (ops.relu, 0, "step(a)"), (ops.abs_, 0, "sign(a)"),
+])
+def test_local_formulas_are_read_from_the_ops_definitions(op, i, text):
+    assert local_formula(op, i) == text
+
+
+@pytest.mark.parametrize("op,i", [(o, i) for o in vars(ops).values() if isinstance(o, ops.Op)
+                                   for i in range(len(o.vjps))])
+def test_every_local_formula_evaluates_to_the_vjp_at_g_equal_1(op, i):
+    """The text is not decoration: for elementwise ops it computes the same number as the VJP."""
+    if not op.elementwise:
+        assert local_formula(op, i).startswith("vjp: ")
+        return
+    a, b = 0.7, 1.3
+    ins = (a, b) if len(op.vjps) == 2 else (a,)
+    out = op.forward(*ins)
+    env = {"a": a, "b": b, "out": out, "log": math.log, "step": ops.step, "sign": ops.sign}
+    assert eval(local_formula(op, i), env) == pytest.approx(op.vjps[i](1.0, out, *ins), rel=1e-14)
