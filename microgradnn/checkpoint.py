@@ -207,27 +207,30 @@ def read(path) -> Checkpoint:
 
 def _read_arrays(path, where: str) -> dict:
     """Every array of the archive, read now (so that a damaged member fails here, not later)."""
+    with open(path, "rb") as f:        # FileNotFoundError and the like speak for themselves
+        magic = f.read(6)
+    # np.load guesses the kind of file from its first bytes; decide ourselves, so that each
+    # wrong kind gets its own message (and a pickle never reaches a loader).
+    if magic.startswith(b"\x93NUMPY"):
+        raise CheckpointError(f"{where}: a single .npy array, not a checkpoint archive (.npz)")
+    if magic[:1] == b"\x80":
+        raise CheckpointError(f"{where}: a pickle file, which holds Python objects; refused "
+                              "(allow_pickle=False: unpickling can run code)")
+    if not magic.startswith(b"PK"):
+        raise CheckpointError(f"{where}: not a readable .npz archive (it does not start with "
+                              f"the zip signature; first bytes {magic!r})")
     try:
         archive = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except ValueError as e:
-        if "pickle" in str(e):
-            raise CheckpointError(f"{where}: holds pickled Python objects; refused "
-                                  "(allow_pickle=False: unpickling can run code)") from None
-        raise CheckpointError(f"{where}: not a readable .npz archive ({e})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as e:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
         raise CheckpointError(f"{where}: not a readable .npz archive, truncated or corrupted "
                               f"({type(e).__name__}: {e})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise CheckpointError(f"{where}: a single .npy array, not a checkpoint archive (.npz)")
     arrays = {}
     with archive:
         for name in archive.files:
             try:
                 arrays[name] = archive[name]
             except ValueError as e:
-                if "allow_pickle" in str(e) or "pickle" in str(e):
+                if "allow_pickle" in str(e):   # numpy's refusal of an object array
                     raise CheckpointError(
                         f"{where}: array {name!r} holds pickled Python objects; refused "
                         "(allow_pickle=False: a checkpoint holds only numbers, and unpickling "
