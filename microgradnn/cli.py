@@ -18,6 +18,8 @@ import numpy as np
 from . import __version__
 
 DATASETS = ("moons", "circles", "spirals", "xor", "digits")
+LOSSES = ("quadratic", "bce", "cross_entropy")           # as in microgradnn.losses
+INITS = ("normal", "xavier", "he")                        # as in microgradnn.nn
 NO_DOT = ("the Graphviz program `dot` is not installed, so only the DOT text was written; "
           "install it (Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install "
           "graphviz) and render with: dot -Tsvg FILE.dot -o FILE.svg")
@@ -138,12 +140,48 @@ def cmd_graph(args) -> int:
         print()
         print(trace)
     from .viz import draw_graph
-    graph = draw_graph(out, rankdir=args.rankdir)
+    graph = draw_graph(out, rankdir=args.rankdir,
+                       edge_labels="local" if args.local_derivatives else None)
     written = write_graph(graph, Path(args.output))
     print(f"wrote {written}")
     if written.suffix == ".dot" and Path(args.output).suffix != ".dot":
         print(NO_DOT.replace("FILE", str(written.with_suffix(""))))
     return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# microgradnn check
+# ---------------------------------------------------------------------------------------------
+
+def default_activations(layers: list, loss: str) -> list:
+    """Sigmoid everywhere (the seed article's choice), the loss's own output activation last."""
+    from .losses import OUTPUT_ACTIVATION
+    return ["sigmoid"] * (len(layers) - 2) + [OUTPUT_ACTIVATION.get(loss, "sigmoid")]
+
+
+def random_targets(loss: str, batch: int, outputs: int, rng: np.random.Generator) -> np.ndarray:
+    """Targets the loss accepts: class labels for cross_entropy, 0/1 for bce, else in [0, 1]."""
+    if loss == "cross_entropy":
+        return rng.integers(0, outputs, size=batch)
+    if loss == "bce":
+        return rng.integers(0, 2, size=(batch, outputs)).astype(float)
+    return rng.uniform(0.0, 1.0, size=(batch, outputs))
+
+
+def cmd_check(args) -> int:
+    from .check import crosscheck
+    from .nn import MLP
+
+    activations = args.activations or default_activations(args.layers, args.loss)
+    net = MLP(args.layers, activations, seed=args.seed, init=args.init)
+    rng = np.random.default_rng(args.seed + 1)   # the batch: independent of the weights' draws
+    x = rng.standard_normal((args.batch_size, args.layers[0]))
+    y = random_targets(args.loss, args.batch_size, args.layers[-1], rng)
+    print(f"network: layers {args.layers}, activations {activations}, init {args.init!r}, "
+          f"seed {args.seed}; a random batch of {args.batch_size}")
+    report = crosscheck(net, x, y, loss=args.loss)
+    print(report)
+    return 0 if report.ok else 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,9 +218,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="picture to write: .svg, .png, .pdf or .dot (default: graph.svg)")
     g.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
                    help="layout direction: left to right or top to bottom (default: LR)")
+    g.add_argument("--local-derivatives", action="store_true",
+                   help="write each local derivative ∂out/∂input on its arrow")
     g.add_argument("--explain", action="store_true",
                    help="also print the backward pass step by step (the chain rule at work)")
     g.set_defaults(run=cmd_graph)
+
+    c = sub.add_parser(
+        "check", help="cross-check autodiff against the four backprop equations",
+        description="Build a random network and batch, compute the gradients twice — by "
+                    "autodiff on the Value graph and by the closed-form equations BP1–BP4 — and "
+                    "print a per-layer table of their differences. Exit status 1 if they disagree.",
+        epilog="example: microgradnn check --layers 4,8,8,3 --activations tanh,relu,softmax "
+               "--loss cross_entropy")
+    c.add_argument("--layers", type=int_list, default=[2, 4, 3, 1], metavar="N,N,...",
+                   help="layer sizes, input first (default: 2,4,3,1)")
+    c.add_argument("--activations", type=name_list, metavar="NAME,...",
+                   help="one per weight layer: sigmoid, tanh, relu, linear, softmax (default: "
+                        "sigmoid, with the loss's output activation last)")
+    c.add_argument("--loss", choices=LOSSES, default="quadratic",
+                   help="cost function (default: quadratic, the seed article's)")
+    c.add_argument("--batch-size", type=positive_int, default=8, help="examples (default: 8)")
+    c.add_argument("--init", choices=INITS, default="normal", help="weight initialisation")
+    c.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    c.set_defaults(run=cmd_check)
     return parser
 
 
