@@ -1,0 +1,332 @@
+"""Checking gradients from the outside: autodiff against BP1–BP4, and against finite differences.
+
+* :func:`crosscheck` runs an :class:`~microgradnn.nn.MLP` (autodiff on the Value graph) and the
+  closed-form :class:`~microgradnn.backprop.NeuralNetwork` with the same weights on the same
+  batch, and compares, layer by layer, the error δˡ (BP1 for the output layer, BP2 for the
+  others) with ``zˡ.grad``, ∂C/∂bˡ (BP3) with ``bˡ.grad`` and ∂C/∂Wˡ (BP4) with ``Wˡ.grad``.
+* :func:`crosscheck_gradients` compares *your own* hand-written backprop with autodiff, in the
+  seed article's column layout or the MLP's row layout, and points at the first layer and
+  equation that disagrees.
+* :func:`gradcheck` compares autodiff with central finite differences for any function of
+  Values.
+
+>>> import numpy as np
+>>> from microgradnn.nn import MLP
+>>> net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+>>> report = crosscheck(net, np.array([[0.5, -1.0], [1.0, 2.0]]), np.array([[1.0], [0.0]]))
+>>> report.ok, report.first_failure
+(True, None)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from .backprop import NeuralNetwork
+from .engine import Value, gradients, no_grad
+from .losses import LOSSES, check_output_activation, network_loss, one_hot
+
+
+# ---------------------------------------------------------------------------------------------
+# The cross-check report
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Comparison:
+    """One layer, one equation: the checked gradient against the reference, elementwise."""
+
+    layer: int
+    equation: str          # "BP1" .. "BP4"
+    quantity: str          # what is compared, e.g. "δ2 = ∂C/∂z2" or "∂C/∂W1"
+    max_abs: float         # max |checked − reference|
+    max_rel: float         # max_abs / max |reference| (0 when both are all zeros)
+    ok: bool
+    note: str = ""         # a hint when the error has a recognisable cause
+
+
+@dataclass
+class CrossCheckReport:
+    """The result of a cross-check: ``.ok``, ``.first_failure`` and one row per comparison.
+
+    Rows are in backpropagation order (output layer first; δ, then BP3, then BP4), so the first
+    failing row is where a mistake enters: errors only flow backwards from there.
+    """
+
+    checked: str           # e.g. "closed form (BP1–BP4)" or "your gradients"
+    reference: str         # e.g. "autodiff"
+    loss: str
+    batch: int
+    rows: list = field(default_factory=list)
+    rtol: float = 1e-6
+    atol: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+    @property
+    def first_failure(self) -> Optional[tuple]:
+        """(layer, equation) of the first disagreement in backprop order, or None."""
+        for r in self.rows:
+            if not r.ok:
+                return (r.layer, r.equation)
+        return None
+
+    @property
+    def errors(self) -> dict:
+        """{(layer, equation): (max abs error, max rel error)}."""
+        return {(r.layer, r.equation): (r.max_abs, r.max_rel) for r in self.rows}
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        verdict = "OK" if self.ok else "FAILED at layer {}, {}".format(*self.first_failure)
+        lines = [f"Cross-check of {self.checked} against {self.reference} "
+                 f"(loss {self.loss!r}, batch {self.batch}, rtol {self.rtol:g}, "
+                 f"atol {self.atol:g}): {verdict}",
+                 f"{'layer':>5}  {'equation':<8}  {'compares':<16}  {'max abs err':>11}  "
+                 f"{'max rel err':>11}"]
+        for r in self.rows:
+            lines.append(f"{r.layer:>5}  {r.equation:<8}  {r.quantity:<16}  {r.max_abs:>11.3e}  "
+                         f"{r.max_rel:>11.3e}  {'ok' if r.ok else 'MISMATCH'}"
+                         + (f"  ({r.note})" if r.note else ""))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _compare(report: CrossCheckReport, layer: int, equation: str, quantity: str,
+             checked: np.ndarray, reference: np.ndarray) -> None:
+    diff = np.abs(checked - reference)
+    max_abs = float(diff.max()) if diff.size else 0.0
+    scale = float(np.abs(reference).max()) if reference.size else 0.0
+    if max_abs != max_abs:                       # nan anywhere: a failure, never a pass
+        max_abs = max_rel = float("inf")
+    else:
+        max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf"))
+    ok = max_abs <= report.atol + report.rtol * scale
+    note = ""
+    if not ok and scale > 0:
+        if np.allclose(checked, -reference, rtol=1e-6, atol=1e-12 * scale):
+            note = "this is minus the gradient: the seed article's (y − a) sign"
+        elif report.batch > 1 and np.allclose(checked, report.batch * reference, rtol=1e-6,
+                                               atol=1e-12 * scale):
+            note = (f"this is {report.batch}× the gradient: per-example values, not divided by "
+                    f"the batch size")
+    report.rows.append(Comparison(layer, equation, quantity, max_abs, max_rel, ok, note))
+
+
+def _fill(report: CrossCheckReport, dw, db, deltas, ref_dw, ref_db, ref_deltas) -> None:
+    """Rows in backprop order; every argument is a per-layer list in the MLP's row layout."""
+    L = len(ref_dw)
+    for l in range(L, 0, -1):
+        i = l - 1
+        if deltas is not None:
+            _compare(report, l, "BP1" if l == L else "BP2", f"δ{l} = ∂C/∂z{l}",
+                     deltas[i], ref_deltas[i])
+        _compare(report, l, "BP3", f"∂C/∂b{l}", db[i], ref_db[i])
+        _compare(report, l, "BP4", f"∂C/∂W{l}", dw[i], ref_dw[i])
+
+
+# ---------------------------------------------------------------------------------------------
+# Autodiff's side and the closed form's side, both in the MLP's row layout
+# ---------------------------------------------------------------------------------------------
+
+def _column_targets(net, y: Any, loss: str, batch: int) -> np.ndarray:
+    """y as the (outputs, batch) array the closed form expects."""
+    out = net.layers[-1]
+    if loss == "cross_entropy":
+        return one_hot(y, out, "crosscheck").T
+    t = np.asarray(y, dtype=np.float64)
+    if t.ndim == 1 and out == 1:
+        t = t.reshape(-1, 1)
+    if t.shape != (batch, out):
+        raise ValueError(f"crosscheck: y has shape {t.shape}, expected ({batch}, {out}) "
+                         f"(one row of targets per example)")
+    return t.T
+
+
+def _autodiff(net, x: np.ndarray, y: Any, loss: str) -> tuple:
+    """dw, db, deltas from the Value graph, without touching any .grad."""
+    net(x)
+    cost = network_loss(net, y, loss)
+    L = len(net.weights)
+    zs = [net.nodes[f"z{l}"] for l in range(1, L + 1)]
+    grads = gradients(cost, [*net.weights, *net.biases, *zs])
+    return grads[:L], grads[L:2 * L], grads[2 * L:]
+
+
+def _prepare(net, x: Any, loss: str) -> np.ndarray:
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+    check_output_activation(net.activations[-1], loss)
+    x = np.asarray(x.data if isinstance(x, Value) else x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != net.layers[0]:
+        raise ValueError(f"crosscheck: x must have shape (batch, {net.layers[0]}), "
+                         f"got {x.shape}")
+    return x
+
+
+def crosscheck(net, x: Any, y: Any, loss: str = "quadratic", rtol: float = 1e-6,
+               atol: float = 0.0) -> CrossCheckReport:
+    """Autodiff (the MLP's Value graph) against the closed-form BP1–BP4 network, per layer.
+
+    x: (batch, layers[0]); y: (batch, layers[-1]) targets — or, for "cross_entropy", integer
+    labels (batch,) or one-hot rows. Leaves every ``.grad`` as it was. A row passes when
+    max |closed form − autodiff| ≤ atol + rtol · max |autodiff|.
+    """
+    x = _prepare(net, x, loss)
+    dw, db, deltas = _autodiff(net, x, y, loss)
+    closed = NeuralNetwork.from_weights([W.data for W in net.weights],
+                                        [b.data for b in net.biases], net.activations)
+    z_s, a_s = closed.feedforward(x.T)
+    c_dw, c_db = closed.backpropagation(_column_targets(net, y, loss, x.shape[0]), z_s, a_s, loss)
+    report = CrossCheckReport("closed form (BP1–BP4)", "autodiff", loss, x.shape[0],
+                              rtol=rtol, atol=atol)
+    _fill(report, c_dw, [b.ravel() for b in c_db], [d.T for d in closed.deltas], dw, db, deltas)
+    return report
+
+
+def crosscheck_gradients(net, x: Any, y: Any, dw: Sequence, db: Sequence,
+                         deltas: Optional[Sequence] = None, layout: str = "columns",
+                         loss: str = "quadratic", per_example_deltas: bool = False,
+                         rtol: float = 1e-6, atol: float = 0.0) -> CrossCheckReport:
+    """Your hand-written gradients against autodiff for ``net``'s weights on (x, y).
+
+    x and y are in the MLP's layout (x: (batch, in)). dw[l] is ∂C/∂W of layer l+1, shape
+    (out, in) in both layouts. layout="columns" (the seed article's): db[l] has shape (out, 1)
+    or (out,), deltas[l] (out, batch); layout="rows" (the MLP's): db[l] (out,), deltas[l]
+    (batch, out). Deltas are ∂C/∂zˡ of the batch-averaged cost; if yours are per-example
+    (the article's δ, not divided by the batch size n), pass ``per_example_deltas=True``.
+    """
+    if layout not in ("columns", "rows"):
+        raise ValueError(f"crosscheck_gradients: layout must be 'columns' or 'rows', "
+                         f"got {layout!r}")
+    x = _prepare(net, x, loss)
+    n, L = x.shape[0], len(net.weights)
+    ref_dw, ref_db, ref_deltas = _autodiff(net, x, y, loss)
+    for what, given in (("dw", dw), ("db", db), ("deltas", deltas)):
+        if given is not None and len(given) != L:
+            raise ValueError(f"crosscheck_gradients: {what} has {len(given)} entries, the "
+                             f"network has {L} layers")
+
+    def as_rows(arr, ref, what, l):
+        a = np.asarray(arr, dtype=np.float64)
+        if what == "delta" and layout == "columns":
+            a = a.T
+        elif what == "db":
+            a = a.reshape(-1) if a.ndim == 2 and a.shape[1] == 1 else a
+        if a.shape != ref.shape:
+            expected = ref.shape[::-1] if what == "delta" and layout == "columns" else ref.shape
+            raise ValueError(f"crosscheck_gradients: {what} of layer {l} has shape "
+                             f"{np.shape(arr)}, expected {expected} ({layout} layout)")
+        return a
+
+    my_dw = [as_rows(g, r, "dw", l) for l, (g, r) in enumerate(zip(dw, ref_dw), 1)]
+    my_db = [as_rows(g, r, "db", l) for l, (g, r) in enumerate(zip(db, ref_db), 1)]
+    my_deltas = None
+    if deltas is not None:
+        scale = 1.0 / n if per_example_deltas else 1.0
+        my_deltas = [as_rows(g, r, "delta", l) * scale
+                     for l, (g, r) in enumerate(zip(deltas, ref_deltas), 1)]
+    report = CrossCheckReport("your gradients", "autodiff", loss, n, rtol=rtol, atol=atol)
+    _fill(report, my_dw, my_db, my_deltas, ref_dw, ref_db, ref_deltas)
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# Finite differences
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class GradcheckResult:
+    """The outcome of :func:`gradcheck`: ``.ok``, and one line per input in ``str()``."""
+
+    ok: bool
+    lines: list
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        return "\n".join([f"gradcheck: {'OK' if self.ok else 'FAILED'}", *self.lines])
+
+    __repr__ = __str__
+
+
+def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, rtol: float = 1e-5,
+              atol: float = 1e-8, seed: int = 0) -> GradcheckResult:
+    """Autodiff against central differences (f(x + ε) − f(x − ε)) / 2ε, in float64.
+
+    ``f`` takes one Value per input (numbers, lists, arrays or Values; only their data is
+    used) and returns a Value. A non-scalar output is reduced to Σ u ⊙ f with a fixed random
+    u (seeded), which checks the whole vector-Jacobian product. Element i of an input passes
+    when |autodiff − numeric| ≤ atol + rtol · |numeric|. Returns a :class:`GradcheckResult`
+    (false when it fails) naming, for a failing input, the worst element's index, both values
+    and the relative error — it does not raise: write ``assert result, result``.
+
+    >>> gradcheck(lambda a, b: (a * b).tanh().sum(), [0.5, -1.0], [2.0, 0.3]).ok
+    True
+    """
+    if not inputs:
+        raise ValueError("gradcheck: give at least one input")
+    if not eps > 0:
+        raise ValueError(f"gradcheck: eps must be positive, got {eps}")
+    datas = []
+    for i, v in enumerate(inputs):
+        d = v.data if isinstance(v, Value) else v
+        d = float(d) if isinstance(d, (int, float)) and not isinstance(d, bool) \
+            else np.array(d, dtype=np.float64)
+        datas.append(d)
+    names = [(v.label if isinstance(v, Value) and v.label else f"input {i}")
+             for i, v in enumerate(inputs)]
+
+    leaves = [Value(d if isinstance(d, float) else d.copy()) for d in datas]
+    out = f(*leaves)
+    if not isinstance(out, Value):
+        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
+    u = 1.0 if out.is_scalar else np.random.default_rng(seed).standard_normal(out.shape)
+    analytic = gradients(out, leaves, seed=u)
+
+    def objective(values: list) -> float:
+        with no_grad():
+            y = f(*[Value(v) for v in values])
+        return float(np.sum(np.asarray(y.data) * u))
+
+    ok, lines = True, []
+    for i, d in enumerate(datas):
+        numeric = np.zeros(np.shape(d))
+        flat = np.asarray(d, dtype=np.float64).reshape(-1)
+        for k in range(flat.size):
+            values = [np.array(v, dtype=np.float64) if j == i else v
+                      for j, v in enumerate(datas)]
+            probe = values[i].reshape(-1)
+            probe[k] = flat[k] + eps
+            up = objective([_restore(v, d0) for v, d0 in zip(values, datas)])
+            probe[k] = flat[k] - eps
+            down = objective([_restore(v, d0) for v, d0 in zip(values, datas)])
+            numeric.reshape(-1)[k] = (up - down) / (2 * eps)
+        ana = np.asarray(analytic[i], dtype=np.float64)
+        err = np.abs(ana - numeric)
+        bad = err - (atol + rtol * np.abs(numeric))
+        if bad.size == 0:
+            lines.append(f"  {names[i]}: empty")
+            continue
+        worst = np.unravel_index(int(np.nanargmax(np.where(np.isnan(bad), np.inf, bad))),
+                                 np.shape(d)) if np.ndim(d) else ()
+        a_w, n_w = float(ana[worst]), float(numeric[worst])
+        rel = abs(a_w - n_w) / max(abs(n_w), abs(a_w), 1e-300)
+        passed = bool(np.all(bad <= 0))
+        ok &= passed
+        where = f"element {tuple(int(j) for j in worst)}" if worst != () else "the scalar"
+        lines.append(f"  {names[i]}: {'ok' if passed else 'MISMATCH'} — worst at {where}: "
+                     f"autodiff {a_w:.10g}, numeric {n_w:.10g}, relative error {rel:.3g}")
+    return GradcheckResult(ok, lines)
+
+
+def _restore(v, original):
+    """Give a probed input back its original kind (a float stays a float)."""
+    return float(v) if isinstance(original, float) else v

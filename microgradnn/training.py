@@ -1,0 +1,262 @@
+"""Training an :class:`~microgradnn.nn.MLP`: ``fit`` (mini-batch descent) and ``predict``.
+
+>>> from microgradnn.nn import MLP
+>>> from microgradnn.datasets import xor
+>>> x, y = xor(n=4, noise=0.0)
+>>> net = MLP([2, 8, 1], ["tanh", "sigmoid"], seed=0, init="xavier")
+>>> history = fit(net, x, y, loss="bce", optimizer="adam", lr=0.05, epochs=300,
+...               batch_size=4, progress=False)
+>>> (predict(net, x) == y).all()
+True
+
+Which loss sees what: "quadratic" compares the output aᴸ with y; "bce" and "cross_entropy"
+are computed from the logits zᴸ (the output layer's input to its sigmoid / softmax), which
+is why they need a sigmoid / softmax output layer (see :mod:`microgradnn.losses`).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from .engine import no_grad
+from .losses import LOSSES, check_output_activation, network_loss
+from .optim import Optimizer, get_optimizer
+
+
+class History:
+    """Per-epoch lists: ``loss`` and ``accuracy`` (classification only) on the training data,
+    ``val_loss`` and ``val_accuracy`` when validation data was given."""
+
+    def __init__(self) -> None:
+        self.loss: list = []
+        self.accuracy: list = []
+        self.val_loss: list = []
+        self.val_accuracy: list = []
+
+    def as_dict(self) -> dict:
+        return {k: list(v) for k, v in vars(self).items() if v}
+
+    def line(self, epoch: int) -> str:
+        """One epoch as text, e.g. "epoch 3: loss 0.2104  accuracy 0.9500"."""
+        parts = [f"{k.replace('_', ' ')} {v[epoch]:.4f}" for k, v in self.as_dict().items()]
+        return f"epoch {epoch + 1}: " + "  ".join(parts)
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+    def __str__(self) -> str:
+        return "\n".join(self.line(e) for e in range(len(self))) or "History (no epochs)"
+
+    def __repr__(self) -> str:
+        return f"History({self.as_dict()})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking data before any training step
+# ---------------------------------------------------------------------------------------------
+
+def _is_classification(loss: str) -> bool:
+    return loss in ("bce", "cross_entropy")
+
+
+def prepare_data(net, x: Any, y: Any, loss: str, what: str = "x") -> tuple:
+    """(x, y) as float arrays, checked against the network and the loss; ValueError if not.
+
+    x: (n, layers[0]). y: (n, out) targets for "quadratic" ((n,) when out is 1); 0/1 labels
+    (n,) or (n, out) for "bce"; integer labels (n,) or one-hot rows (n, classes) for
+    "cross_entropy".
+    """
+    ylabel = "y" if what == "x" else "validation y"
+    try:
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"fit: {what} and {ylabel} must be numeric arrays ({e})") from None
+    n_in, n_out = net.layers[0], net.layers[-1]
+    if x.ndim != 2 or x.shape[1] != n_in:
+        raise ValueError(f"fit: {what} must have shape (n, {n_in}) for this network, "
+                         f"got {x.shape}")
+    if x.shape[0] == 0:
+        raise ValueError(f"fit: {what} has no examples")
+    if y.ndim == 0 or y.shape[0] != x.shape[0]:
+        raise ValueError(f"fit: {what} has {x.shape[0]} examples but {ylabel} has "
+                         f"{y.shape[0] if y.ndim else 'a single value'}")
+    for name, arr in ((what, x), (ylabel, y)):
+        if not np.all(np.isfinite(arr)):
+            bad = np.argwhere(~np.isfinite(arr))[0]
+            raise ValueError(f"fit: {name} contains NaN or inf (first at index "
+                             f"{tuple(int(i) for i in bad)})")
+    if loss == "cross_entropy":
+        if y.ndim == 1:
+            if np.any(y != np.round(y)) or y.min() < 0 or y.max() >= n_out:
+                raise ValueError(f"fit: labels must be integers in 0..{n_out - 1} for "
+                                 f"{n_out} output classes, got values from {y.min()} to "
+                                 f"{y.max()}")
+            y = y.astype(np.int64)
+        elif y.shape != (x.shape[0], n_out):
+            raise ValueError(f"fit: {ylabel} must be integer labels (n,) or one-hot rows "
+                             f"(n, {n_out}), got {y.shape}")
+        return x, y
+    if y.ndim == 1 and n_out == 1:
+        y = y.reshape(-1, 1)
+    if y.shape != (x.shape[0], n_out):
+        raise ValueError(f"fit: {ylabel} must have shape ({x.shape[0]}, {n_out}) for "
+                         f"{n_out} outputs, got {y.shape}")
+    if loss == "bce" and (y.min() < 0 or y.max() > 1):
+        raise ValueError(f"fit: bce targets must lie in [0, 1], got values from {y.min()} "
+                         f"to {y.max()}")
+    return x, y
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"fit: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The loop
+# ---------------------------------------------------------------------------------------------
+
+def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
+        optimizer: Union[str, Optimizer] = "sgd", lr: float = 0.1, epochs: int = 100,
+        batch_size: int = 32, shuffle: bool = True, seed: int = 0,
+        validation_data: Optional[tuple] = None, progress: bool = True) -> History:
+    """Train ``net`` by mini-batch gradient descent and return its :class:`History`.
+
+    Batches are taken along axis 0 (the last one may be smaller), in a fresh order each epoch
+    when ``shuffle`` (seeded by ``seed``). ``optimizer`` is "sgd", "adam" (with ``lr``) or an
+    :class:`~microgradnn.optim.Optimizer` over ``net.parameters()``. Every check on the data
+    and the settings happens before the first step. The recorded loss of an epoch is the
+    mean of its batches' losses (weighted by batch size), taken during training; accuracy is
+    recorded for "bce" and "cross_entropy". ``progress`` shows a tqdm bar when tqdm is
+    installed, else one printed line per epoch.
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+    check_output_activation(net.activations[-1], loss)
+    epochs = _positive_int("epochs", epochs)
+    batch_size = _positive_int("batch_size", batch_size)
+    x, y = prepare_data(net, x, y, loss)
+    val = None
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("fit: validation_data must be a pair (x_val, y_val)")
+        val = prepare_data(net, *validation_data, loss, what="validation x")
+    if isinstance(optimizer, Optimizer):
+        opt = optimizer
+        ours = {id(p) for p in net.parameters()}
+        if any(id(p) not in ours for p in opt.params):
+            raise ValueError("fit: the optimizer updates Values that are not this network's "
+                             "parameters; build it from net.parameters()")
+    elif isinstance(optimizer, str):
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) \
+                or lr <= 0:
+            raise ValueError(f"fit: lr must be a positive finite number, got {lr!r}")
+        opt = get_optimizer(optimizer, net.parameters(), lr)
+    else:
+        raise TypeError(f"fit: optimizer must be 'sgd', 'adam' or an Optimizer, "
+                        f"got {type(optimizer).__name__}")
+
+    history = History()
+    rng = np.random.default_rng(seed)
+    n = x.shape[0]
+    classify = _is_classification(loss)
+    bar, report = _progress(epochs, progress)
+    try:
+        for epoch in range(epochs):
+            order = rng.permutation(n) if shuffle else np.arange(n)
+            total, correct = 0.0, 0.0
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                xb, yb = x[idx], y[idx]
+                out = net(xb)
+                cost = network_loss(net, yb, loss)
+                opt.zero_grad()
+                cost.backward()
+                opt.step()
+                total += float(cost.data) * len(idx)
+                if classify:
+                    correct += _correct(out.data, yb, loss)
+            history.loss.append(total / n)
+            if classify:
+                history.accuracy.append(correct / n)
+            if val is not None:
+                v_loss, v_acc = evaluate(net, *val, loss=loss)
+                history.val_loss.append(v_loss)
+                if classify:
+                    history.val_accuracy.append(v_acc)
+            report(history, epoch)
+    finally:
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def _progress(epochs: int, enabled: bool):
+    """(bar, report(history, epoch)): a tqdm bar, plain printed lines, or nothing."""
+    if not enabled:
+        return None, lambda history, epoch: None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None, lambda history, epoch: print(history.line(epoch), flush=True)
+    bar = tqdm(total=epochs, desc="fit", unit="epoch")
+
+    def report(history, epoch):
+        bar.set_postfix_str(history.line(epoch).split(": ", 1)[1], refresh=False)
+        bar.update(1)
+    return bar, report
+
+
+# ---------------------------------------------------------------------------------------------
+# Using a trained network
+# ---------------------------------------------------------------------------------------------
+
+def _correct(out: np.ndarray, y: np.ndarray, loss: str) -> float:
+    """How many examples are classified right (for several bce outputs, the mean per example
+    of the outputs that are right)."""
+    if loss == "bce":
+        return float(np.mean((out >= 0.5) == (y >= 0.5), axis=1).sum())
+    labels = np.argmax(y, axis=1) if y.ndim == 2 else y
+    return float(np.sum(np.argmax(out, axis=1) == labels))
+
+
+def predict_proba(net, x: Any) -> np.ndarray:
+    """The network's output for x (batch, layers[0]) as an array, without recording a graph."""
+    with no_grad():
+        return net(np.asarray(x, dtype=np.float64)).data
+
+
+def predict(net, x: Any) -> np.ndarray:
+    """Class labels (n,): argmax of the outputs for several outputs, output ≥ 0.5 for one.
+
+    Use :func:`predict_proba` for the raw outputs (probabilities for a sigmoid or softmax
+    output layer, the fitted values for regression).
+    """
+    out = predict_proba(net, x)
+    if out.shape[1] == 1:
+        return (out[:, 0] >= 0.5).astype(np.int64)
+    return np.argmax(out, axis=1)
+
+
+def accuracy(net, x: Any, y: Any) -> float:
+    """The fraction of examples whose predicted label equals y (labels, or one-hot rows)."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        y = np.argmax(y, axis=1)
+    return float(np.mean(predict(net, x) == y.reshape(-1)))
+
+
+def evaluate(net, x: Any, y: Any, loss: str = "quadratic") -> tuple:
+    """(loss, accuracy) of ``net`` on (x, y) without recording a graph; accuracy is None for
+    "quadratic"."""
+    x, y = prepare_data(net, x, y, loss)
+    with no_grad():
+        out = net(x)
+        cost = float(network_loss(net, y, loss).data)
+    if not _is_classification(loss):
+        return cost, None
+    return cost, _correct(out.data, y, loss) / x.shape[0]
