@@ -615,8 +615,14 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
         if op is None:
             continue                      # a leaf: nothing further back
         a, b = n._a, n._b
-        if plain and b is not None and type(n.data) is float:
-            # The scalar graph's hot path: a binary op on floats (no broadcasting to undo).
+        if plain and type(n.data) is float and not op.params:
+            # The scalar graph's hot path: floats in and out, no broadcasting to undo.
+            # (A unary node is here only because its input needs a gradient.)
+            if b is None:
+                pg = op.vjps[0](g, n.data, a.data)
+                q = a._pg
+                a._pg = pg if q is _PENDING else q + pg
+                continue
             vjp_a, vjp_b = op.vjps
             if a._needs:
                 pg = vjp_a(g, n.data, a.data, b.data)

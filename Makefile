@@ -1,0 +1,50 @@
+# One command to set up and run the main job, one to set up and pass the tests.
+#   make demo    — create .venv, install microgradnn with its demo extras, run `microgradnn demo`
+#   make test    — create .venv, install everything the tests use (PyTorch CPU as the oracle), run pytest
+#   make bench   — the benchmark scripts (ratios against the peers measured in the same run)
+#   make docs    — build the documentation site into site/
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# PyTorch is only the test oracle; this exact version is the CPU build these machines carry.
+TORCH  := torch==2.13.0
+
+.PHONY: demo test bench docs graphviz clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.demo: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e ".[demo]"
+	touch $@
+
+$(VENV)/.test: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e ".[test,demo,digits,docs,bench]" $(TORCH)
+	touch $@ $(VENV)/.demo
+
+# The Python package `graphviz` only writes DOT text; pictures need Graphviz's `dot` binary.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	  else \
+	    echo "note: Graphviz's 'dot' is missing: install it (Debian: apt-get install graphviz," \
+	         "macOS: brew install graphviz) to get pictures; DOT files are written anyway."; \
+	  fi; }
+
+demo: $(VENV)/.demo graphviz
+	$(BIN)/microgradnn demo
+
+test: $(VENV)/.test graphviz
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.test
+	$(BIN)/python benchmarks/scalar_engine.py
+	$(BIN)/python benchmarks/training.py
+
+docs: $(VENV)/.test
+	$(BIN)/mkdocs build --strict
+
+clean:
+	rm -rf $(VENV) site microgradnn-demo .pytest_cache .hypothesis
