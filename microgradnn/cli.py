@@ -111,7 +111,13 @@ def write_graph(graph, path: Path) -> Path:
         dot_path = path.with_suffix(".dot")
         dot_path.write_text(graph.source, encoding="utf-8")
         return dot_path
-    path.write_bytes(graph.pipe(format=fmt))
+    import graphviz
+    try:
+        path.write_bytes(graph.pipe(format=fmt))
+    except graphviz.ExecutableNotFound:   # on PATH but not runnable: same as missing
+        dot_path = path.with_suffix(".dot")
+        dot_path.write_text(graph.source, encoding="utf-8")
+        return dot_path
     return path
 
 
@@ -150,6 +156,113 @@ def cmd_graph(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# microgradnn train
+# ---------------------------------------------------------------------------------------------
+
+def load_dataset(name: str, samples: Optional[int], noise: Optional[float], seed: int) -> tuple:
+    """(x, y) of a named data set; digits takes no size, noise or seed."""
+    from . import datasets
+    if name == "digits":
+        if samples is not None or noise is not None:
+            raise UsageError("digits is a fixed data set (1,797 images): drop --samples/--noise")
+        return datasets.load("digits")
+    kwargs = {"seed": seed}
+    if samples is not None:
+        kwargs["n"] = samples
+    if noise is not None:
+        kwargs["noise"] = noise
+    return datasets.load(name, **kwargs)
+
+
+def split(x: np.ndarray, y: np.ndarray, test_fraction: float) -> tuple:
+    """(x_train, y_train, x_test, y_test): the data sets come shuffled, so the tail is the test
+    set."""
+    n_test = int(round(len(x) * test_fraction))
+    if test_fraction > 0 and not 1 <= n_test < len(x):
+        raise UsageError(f"--test-fraction {test_fraction} leaves no training or no test "
+                         f"examples out of {len(x)}")
+    cut = len(x) - n_test
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
+def choose_architecture(args, x: np.ndarray, y: np.ndarray) -> tuple:
+    """(layers, activations, loss): the user's choices, completed from the data.
+
+    Two classes → one sigmoid output and "bce"; k > 2 classes → k softmax outputs and
+    "cross_entropy"; hidden layers default to two of 16 relu units.
+    """
+    from .losses import OUTPUT_ACTIVATION
+    classes = int(y.max()) + 1
+    if args.layers is None:
+        layers = [x.shape[1], 16, 16, 1 if classes == 2 else classes]
+    else:
+        layers = args.layers
+        if layers[0] != x.shape[1]:
+            raise UsageError(f"the {args.dataset} data set has {x.shape[1]} features per example, "
+                             f"but --layers starts with {layers[0]}")
+    loss = args.loss or ("bce" if layers[-1] == 1 else "cross_entropy")
+    if args.activations is None:
+        activations = ["relu"] * (len(layers) - 2) + [OUTPUT_ACTIVATION.get(loss, "sigmoid")]
+    else:
+        activations = args.activations
+    return layers, activations, loss
+
+
+def targets_for(loss: str, y: np.ndarray, outputs: int) -> np.ndarray:
+    """Labels as the loss wants them: one-hot rows for a quadratic loss on several outputs."""
+    if loss == "quadratic" and outputs > 1:
+        from .losses import one_hot
+        return one_hot(y, outputs)
+    return y
+
+
+def cmd_train(args) -> int:
+    from .nn import MLP
+    from .training import evaluate, fit
+
+    x, y = load_dataset(args.dataset, args.samples, args.noise, args.seed)
+    layers, activations, loss = choose_architecture(args, x, y)
+    x_train, y_train, x_test, y_test = split(x, y, args.test_fraction)
+    net = MLP(layers, activations, seed=args.seed, init=args.init)
+    t_train, t_test = targets_for(loss, y_train, layers[-1]), targets_for(loss, y_test, layers[-1])
+    n_params = sum(p.size for p in net.parameters())
+    print(f"training {net} ({n_params:,} parameters) on {args.dataset}: "
+          f"{len(x_train)} training, {len(x_test)} test examples")
+    start = time.perf_counter()
+    history = fit(net, x_train, t_train, loss=loss, optimizer=args.optimizer, lr=args.lr,
+                  epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                  validation_data=(x_test, t_test) if len(x_test) else None,
+                  progress=not args.no_progress)
+    seconds = time.perf_counter() - start
+
+    rows = [("", "train", "test" if len(x_test) else "")]
+    train_loss, train_acc = evaluate(net, x_train, t_train, loss=loss)
+    test_loss, test_acc = evaluate(net, x_test, t_test, loss=loss) if len(x_test) else (None, None)
+    rows.append((f"loss ({loss})", f"{train_loss:.4f}", "" if test_loss is None else f"{test_loss:.4f}"))
+    if train_acc is not None:
+        rows.append(("accuracy", f"{train_acc:.1%}", "" if test_acc is None else f"{test_acc:.1%}"))
+    print()
+    print(f"{args.epochs} epochs of {args.optimizer} (lr {args.lr:g}, batch {args.batch_size}, "
+          f"seed {args.seed}) in {seconds:.1f} s")
+    for name, a, b in rows:
+        print(f"  {name:<24}{a:>10}{b:>10}".rstrip())
+    if args.save:
+        net.save(args.save)
+        print(f"saved the network to {args.save} (load it with MLP.load)")
+    if args.plots:
+        folder = Path(args.plots)
+        from .plots import decision_boundary, loss_curve
+        written = [loss_curve(history, folder / "loss.png", title=args.dataset)]
+        if x.shape[1] == 2:
+            written.append(decision_boundary(net, x_test if len(x_test) else x_train,
+                                             y_test if len(x_test) else y_train,
+                                             folder / "boundary.png",
+                                             title=f"{args.dataset}: test points"))
+        print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
 # microgradnn check
 # ---------------------------------------------------------------------------------------------
 
@@ -181,6 +294,92 @@ def cmd_check(args) -> int:
           f"seed {args.seed}; a random batch of {args.batch_size}")
     report = crosscheck(net, x, y, loss=args.loss)
     print(report)
+    return 0 if report.ok else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# microgradnn demo
+# ---------------------------------------------------------------------------------------------
+
+DEMO_EXPR, DEMO_VALUES = "tanh(x*w + b)", {"x": 0.5, "w": -1.2, "b": 0.3}
+
+
+def cmd_demo(args) -> int:
+    from .check import crosscheck
+    from .datasets import moons
+    from .expr import build
+    from .losses import network_loss
+    from .nn import MLP
+    from .training import evaluate, fit
+    from .viz import draw_graph, draw_network
+
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    # 1. Train: two moons, a 2-16-16-1 network, Adam. Seeded, so every run prints the same.
+    samples, epochs = (120, 20) if args.fast else (400, args.epochs)
+    x, y = moons(n=samples, noise=0.15, seed=args.seed)
+    x_train, y_train, x_test, y_test = split(x, y, 0.25)
+    net = MLP([2, 16, 16, 1], ["relu", "relu", "sigmoid"], seed=args.seed, init="he")
+    print(f"1. Training {net}\n   on {len(x_train)} points of two moons "
+          f"({len(x_test)} more held out for testing)")
+    history = fit(net, x_train, y_train, loss="bce", optimizer="adam", lr=0.01, epochs=epochs,
+                  batch_size=32, seed=args.seed, validation_data=(x_test, y_test),
+                  progress=not args.no_progress)
+    _, train_acc = evaluate(net, x_train, y_train, loss="bce")
+    _, test_acc = evaluate(net, x_test, y_test, loss="bce")
+    print(f"   accuracy after {epochs} epochs: {train_acc:.1%} on the training points, "
+          f"{test_acc:.1%} on the test points")
+
+    # 2. The same gradients twice: autodiff, and the four equations BP1–BP4 in closed form.
+    print("\n2. Cross-check of the trained network's gradients on 16 test points:")
+    report = crosscheck(net, x_test[:16], y_test[:16], loss="bce")
+    print("   " + str(report).replace("\n", "\n   "))
+
+    # 3. Graphs: a neuron as a scalar expression, the network's loss, the network itself.
+    print("\n3. Computation graphs:")
+    neuron, leaves = build(DEMO_EXPR, DEMO_VALUES)
+    neuron.label = "out"
+    trace = neuron.backward(explain=True)
+    (out_dir / "neuron-backward.txt").write_text(f"{DEMO_EXPR} with {DEMO_VALUES}\n\n{trace}\n",
+                                                 encoding="utf-8")
+    written.append(out_dir / "neuron-backward.txt")
+    grads = ", ".join(f"d/d{k} = {v.grad:.4g}" for k, v in leaves.items())
+    print(f"   {DEMO_EXPR} at {', '.join(f'{k}={v:g}' for k, v in DEMO_VALUES.items())}: "
+          f"{neuron.data:.4g}; {grads}")
+    print(f"   {'neuron-backward.txt':<22} its backward pass, one chain-rule step per line")
+    net(x_test[:8])
+    loss = network_loss(net, y_test[:8], "bce")
+    loss.backward()
+    drawings = [
+        (draw_graph(neuron, edge_labels="local"), "neuron.svg", "the neuron, with local derivatives"),
+        (draw_graph(loss, cluster_layers=True), "loss-graph.svg", "the network's loss on 8 points"),
+        (draw_network(net), "network.svg", "the network's layers"),
+    ]
+    dot_only = False
+    for drawing, name, what in drawings:
+        path = write_graph(drawing, out_dir / name)
+        dot_only |= path.suffix == ".dot"
+        written.append(path)
+        print(f"   {path.name:<22} {what}")
+    if dot_only:
+        print("   " + NO_DOT.replace("FILE", str(out_dir / "NAME")))
+
+    # 4. Plots, when matplotlib is installed (an optional extra).
+    print("\n4. Plots:")
+    try:
+        from .plots import decision_boundary, loss_curve
+        written.append(loss_curve(history, out_dir / "loss.png", title="Two moons"))
+        written.append(decision_boundary(net, x_test, y_test, out_dir / "boundary.png",
+                                         title="Two moons: the test points"))
+        print(f"   loss.png               loss and accuracy per epoch\n"
+              f"   boundary.png           the decision boundary")
+    except ImportError as e:
+        print(f"   skipped: {e}")
+
+    print(f"\nWrote {len(written)} files to {out_dir}/: "
+          + ", ".join(p.name for p in sorted(written)))
     return 0 if report.ok else 1
 
 
@@ -223,6 +422,53 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--explain", action="store_true",
                    help="also print the backward pass step by step (the chain rule at work)")
     g.set_defaults(run=cmd_graph)
+
+    d = sub.add_parser(
+        "demo", help="train, cross-check and draw, in one go (start here)",
+        description="Train a network on two moons, check its gradients against the four "
+                    "backprop equations, draw computation graphs and plot the training — "
+                    "everything written to one folder.")
+    d.add_argument("--out", default="microgradnn-demo", metavar="DIR",
+                   help="output folder (default: microgradnn-demo)")
+    d.add_argument("--epochs", type=positive_int, default=100, help="(default: 100)")
+    d.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    d.add_argument("--fast", action="store_true", help="a tiny run, for tests")
+    d.add_argument("--no-progress", action="store_true", help="no progress bar")
+    d.set_defaults(run=cmd_demo)
+
+    t = sub.add_parser(
+        "train", help="train a network on a data set and print a summary",
+        description="Train an MLP by mini-batch descent on a data set, with a progress bar, "
+                    "then print the loss and accuracy on the training and test examples. "
+                    "Unset options are completed from the data: two classes get one sigmoid "
+                    "output and the bce loss, more classes a softmax output and cross_entropy.",
+        epilog="example: microgradnn train --dataset spirals --layers 2,32,32,3 --epochs 300 "
+               "--lr 0.02 --save spirals.npz")
+    t.add_argument("--dataset", choices=DATASETS, default="moons", help="(default: moons)")
+    t.add_argument("--samples", type=positive_int, help="examples to generate (not for digits)")
+    t.add_argument("--noise", type=float, help="noise of the generated points (not for digits)")
+    t.add_argument("--test-fraction", type=float, default=0.2,
+                   help="share of the examples held out for testing (default: 0.2)")
+    t.add_argument("--layers", type=int_list, metavar="N,N,...",
+                   help="layer sizes, input first (default: inputs,16,16,outputs)")
+    t.add_argument("--activations", type=name_list, metavar="NAME,...",
+                   help="one per weight layer: sigmoid, tanh, relu, linear, softmax "
+                        "(default: relu, then the loss's output activation)")
+    t.add_argument("--loss", choices=LOSSES, help="cost function (default: from the outputs)")
+    t.add_argument("--optimizer", choices=("sgd", "adam"), default="adam",
+                   help="(default: adam)")
+    t.add_argument("--lr", type=positive_float, default=0.01, help="learning rate (default: 0.01)")
+    t.add_argument("--epochs", type=positive_int, default=100, help="(default: 100)")
+    t.add_argument("--batch-size", type=positive_int, default=32, help="(default: 32)")
+    t.add_argument("--init", choices=INITS, default="he",
+                   help="weight initialisation (default: he)")
+    t.add_argument("--seed", type=int, default=0,
+                   help="seed of the data, the weights and the shuffling (default: 0)")
+    t.add_argument("--save", metavar="FILE.npz", help="save the trained network")
+    t.add_argument("--plots", metavar="DIR",
+                   help="write the loss curve (and, for 2-D data, the decision boundary) here")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.set_defaults(run=cmd_train)
 
     c = sub.add_parser(
         "check", help="cross-check autodiff against the four backprop equations",

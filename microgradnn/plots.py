@@ -120,35 +120,41 @@ def decision_boundary(net: Any, x: Any, y: Any, path, *, title: str = "Decision 
                          np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution))
     scores = _class_scores(net, np.column_stack([gx.ravel(), gy.ravel()]))
 
-    fig = _figure(5.6, 4.8)
+    # Size the figure to the data's aspect ratio, so an equal-aspect plot leaves no white bands.
+    ratio = (gy.max() - gy.min()) / (gx.max() - gx.min())
+    fig = _figure(6.2, float(np.clip(4.4 * ratio + 1.3, 3.4, 6.5)))
     ax = fig.subplots()
     from matplotlib.colors import LinearSegmentedColormap, ListedColormap
     if scores.shape[1] == 1:
         p = scores[:, 0].reshape(gx.shape)
         cmap = LinearSegmentedColormap.from_list(
-            "two", [CLASS_COLOURS[0], "#f8fafc", CLASS_COLOURS[1]])
-        filled = ax.contourf(gx, gy, p, levels=np.linspace(min(0.0, p.min()), max(1.0, p.max()), 21),
-                             cmap=cmap, alpha=0.55)
-        ax.contour(gx, gy, p, levels=[0.5], colors="#111827", linewidths=1.5)
-        bar = fig.colorbar(filled, ax=ax, shrink=0.85, ticks=[0, 0.25, 0.5, 0.75, 1])
-        bar.set_label("network output (probability of class 1)")
+            "two", [CLASS_COLOURS[0], "#ffffff", CLASS_COLOURS[1]])
+        filled = ax.contourf(gx, gy, p, levels=np.linspace(min(0.0, p.min()), max(1.0, p.max()), 11),
+                             cmap=cmap, alpha=0.35)
+        ax.contour(gx, gy, p, levels=[0.5], colors="#111827", linewidths=1.6)
+        bar = fig.colorbar(filled, ax=ax, shrink=0.7, ticks=[0, 0.5, 1])
+        bar.set_label("network output: P(class 1)")
+        bar.outline.set_visible(False)
         n_classes = 2
     else:
         n_classes = scores.shape[1]
         region = scores.argmax(axis=1).reshape(gx.shape)
         cmap = ListedColormap(CLASS_COLOURS[:n_classes])
-        ax.contourf(gx, gy, region, levels=np.arange(n_classes + 1) - 0.5, cmap=cmap, alpha=0.25)
+        ax.contourf(gx, gy, region, levels=np.arange(n_classes + 1) - 0.5, cmap=cmap, alpha=0.2)
         ax.contour(gx, gy, region, levels=np.arange(n_classes) + 0.5, colors="#111827",
-                   linewidths=1.0)
+                   linewidths=1.2)
     for k in range(max(n_classes, labels.max() + 1)):
         mine = labels == k
         if mine.any():
             name = class_names[k] if class_names else f"class {k}"
-            ax.scatter(x[mine, 0], x[mine, 1], s=16, color=CLASS_COLOURS[k % len(CLASS_COLOURS)],
-                       edgecolors="white", linewidths=0.5, label=name, zorder=3)
-    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$")
+            ax.scatter(x[mine, 0], x[mine, 1], s=24, color=CLASS_COLOURS[k % len(CLASS_COLOURS)],
+                       edgecolors="white", linewidths=0.8, label=name, zorder=3)
+    ax.set_title(title, pad=22)
+    ax.set(xlabel="$x_1$", ylabel="$x_2$")
     ax.set_aspect("equal", adjustable="box")
-    ax.legend(frameon=True, framealpha=0.9, loc="best", fontsize=9)
+    # Above the plot, under the title: inside, it would hide data points.
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(n_classes, 5),
+              frameon=False, fontsize=9, handletextpad=0.2, columnspacing=1.2)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

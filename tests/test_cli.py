@@ -212,3 +212,117 @@ def test_check_rejects_an_architecture_the_network_rejects(capsys):
     status, _, err = run(capsys, "check", "--layers", "2,3,1", "--activations", "relu")
     assert status == 2
     assert err.startswith("microgradnn: error: 3 layer sizes [2, 3, 1] need 2 activations")
+
+
+# --- train -----------------------------------------------------------------------------------
+
+def test_train_learns_xor_and_prints_a_summary(capsys):
+    status, out, _ = run(capsys, "train", "--dataset", "xor", "--samples", "200", "--epochs", "60",
+                         "--lr", "0.05", "--no-progress")
+    assert status == 0
+    summary = {line.split()[0]: line.split()[-2:] for line in out.splitlines()
+               if line.strip().startswith(("loss", "accuracy"))}
+    train_acc, test_acc = (float(v.rstrip("%")) for v in summary["accuracy"])
+    assert train_acc >= 95 and test_acc >= 95
+    assert "layers=[2, 16, 16, 1]" in out and "relu', 'relu', 'sigmoid'" in out
+
+
+def test_train_completes_a_multiclass_architecture_from_the_data(capsys):
+    status, out, _ = run(capsys, "train", "--dataset", "spirals", "--epochs", "2", "--no-progress")
+    assert status == 0
+    assert "layers=[2, 16, 16, 3]" in out and "'softmax'" in out and "cross_entropy" in out
+
+
+def test_train_with_a_quadratic_loss_on_several_classes_uses_one_hot_targets(capsys):
+    status, out, _ = run(capsys, "train", "--dataset", "spirals", "--loss", "quadratic",
+                         "--activations", "tanh,tanh,sigmoid", "--epochs", "2", "--no-progress")
+    assert status == 0 and "loss (quadratic)" in out
+
+
+def test_train_saves_a_network_that_loads_with_the_printed_test_accuracy(capsys, tmp_path):
+    from microgradnn.datasets import moons
+    from microgradnn.nn import MLP
+    from microgradnn.training import accuracy
+    path = tmp_path / "model.npz"
+    status, out, _ = run(capsys, "train", "--epochs", "3", "--no-progress", "--save", str(path))
+    assert status == 0 and f"saved the network to {path}" in out
+    net = MLP.load(path)
+    assert net.layers == [2, 16, 16, 1]
+    x, y = moons(seed=0)                 # the default data set; its last 20% is the test set
+    printed = next(l for l in out.splitlines() if l.strip().startswith("accuracy")).split()[-1]
+    assert f"{accuracy(net, x[160:], y[160:]):.1%}" == printed
+
+
+def test_train_is_reproducible_with_a_seed(capsys):
+    argv = ["train", "--dataset", "circles", "--epochs", "5", "--no-progress", "--seed", "7"]
+    without_timing = lambda text: [l for l in text.splitlines() if not l.endswith(" s")]
+    assert without_timing(run(capsys, *argv)[1]) == without_timing(run(capsys, *argv)[1])
+
+
+def test_train_writes_plots_when_asked(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    status, out, _ = run(capsys, "train", "--epochs", "3", "--no-progress", "--plots", str(tmp_path))
+    assert status == 0
+    for name in ("loss.png", "boundary.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_rejects_layers_that_do_not_fit_the_data(capsys):
+    status, _, err = run(capsys, "train", "--layers", "3,8,1", "--epochs", "1")
+    assert status == 2
+    assert "the moons data set has 2 features per example, but --layers starts with 3" in err
+
+
+def test_train_rejects_a_loss_that_does_not_fit_the_output_layer(capsys):
+    status, _, err = run(capsys, "train", "--loss", "bce", "--activations", "relu,relu,tanh",
+                         "--epochs", "1", "--no-progress")
+    assert status == 2 and "needs a sigmoid output layer" in err
+
+
+def test_train_digits_takes_no_sample_count(capsys):
+    pytest.importorskip("sklearn")
+    status, _, err = run(capsys, "train", "--dataset", "digits", "--samples", "10")
+    assert status == 2 and "digits is a fixed data set" in err
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+def demo_files(folder: Path) -> set:
+    return {p.name for p in folder.iterdir()}
+
+
+def test_demo_trains_checks_draws_and_plots_into_its_folder(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    out_dir = tmp_path / "demo"
+    status, out, _ = run(capsys, "demo", "--fast", "--no-progress", "--out", str(out_dir))
+    assert status == 0
+    assert "accuracy after 20 epochs" in out
+    assert "Cross-check of closed form (BP1–BP4) against autodiff" in out and ": OK" in out
+    expected = {"neuron-backward.txt", "loss.png", "boundary.png"}
+    graphs = {"neuron", "loss-graph", "network"}
+    expected |= {f"{g}.svg" if shutil.which("dot") else f"{g}.dot" for g in graphs}
+    assert demo_files(out_dir) == expected
+    assert f"Wrote {len(expected)} files to {out_dir}/" in out
+    assert "tanh" in (out_dir / "neuron-backward.txt").read_text()
+
+
+def test_demo_without_graphviz_writes_dot_files_and_says_how_to_get_pictures(capsys, tmp_path,
+                                                                            monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    out_dir = tmp_path / "demo"
+    status, out, _ = run(capsys, "demo", "--fast", "--no-progress", "--out", str(out_dir))
+    assert status == 0
+    for g in ("neuron", "loss-graph", "network"):
+        assert (out_dir / f"{g}.dot").read_text().startswith("digraph")
+        assert not (out_dir / f"{g}.svg").exists()
+    assert "apt-get install graphviz" in out
+
+
+def test_demo_without_matplotlib_still_does_everything_else(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)          # import matplotlib → ImportError
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    out_dir = tmp_path / "demo"
+    status, out, _ = run(capsys, "demo", "--fast", "--no-progress", "--out", str(out_dir))
+    assert status == 0
+    assert "skipped: plots need matplotlib" in out
+    assert not (out_dir / "loss.png").exists() and (out_dir / "neuron-backward.txt").exists()
