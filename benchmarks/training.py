@@ -1,0 +1,130 @@
+"""One training step (forward, backward, SGD update) of three implementations, side by side.
+
+* the Value MLP (microgradnn.nn + losses + optim), the autodiff path users train with;
+* the closed-form numpy network (microgradnn.backprop): BP1–BP4 by hand, vectorised, the
+  baseline every ratio is relative to;
+* PyTorch eager, float64 (when installed), written the same way (x @ W.T + b, sigmoid).
+
+Every network uses sigmoid layers and the quadratic cost, as in the seed article. Each time
+is the median over repeats of the mean step time in a burst of steps.
+
+    python benchmarks/training.py [--repeats 15]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from microgradnn.backprop import NeuralNetwork
+from microgradnn.losses import quadratic
+from microgradnn.nn import MLP
+from microgradnn.optim import SGD
+
+try:
+    import torch
+except ImportError:      # PyTorch is optional: its column is left out
+    torch = None
+
+LR = 0.01
+CASES = [([2, 16, 16, 1], 1), ([2, 16, 16, 1], 32), ([2, 16, 16, 1], 256), ([784, 256, 10], 64)]
+
+
+def value_step(layers, batch):
+    net = MLP(layers, ["sigmoid"] * (len(layers) - 1), seed=0)
+    opt = SGD(net.parameters(), lr=LR)
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((batch, layers[0])), rng.random((batch, layers[-1]))
+
+    def step():
+        loss = quadratic(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def closed_form_step(layers, batch):
+    net = NeuralNetwork(layers, ["sigmoid"] * (len(layers) - 1), seed=0)
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((batch, layers[0])).T.copy(), rng.random((batch, layers[-1])).T.copy()
+
+    def step():
+        z_s, a_s = net.feedforward(x)
+        dw, db = net.backpropagation(y, z_s, a_s)
+        for w, g in zip(net.weights, dw):
+            w -= LR * g
+        for b, g in zip(net.biases, db):
+            b -= LR * g
+    return step
+
+
+def torch_step(layers, batch):
+    gen = torch.Generator().manual_seed(0)
+    params = []
+    for n_in, n_out in zip(layers[:-1], layers[1:]):
+        params.append(torch.randn(n_out, n_in, generator=gen, dtype=torch.float64,
+                                  requires_grad=True))
+        params.append(torch.randn(n_out, generator=gen, dtype=torch.float64, requires_grad=True))
+    x = torch.randn(batch, layers[0], generator=gen, dtype=torch.float64)
+    y = torch.rand(batch, layers[-1], generator=gen, dtype=torch.float64)
+
+    def step():
+        a = x
+        for i in range(0, len(params), 2):
+            a = torch.sigmoid(a @ params[i].T + params[i + 1])
+        loss = ((a - y) ** 2).sum() * (0.5 / batch)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= LR * p.grad
+    return step
+
+
+def time_step(step, repeats: int) -> float:
+    """Median over repeats of the mean time of one step in a burst of ~20 ms."""
+    step()                                     # warm up (allocations, caches)
+    t0 = time.perf_counter()
+    step()
+    one = max(time.perf_counter() - t0, 1e-6)
+    burst = max(3, int(0.02 / one))
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(burst):
+            step()
+        samples.append((time.perf_counter() - t0) / burst)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args()
+    makers = {"Value MLP": value_step, "closed form": closed_form_step}
+    if torch is not None:
+        makers["PyTorch eager"] = torch_step
+    print(f"one training step (forward + backward + SGD update), sigmoid layers, quadratic cost;"
+          f" median of {args.repeats} bursts")
+    header = f"{'network':<14} {'batch':>5}  {'closed form':>12}"
+    for name in makers:
+        if name != "closed form":
+            header += f"  {name + ' (×)':>18}"
+    print(header)
+    for layers, batch in CASES:
+        times = {name: time_step(make(layers, batch), args.repeats)
+                 for name, make in makers.items()}
+        base = times["closed form"]
+        row = f"{'-'.join(map(str, layers)):<14} {batch:>5}  {base * 1e6:>9.1f} µs"
+        for name, t in times.items():
+            if name != "closed form":
+                row += f"  {t / base:>8.2f}× ({t * 1e6:>6.0f} µs)"
+        print(row)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""The closed-form network (BP1–BP4 by hand): true gradients, the article's bugs fixed."""
+import ast
+import pathlib
+import warnings
+
+import numpy as np
+import pytest
+
+import microgradnn.backprop as backprop
+from microgradnn.backprop import NeuralNetwork, activation, activation_derivative
+from microgradnn.nn import MLP
+
+rng = np.random.default_rng(0)
+
+
+def _torch_gradients(net, x, y, loss):
+    """The same network in PyTorch float64, rows layout; returns (dw, db, deltas)."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    Ws = [torch.tensor(w, requires_grad=True) for w in net.weights]
+    bs = [torch.tensor(b.ravel(), requires_grad=True) for b in net.biases]
+    fns = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
+           "linear": lambda z: z, "softmax": lambda z: torch.softmax(z, dim=1)}
+    a, zs = torch.tensor(x.T), []
+    for W, b, name in zip(Ws, bs, net.activations):
+        z = a @ W.T + b
+        z.retain_grad()
+        zs.append(z)
+        a = fns[name](z)
+    t, n = torch.tensor(y.T), x.shape[1]
+    if loss == "quadratic":
+        cost = ((a - t) ** 2).sum() / (2 * n)
+    elif loss == "bce":
+        cost = F.binary_cross_entropy_with_logits(zs[-1], t, reduction="sum") / n
+    else:
+        cost = -(torch.log_softmax(zs[-1], dim=1) * t).sum() / n
+    cost.backward()
+    return ([W.grad.numpy() for W in Ws], [b.grad.numpy()[:, None] for b in bs],
+            [z.grad.numpy().T for z in zs])
+
+
+@pytest.mark.parametrize("activations, loss", [
+    (["sigmoid", "sigmoid", "sigmoid"], "quadratic"),
+    (["tanh", "relu", "linear"], "quadratic"),
+    (["relu", "tanh", "softmax"], "quadratic"),
+    (["tanh", "sigmoid", "sigmoid"], "bce"),
+    (["sigmoid", "relu", "softmax"], "cross_entropy"),
+])
+def test_gradients_and_deltas_equal_torch(activations, loss):
+    net = NeuralNetwork([3, 5, 4, 3], activations, seed=1)
+    x = rng.standard_normal((3, 7))
+    y = np.eye(3)[:, rng.integers(0, 3, 7)] if loss != "quadratic" else rng.standard_normal((3, 7))
+    z_s, a_s = net.feedforward(x)
+    dw, db = net.backpropagation(y, z_s, a_s, loss)
+    t_dw, t_db, t_deltas = _torch_gradients(net, x, y, loss)
+    for mine, theirs in zip(dw + db + net.deltas, t_dw + t_db + t_deltas):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-14)
+
+
+def test_gradient_is_the_true_gradient_not_its_negative():
+    net = NeuralNetwork([2, 3, 1], ["tanh", "linear"], seed=0)
+    x, y = rng.standard_normal((2, 4)), rng.standard_normal((1, 4))
+    z_s, a_s = net.feedforward(x)
+    dw, _ = net.backpropagation(y, z_s, a_s)
+    eps = 1e-6
+    net.weights[1][0, 0] += eps
+    up = backprop.cost(net.feedforward(x)[1][-1], y)
+    net.weights[1][0, 0] -= 2 * eps
+    down = backprop.cost(net.feedforward(x)[1][-1], y)
+    assert dw[1][0, 0] == pytest.approx((up - down) / (2 * eps), rel=1e-6)
+
+
+def test_same_seed_gives_the_mlps_weights():
+    net, mlp = NeuralNetwork([3, 4, 2], ["tanh", "sigmoid"], seed=5), MLP([3, 4, 2], ["tanh", "sigmoid"], seed=5)
+    for w, b, W, B in zip(net.weights, net.biases, mlp.weights, mlp.biases):
+        np.testing.assert_array_equal(w, W.data)
+        np.testing.assert_array_equal(b.ravel(), B.data)
+        assert b.shape == (W.shape[0], 1)
+
+
+def test_sigmoid_is_finite_and_silent_at_extremes():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = activation("sigmoid")(np.array([-1000.0, 0.0, 1000.0]))
+        d = activation_derivative("sigmoid")(np.array([-1000.0, 1000.0]))
+    np.testing.assert_array_equal(s, [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(d, [0.0, 0.0])
+
+
+def test_relu_derivative_at_zero_is_zero_and_linear_derivative_is_an_array():
+    z = np.array([[-1.0, 0.0, 2.0]])
+    np.testing.assert_array_equal(activation_derivative("relu")(z), [[0.0, 0.0, 1.0]])
+    d = activation_derivative("linear")(z)
+    assert isinstance(d, np.ndarray) and d.shape == z.shape and np.all(d == 1)
+
+
+def test_unknown_activation_is_an_error_not_a_silent_linear_layer():
+    with pytest.raises(ValueError, match="unknown activation 'elu'"):
+        NeuralNetwork([2, 1], ["elu"])
+    with pytest.raises(ValueError, match="known: sigmoid"):
+        activation_derivative("elu")
+
+
+def test_train_slices_batches_along_the_examples_axis():
+    x, y = rng.standard_normal((2, 7)), rng.standard_normal((1, 7))
+    a = NeuralNetwork([2, 3, 1], ["tanh", "linear"], seed=0)
+    b = NeuralNetwork([2, 3, 1], ["tanh", "linear"], seed=0)
+    a.train(x, y, batch_size=3, epochs=2, lr=0.1)
+    for _ in range(2):
+        for cols in (slice(0, 3), slice(3, 6), slice(6, 7)):    # the last batch is partial
+            z_s, a_s = b.feedforward(x[:, cols])
+            dw, db = b.backpropagation(y[:, cols], z_s, a_s)
+            b.weights = [w - 0.1 * g for w, g in zip(b.weights, dw)]
+            b.biases = [w - 0.1 * g for w, g in zip(b.biases, db)]
+    for w, v in zip(a.weights, b.weights):
+        np.testing.assert_allclose(w, v, rtol=1e-13)
+
+
+def test_train_reduces_the_cost():
+    x = rng.uniform(-1, 1, (1, 64))
+    y = np.sin(2 * x)
+    net = NeuralNetwork([1, 10, 1], ["tanh", "linear"], seed=0)
+    history = net.train(x, y, batch_size=8, epochs=200, lr=0.05)
+    assert history[-1] < 0.2 * history[0]
+
+
+def test_from_weights_accepts_flat_or_column_biases_and_checks_shapes():
+    w = [rng.standard_normal((3, 2)), rng.standard_normal((1, 3))]
+    a = NeuralNetwork.from_weights(w, [np.zeros(3), np.zeros((1, 1))], ["tanh", "linear"])
+    assert [b.shape for b in a.biases] == [(3, 1), (1, 1)]
+    with pytest.raises(ValueError, match="W2"):
+        NeuralNetwork.from_weights([w[0], rng.standard_normal((1, 2))], [np.zeros(3), np.zeros(1)],
+                                   ["tanh", "linear"])
+
+
+def test_feedforward_rejects_row_layout_input():
+    net = NeuralNetwork([3, 1], ["linear"])
+    with pytest.raises(ValueError, match=r"\(3, batch\).*\(5, 3\)"):
+        net.feedforward(np.ones((5, 3)))
+
+
+def test_closed_form_module_uses_numpy_only():
+    tree = ast.parse(pathlib.Path(backprop.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | \
+        {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    assert imported <= {"__future__", "typing", "numpy"}, imported

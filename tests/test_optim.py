@@ -1,0 +1,119 @@
+"""Optimizers: trajectories equal PyTorch's; state dicts hold plain data and are checked."""
+import numpy as np
+import pytest
+
+from microgradnn import Value
+from microgradnn.optim import SGD, Adam
+
+
+def _quartic(w):
+    return ((w * w) * (w * w)).sum() + (w * 3.0).sum()
+
+
+def _run(make, steps=20):
+    w = Value(np.array([1.5, -0.7, 0.2]))
+    opt = make([w])
+    for _ in range(steps):
+        opt.zero_grad()
+        _quartic(w).backward()
+        opt.step()
+    return w.data
+
+
+def _run_torch(make, steps=20):
+    torch = pytest.importorskip("torch")
+    w = torch.tensor([1.5, -0.7, 0.2], dtype=torch.float64, requires_grad=True)
+    opt = make([w])
+    for _ in range(steps):
+        opt.zero_grad()
+        ((w * w * w * w).sum() + (w * 3.0).sum()).backward()
+        opt.step()
+    return w.detach().numpy()
+
+
+def test_sgd_matches_torch():
+    torch = pytest.importorskip("torch")
+    np.testing.assert_allclose(_run(lambda p: SGD(p, lr=0.01)),
+                               _run_torch(lambda p: torch.optim.SGD(p, lr=0.01)), rtol=1e-12)
+
+
+def test_sgd_with_momentum_matches_torch():
+    torch = pytest.importorskip("torch")
+    np.testing.assert_allclose(_run(lambda p: SGD(p, lr=0.01, momentum=0.9)),
+                               _run_torch(lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9)),
+                               rtol=1e-12)
+
+
+def test_adam_matches_torch():
+    torch = pytest.importorskip("torch")
+    np.testing.assert_allclose(_run(lambda p: Adam(p, lr=0.05, betas=(0.8, 0.99))),
+                               _run_torch(lambda p: torch.optim.Adam(p, lr=0.05, betas=(0.8, 0.99))),
+                               rtol=1e-10)
+
+
+def test_step_updates_data_in_place():
+    w = Value(np.array([1.0, 2.0]))
+    before = w.data
+    opt = SGD([w], lr=0.5)
+    (w * w).sum().backward()
+    opt.step()
+    assert w.data is before
+    np.testing.assert_allclose(w.data, [0.0, 0.0])
+
+
+def test_scalar_parameters_are_updated():
+    w = Value(2.0)
+    opt = Adam([w], lr=0.1)
+    (w * w).backward()
+    opt.step()
+    assert w.data == pytest.approx(1.9)
+
+
+def test_zero_grad_clears_gradients():
+    w = Value(np.ones(3))
+    opt = SGD([w], lr=0.1)
+    w.sum().backward()
+    opt.zero_grad()
+    assert not w.grad.any()
+
+
+@pytest.mark.parametrize("make", [lambda p: SGD(p, lr=0.02, momentum=0.5),
+                                  lambda p: Adam(p, lr=0.05)])
+def test_state_dict_round_trip_continues_the_same_trajectory(make):
+    w = Value(np.array([1.5, -0.7, 0.2]))
+    opt = make([w])
+    for _ in range(5):
+        opt.zero_grad(); _quartic(w).backward(); opt.step()
+    state = opt.state_dict()
+    assert all(isinstance(v, (int, float, str, np.ndarray)) for v in state.values())
+    w2 = Value(w.data.copy())
+    opt2 = make([w2])
+    opt2.load_state_dict(state)
+    for o, p in ((opt, w), (opt2, w2)):
+        for _ in range(5):
+            o.zero_grad(); _quartic(p).backward(); o.step()
+    np.testing.assert_array_equal(w.data, w2.data)
+
+
+def test_load_state_dict_rejects_other_optimizer_and_wrong_shapes():
+    w = Value(np.ones(3))
+    state = SGD([w], lr=0.1).state_dict()
+    with pytest.raises(ValueError, match="'sgd'.*'adam'"):
+        Adam([w]).load_state_dict(state)
+    with pytest.raises(ValueError, match=r"shape \(3,\).*\(2,\)"):
+        SGD([Value(np.ones(2))], lr=0.1, momentum=0.5).load_state_dict(
+            SGD([w], lr=0.1, momentum=0.5).state_dict())
+    with pytest.raises(ValueError, match="missing keys"):
+        SGD([w, Value(np.ones(2))], lr=0.1).load_state_dict(state)
+
+
+@pytest.mark.parametrize("kwargs, match", [({"lr": 0.0}, "lr must be"), ({"lr": -1}, "lr must be"),
+                                           ({"lr": 0.1, "momentum": 1.0}, "momentum")])
+def test_bad_hyper_parameters_are_value_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SGD([Value(1.0)], **kwargs)
+
+
+def test_empty_parameter_list_is_an_error():
+    with pytest.raises(ValueError, match="empty"):
+        Adam([])
