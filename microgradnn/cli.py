@@ -174,15 +174,18 @@ def load_dataset(name: str, samples: Optional[int], noise: Optional[float], seed
     return datasets.load(name, **kwargs)
 
 
-def split(x: np.ndarray, y: np.ndarray, test_fraction: float) -> tuple:
-    """(x_train, y_train, x_test, y_test): the data sets come shuffled, so the tail is the test
-    set."""
+def split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> tuple:
+    """(x_train, y_train, x_test, y_test), the test examples drawn at random (seeded): digits
+    come ordered by writer, so a plain tail would test on writers never seen in training."""
+    if not 0 <= test_fraction < 1:
+        raise UsageError(f"--test-fraction must lie in [0, 1), got {test_fraction}")
     n_test = int(round(len(x) * test_fraction))
     if test_fraction > 0 and not 1 <= n_test < len(x):
         raise UsageError(f"--test-fraction {test_fraction} leaves no training or no test "
                          f"examples out of {len(x)}")
-    cut = len(x) - n_test
-    return x[:cut], y[:cut], x[cut:], y[cut:]
+    order = np.random.default_rng(seed).permutation(len(x))
+    train, test = order[:len(x) - n_test], order[len(x) - n_test:]
+    return x[train], y[train], x[test], y[test]
 
 
 def choose_architecture(args, x: np.ndarray, y: np.ndarray) -> tuple:
@@ -222,7 +225,7 @@ def cmd_train(args) -> int:
 
     x, y = load_dataset(args.dataset, args.samples, args.noise, args.seed)
     layers, activations, loss = choose_architecture(args, x, y)
-    x_train, y_train, x_test, y_test = split(x, y, args.test_fraction)
+    x_train, y_train, x_test, y_test = split(x, y, args.test_fraction, args.seed)
     net = MLP(layers, activations, seed=args.seed, init=args.init)
     t_train, t_test = targets_for(loss, y_train, layers[-1]), targets_for(loss, y_test, layers[-1])
     n_params = sum(p.size for p in net.parameters())
@@ -320,7 +323,7 @@ def cmd_demo(args) -> int:
     # 1. Train: two moons, a 2-16-16-1 network, Adam. Seeded, so every run prints the same.
     samples, epochs = (120, 20) if args.fast else (400, args.epochs)
     x, y = moons(n=samples, noise=0.15, seed=args.seed)
-    x_train, y_train, x_test, y_test = split(x, y, 0.25)
+    x_train, y_train, x_test, y_test = split(x, y, 0.25, args.seed)
     net = MLP([2, 16, 16, 1], ["relu", "relu", "sigmoid"], seed=args.seed, init="he")
     print(f"1. Training {net}\n   on {len(x_train)} points of two moons "
           f"({len(x_test)} more held out for testing)")

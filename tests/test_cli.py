@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from microgradnn.cli import main
+from microgradnn.cli import main, split
 
 SUBCOMMANDS = ["demo", "train", "check", "graph"]
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
@@ -248,9 +248,10 @@ def test_train_saves_a_network_that_loads_with_the_printed_test_accuracy(capsys,
     assert status == 0 and f"saved the network to {path}" in out
     net = MLP.load(path)
     assert net.layers == [2, 16, 16, 1]
-    x, y = moons(seed=0)                 # the default data set; its last 20% is the test set
+    x, y = moons(seed=0)                 # the default data set and split
+    _, _, x_test, y_test = split(x, y, 0.2, seed=0)
     printed = next(l for l in out.splitlines() if l.strip().startswith("accuracy")).split()[-1]
-    assert f"{accuracy(net, x[160:], y[160:]):.1%}" == printed
+    assert f"{accuracy(net, x_test, y_test):.1%}" == printed
 
 
 def test_train_is_reproducible_with_a_seed(capsys):
@@ -277,6 +278,15 @@ def test_train_rejects_a_loss_that_does_not_fit_the_output_layer(capsys):
     status, _, err = run(capsys, "train", "--loss", "bce", "--activations", "relu,relu,tanh",
                          "--epochs", "1", "--no-progress")
     assert status == 2 and "needs a sigmoid output layer" in err
+
+
+def test_the_test_split_is_a_seeded_random_partition():
+    x, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    x_train, y_train, x_test, y_test = split(x, y, 0.3, seed=1)
+    assert len(y_test) == 3 and sorted(np.r_[y_train, y_test]) == list(range(10))
+    np.testing.assert_array_equal(x_test[:, 0], 2 * y_test)          # rows stay paired
+    assert split(x, y, 0.3, seed=1)[3].tolist() == y_test.tolist()
+    assert y_test.tolist() != [7, 8, 9] or split(x, y, 0.3, seed=2)[3].tolist() != [7, 8, 9]
 
 
 def test_train_digits_takes_no_sample_count(capsys):
