@@ -443,8 +443,9 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
         for i in range(start + 1, len(nodes)):
             on_path[i] = any(on_path[index[p]] for p in nodes[i].parents)
 
-    # Nodes, grouped by layer when clustering (layer None: the top level).
-    statements: dict = {}
+    # Nodes, grouped by layer when clustering (layer None: the top level); per group the values,
+    # then the ops, which share their style through one `node [...]` default statement.
+    groups: dict = {}
     roles_seen: dict = {}
     for i, n in enumerate(nodes):
         if value_id[i].startswith("L"):
@@ -457,13 +458,11 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
             attrs.update(fontsize="10", style="rounded,filled,dashed")
         if on_path[i]:
             attrs.update(color=PATH_COLOUR, penwidth="2.5")
-        group = statements.setdefault(layer[i], [])
-        group.append((value_id[i], _value_label(n, role, show_grad), attrs))
+        values, ops_ = groups.setdefault(layer[i], ([], []))
+        values.append((value_id[i], _value_label(n, role, show_grad), attrs))
         if op_id[i] is not None:
-            op_attrs = dict(OP_STYLE)
-            if on_path[i]:
-                op_attrs.update(color=PATH_COLOUR, penwidth="2.5")
-            group.append((op_id[i], _op_text(n), op_attrs))
+            ops_.append((op_id[i], _op_text(n),
+                         {"color": PATH_COLOUR, "penwidth": "2.5"} if on_path[i] else {}))
     if collapse:
         members: dict = {}
         for i, n in enumerate(nodes):
@@ -473,17 +472,20 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
             box = {"fillcolor": "#f1f5f9", "color": MUTED, "fontsize": "12"}
             if any(on_path[i] for i in members[k]):
                 box.update(color=PATH_COLOUR, penwidth="2.5")
-            statements.setdefault(None, []).append(
+            groups.setdefault(None, ([], []))[0].append(
                 (f"L{k}", _html(_collapsed_rows([nodes[i] for i in members[k]], k)), box))
 
-    for name, label, attrs in statements.get(None, []):
+    if legend:
+        _legend(d, [r for r in ROLES if r in roles_seen])
+    top_values, top_ops = groups.get(None, ([], []))
+    for name, label, attrs in top_values:
         d.node(name, label, **attrs)
-    for k in sorted(key for key in statements if key is not None):
+    for k in sorted(key for key in groups if key is not None):
         with d.subgraph(name=f"cluster_layer{k}") as c:
             c.attr(label=f"layer {k}", style="rounded,dashed", color="#94a3b8",
                    fontcolor=MUTED, fontsize="11", margin="10")
-            for name, label, attrs in statements[k]:
-                c.node(name, label, **attrs)
+            _emit_ops_after(c, *groups[k])
+    _emit_ops_after(d, [], top_ops)
 
     # Edges: input → op, one per use and in order; op → output.
     drawn = set()
@@ -513,9 +515,17 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
             attrs = {"color": PATH_COLOUR, "penwidth": "2.2"} if on_path[i] else {}
             d.edge(target, value_id[i], **attrs)
 
-    if legend:
-        _legend(d, [r for r in ROLES if r in roles_seen])
     return d
+
+
+def _emit_ops_after(g: graphviz.Digraph, values: list, ops_: list) -> None:
+    """Value boxes, then the op ovals under one shared default style."""
+    for name, label, attrs in values:
+        g.node(name, label, **attrs)
+    if ops_:
+        g.attr("node", **OP_STYLE)
+        for name, label, attrs in ops_:
+            g.node(name, label, **attrs)
 
 
 def _legend(d: Drawing, roles: list) -> None:
@@ -543,8 +553,9 @@ def draw_network(net: Any, *, rankdir: str = "LR", neurons: Optional[bool] = Non
     box per layer ("dense 16 · relu").
 
     >>> from microgradnn import MLP
-    >>> print(draw_network(MLP([2, 3, 1], ["tanh", "sigmoid"])).source.count("->"))   # 2·3 + 3·1
-    9
+    >>> d = draw_network(MLP([2, 16, 16, 1], ["relu", "relu", "linear"]))
+    >>> "dense 16" in d.source and "337 parameters" in d.source
+    True
     """
     sizes = list(getattr(net, "layers", None) or [])
     acts = list(getattr(net, "activations", None) or [])
