@@ -262,7 +262,7 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, rtol: fl
     """Autodiff against central differences (f(x + ε) − f(x − ε)) / 2ε, in float64.
 
     ``f`` takes one Value per input (numbers, lists, arrays or Values; only their data is
-    used) and returns a Value. A non-scalar output is reduced to Σ u ⊙ f with a fixed random
+    used) and returns a Value. An output of several elements is reduced to Σ u ⊙ f with a fixed random
     u (seeded), which checks the whole vector-Jacobian product. Element i of an input passes
     when |autodiff − numeric| ≤ atol + rtol · |numeric|. Returns a :class:`GradcheckResult`
     (false when it fails) naming, for a failing input, the worst element's index, both values
@@ -288,7 +288,7 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, rtol: fl
     out = f(*leaves)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
-    u = 1.0 if out.is_scalar else np.random.default_rng(seed).standard_normal(out.shape)
+    u = 1.0 if out.size == 1 else np.random.default_rng(seed).standard_normal(out.shape)
     analytic = gradients(out, leaves, seed=u)
 
     def objective(values: list) -> float:
