@@ -167,7 +167,7 @@ class MLP:
 
         >>> net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
         >>> out = net.scalar_forward([0.5, -1.0])
-        >>> abs(out[0].data - net([[0.5, -1.0]]).data[0, 0]) < 1e-12
+        >>> bool(abs(out[0].data - net([[0.5, -1.0]]).data[0, 0]) < 1e-12)
         True
         """
         if len(xs) != self.layers[0]:

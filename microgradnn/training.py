@@ -6,7 +6,7 @@
 >>> net = MLP([2, 8, 1], ["tanh", "sigmoid"], seed=0, init="xavier")
 >>> history = fit(net, x, y, loss="bce", optimizer="adam", lr=0.05, epochs=300,
 ...               batch_size=4, progress=False)
->>> (predict(net, x) == y).all()
+>>> predict(net, x).tolist() == y.tolist()
 True
 
 Which loss sees what: "quadratic" compares the output aᴸ with y; "bce" and "cross_entropy"
