@@ -455,7 +455,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
         fill, border, _ = ROLES[role]
         attrs = {"fillcolor": fill, "color": border}
         if role == "constant":
-            attrs.update(fontsize="10", style="rounded,filled,dashed")
+            attrs.update(fontsize="10", style="rounded,filled,dashed", width="0.3", height="0.3")
         if on_path[i]:
             attrs.update(color=PATH_COLOUR, penwidth="2.5")
         values, ops_ = groups.setdefault(layer[i], ([], []))
@@ -624,6 +624,6 @@ def draw_network(net: Any, *, rankdir: str = "LR", neurons: Optional[bool] = Non
     for l in range(1, last + 1):
         for j in range(sizes[l]):
             for k in range(sizes[l - 1]):
-                d.edge(f"n{l - 1}_{k}", f"n{l}_{j}", color="#94a3b8", arrowsize="0.4",
-                       penwidth="0.7")
+                d.edge(f"n{l - 1}_{k}", f"n{l}_{j}", color="#94a3b8", arrowhead="none",
+                       penwidth="0.7")     # left to right is the only direction: no arrowheads
     return d
