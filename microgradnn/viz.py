@@ -389,6 +389,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
         rule takes — are drawn in red.
     edge_labels: "local" writes on each arrow the local derivative ∂out/∂input (its formula,
         and its value on scalar graphs).
+    legend: add a key to the colours.
 
     >>> from microgradnn import Value
     >>> x = Value(0.5, label="x"); w = Value(-2.0, label="w")
