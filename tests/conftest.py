@@ -1,0 +1,26 @@
+"""Hypothesis profiles for the whole test suite.
+
+* ``ci`` (the default): a bounded number of examples, derandomized (the same examples on every
+  run, so a red CI run can be reproduced), no deadline (the CI machines are noisy).
+* ``long``: many more random examples, for a local fuzzing session.
+
+Select the long run with ``MICROGRADNN_FUZZ=long`` (or any registered profile with
+``HYPOTHESIS_PROFILE=<name>``), e.g.::
+
+    MICROGRADNN_FUZZ=long .venv/bin/python -m pytest -q tests/test_fuzz.py
+
+Tests that set ``max_examples`` themselves keep their own number; the fuzz suite
+(tests/test_fuzz.py) takes it from the profile. See docs/testing.md.
+"""
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True,
+                          print_blob=True)
+settings.register_profile("long", max_examples=3000, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+
+_profile = os.environ.get("HYPOTHESIS_PROFILE") or (
+    "long" if os.environ.get("MICROGRADNN_FUZZ", "").lower() == "long" else "ci")
+settings.load_profile(_profile)
