@@ -376,6 +376,8 @@ class Value:
             if axes:
                 raise ValueError(f"transpose: a scalar has no axes, got {axes}")
             return self
+        if not axes and self.data.ndim == 2:      # the common W.T: nothing to check
+            return _apply(ops.transpose_, self, arg=((1, 0),))
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         axes = tuple(range(self.ndim))[::-1] if not axes else tuple(int(a) for a in axes)
@@ -644,8 +646,10 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
             if not p._needs:
                 continue
             pg = vjp(g, out, *ins)        # the chain rule: upstream g times the local derivative
-            if type(pg) is not float or type(p.data) is not float:
-                pg = ops.unbroadcast(pg, p if create_graph else p.data)
+            pd = p.data
+            if not (type(pg) is np.ndarray and type(pd) is np.ndarray and pg.shape == pd.shape
+                    or type(pg) is float and type(pd) is float):
+                pg = ops.unbroadcast(pg, p if create_graph else pd)
             if hook is not None:
                 hook.backward(n, p, pg)
             q = p._pg

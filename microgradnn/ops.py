@@ -69,8 +69,9 @@ def sigmoid(x):
             return 1.0 / (1.0 + math.exp(-x))
         e = math.exp(x)
         return e / (1.0 + e)
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    e = np.exp(-np.abs(x))                # σ(|x|) = 1 / (1 + e), σ(−|x|) = e / (1 + e)
+    r = 1.0 / (1.0 + e)
+    return np.where(x >= 0, r, e * r)
 
 
 def power(a, b):
@@ -147,8 +148,15 @@ def broadcast_to(x, shp):
     return x.broadcast_to(shp)
 
 
+def inverse_permutation(axes: tuple) -> tuple:
+    """The axes that undo a transpose: transposing by axes, then by these, is the identity."""
+    return tuple(sorted(range(len(axes)), key=axes.__getitem__))
+
+
 def matrix_transpose(x):
     """Swap the last two axes (x must have at least two)."""
+    if type(x) is np.ndarray:
+        return x.swapaxes(-1, -2)
     axes = list(range(ndim(x)))
     axes[-2], axes[-1] = axes[-1], axes[-2]
     return transpose(x, tuple(axes))
@@ -305,7 +313,7 @@ reshape_ = Op("reshape", "reshape", lambda a, shp: reshape(a, shp),
               params=("shape",), elementwise=False)
 
 transpose_ = Op("transpose", "T", lambda a, axes: a.transpose(axes),
-                (lambda g, out, a, axes: transpose(g, tuple(np.argsort(axes))),),  # inverse axes
+                (lambda g, out, a, axes: transpose(g, inverse_permutation(axes)),),
                 params=("axes",), elementwise=False)
 
 broadcast_to_ = Op("broadcast_to", "broadcast", lambda a, shp: broadcast_to(a, shp),

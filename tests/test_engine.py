@@ -272,8 +272,9 @@ UNARY = ["exp", "tanh", "sigmoid", "relu", "abs", "neg", "square", "sum0", "resh
 
 
 def _apply_unary(name, v):
-    return {"exp": lambda: (v * 0.3).exp(), "tanh": v.tanh, "sigmoid": v.sigmoid, "relu": v.relu,
-            "abs": v.abs, "neg": lambda: -v, "square": lambda: v * v,
+    # Each keeps growth bounded, so that eight of them in a row stay far from overflow.
+    return {"exp": lambda: v.tanh().exp(), "tanh": v.tanh, "sigmoid": v.sigmoid, "relu": v.relu,
+            "abs": v.abs, "neg": lambda: -v, "square": lambda: v * v.tanh(),
             "sum0": lambda: v.sum(axis=0, keepdims=True) if v.ndim else v,
             "reshape": lambda: v.reshape(-1).reshape(v.shape) if v.ndim else v,
             "T": lambda: v.T.T}[name]()
