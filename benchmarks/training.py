@@ -6,11 +6,20 @@
 * PyTorch eager, float64 (when installed), written the same way (x @ W.T + b, sigmoid).
 
 Every network uses sigmoid layers and the quadratic cost, as in the seed article. Each time
-is the median over repeats of the mean step time in a burst of steps.
+is the median over repeats of the mean step time in a burst of steps; the implementations
+take turns within each repeat, so a noisy neighbour slows them alike.
+
+Everything runs on one thread (numpy's BLAS and PyTorch): on a small shared machine that is
+both fairer and steadier. Set OMP_NUM_THREADS / OPENBLAS_NUM_THREADS yourself to override.
 
     python benchmarks/training.py [--repeats 15]
 """
 from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")      # before numpy is imported
 
 import argparse
 import statistics
@@ -27,6 +36,8 @@ try:
     import torch
 except ImportError:      # PyTorch is optional: its column is left out
     torch = None
+else:
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 LR = 0.01
 CASES = [([2, 16, 16, 1], 1), ([2, 16, 16, 1], 32), ([2, 16, 16, 1], 256), ([784, 256, 10], 64)]
@@ -85,20 +96,23 @@ def torch_step(layers, batch):
     return step
 
 
-def time_step(step, repeats: int) -> float:
-    """Median over repeats of the mean time of one step in a burst of ~20 ms."""
-    step()                                     # warm up (allocations, caches)
-    t0 = time.perf_counter()
-    step()
-    one = max(time.perf_counter() - t0, 1e-6)
-    burst = max(3, int(0.02 / one))
-    samples = []
-    for _ in range(repeats):
+def time_steps(steps: dict, repeats: int) -> dict:
+    """For each named step function: the median over repeats of the mean time of one step in
+    a burst of ~20 ms. The steps take turns inside every repeat."""
+    bursts = {}
+    for name, step in steps.items():
+        step()                                 # warm up (allocations, caches)
         t0 = time.perf_counter()
-        for _ in range(burst):
-            step()
-        samples.append((time.perf_counter() - t0) / burst)
-    return statistics.median(samples)
+        step()
+        bursts[name] = max(3, int(0.02 / max(time.perf_counter() - t0, 1e-6)))
+    samples = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            t0 = time.perf_counter()
+            for _ in range(bursts[name]):
+                step()
+            samples[name].append((time.perf_counter() - t0) / bursts[name])
+    return {name: statistics.median(s) for name, s in samples.items()}
 
 
 def main() -> None:
@@ -109,15 +123,15 @@ def main() -> None:
     if torch is not None:
         makers["PyTorch eager"] = torch_step
     print(f"one training step (forward + backward + SGD update), sigmoid layers, quadratic cost;"
-          f" median of {args.repeats} bursts")
+          f" median of {args.repeats} bursts, {os.environ['OMP_NUM_THREADS']} thread(s)")
     header = f"{'network':<14} {'batch':>5}  {'closed form':>12}"
     for name in makers:
         if name != "closed form":
             header += f"  {name + ' (×)':>18}"
     print(header)
     for layers, batch in CASES:
-        times = {name: time_step(make(layers, batch), args.repeats)
-                 for name, make in makers.items()}
+        times = time_steps({name: make(layers, batch) for name, make in makers.items()},
+                           args.repeats)
         base = times["closed form"]
         row = f"{'-'.join(map(str, layers)):<14} {batch:>5}  {base * 1e6:>9.1f} µs"
         for name, t in times.items():
