@@ -135,14 +135,13 @@ def transpose(x, axes):
 def sum_axes(x, axis=None, keepdims=False):
     if type(x) is float:
         return x
-    if type(x) is np.ndarray:
-        return np.sum(x, axis=axis, keepdims=keepdims)
-    return x.sum(axis=axis, keepdims=keepdims)
+    return x.sum(axis=axis, keepdims=keepdims)     # ndarray.sum or Value.sum
 
 
 def broadcast_to(x, shp):
     if type(x) is np.ndarray or isinstance(x, np.generic):
-        return np.broadcast_to(x, shp)
+        # np.full is several times cheaper than np.broadcast_to for the common one-element case
+        return np.full(shp, x) if np.size(x) == 1 else np.broadcast_to(x, shp)
     if type(x) is float:
         return np.full(shp, x)
     return x.broadcast_to(shp)
