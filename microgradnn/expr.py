@@ -59,8 +59,10 @@ def _error(text: str, pos: int, message: str) -> ValueError:
 def tokenize(text: str) -> list[Token]:
     """Cut `text` into tokens, ending with an ``end`` token; ValueError on a stray character.
 
-    >>> [t.text for t in tokenize("2*x**-1")]
-    ['2', '*', 'x', '**', '-', '1', '']
+    >>> " ".join(t.text for t in tokenize("2*x**-1"))
+    '2 * x ** - 1 '
+    >>> tokenize("x")[-1].kind
+    'end'
     """
     if not isinstance(text, str):
         raise TypeError(f"an expression must be a str, got {type(text).__name__}")
