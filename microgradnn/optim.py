@@ -68,12 +68,10 @@ class Optimizer:
         with no_grad():
             self.steps += 1
             for i, p in enumerate(self.params):
-                update = self._update(i, np.asarray(p.grad, dtype=np.float64)
-                                      if p.is_scalar else p.grad)
-                if p.is_scalar:
-                    p.data = p.data - float(update)
+                if type(p.data) is float:    # a scalar Value: its data is an immutable float
+                    p.data = p.data - float(self._update(i, np.float64(p.grad)))
                 else:
-                    p.data -= update         # in place: the arrays a graph holds stay valid
+                    p.data -= self._update(i, p.grad)   # in place, on the array itself
 
     def _update(self, i: int, g):
         raise NotImplementedError
