@@ -249,7 +249,7 @@ class Value:
         g = self._grad
         if g is None:
             return 0.0 if type(self.data) is float else np.zeros(self.data.shape)
-        return g
+        return np.asarray(g) if type(g) is np.float64 else g   # a 0-d tensor's grad stays an array
 
     @grad.setter
     def grad(self, g) -> None:
@@ -475,6 +475,8 @@ def _stop_max(v: Value, axis: int):
 def _matmul(a: Value, b: Value) -> Value:
     """A @ B with numpy's rules; 1-D operands are promoted to matrices by reshapes."""
     sa, sb = a.shape, b.shape
+    if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:
+        return _apply(ops.matmul, a, b)           # the common case: two matrices that fit
     if len(sa) == 0 or len(sb) == 0:
         raise ValueError(f"matmul: operands must have at least one dimension, got shapes {sa} and {sb}")
     inner_b = sb[0] if len(sb) == 1 else sb[-2]
@@ -635,6 +637,13 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
                 q = b._pg
                 b._pg = pg if q is _PENDING else q + pg
             continue
+        if plain and b is None and op.elementwise and n.data.ndim:
+            # The tensor graph's common case: an elementwise function of one array (same shape
+            # in and out, so nothing to unbroadcast).
+            pg = op.vjps[0](g, n.data, a.data)
+            q = a._pg
+            a._pg = pg if q is _PENDING else q + pg
+            continue
         parents = (a,) if b is None else (a, b)
         if create_graph:                  # the VJPs see Values, so they record new nodes
             out, ins = n, parents
@@ -653,9 +662,12 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
             if hook is not None:
                 hook.backward(n, p, pg)
             q = p._pg
-            p._pg = pg if q is _PENDING else q + pg
+            total = pg if q is _PENDING else q + pg
+            if type(total) is np.float64:     # 0-d array + 0-d array gives a numpy scalar
+                total = np.asarray(total)
+            p._pg = total
             if trace is not None:
-                trace.record(n, p, vjp, g, pg, p._pg, ins, out)
+                trace.record(n, p, vjp, g, pg, total, ins, out)
 
 
 def gradients(y: Value, xs: Sequence[Value], seed: Any = None, create_graph: bool = False) -> list:
