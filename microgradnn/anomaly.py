@@ -108,10 +108,10 @@ def creation_site(v) -> Optional[str]:
 
 
 def _reverse_locals() -> Optional[dict]:
-    """The local variables of engine._reverse when the backward pass is running, else None.
+    """The local variables of engine._reverse when a create_graph backward pass is recording.
 
-    Read only on the error path: which node is being differentiated (``n``), towards which
-    input (``p``), and the gradient arriving at it (``g``), which the engine's hook does not pass.
+    Read only on the error path, to say which node (``n``) was being differentiated towards
+    which input (``p``) when a recorded VJP made the first NaN/inf.
     """
     f = sys._getframe(2)
     while f is not None:
@@ -229,13 +229,11 @@ class _AnomalyChecker:
             f"  input shape(s): {inputs}\n"
             f"  {_indent(_forward_cause(op, a.data, None if b is None else b.data))}")
 
-    def backward(self, node, parent, pg, g=None) -> None:
+    def backward(self, node, parent, pg, g) -> None:
+        """pg: the gradient node's VJP passes to parent; g: the gradient arriving at node."""
         if _finite(pg):
             return
-        if g is None:
-            rev = _reverse_locals()
-            g = None if rev is None else rev.get("g")
-        if not (_finite(node.data) and _finite(parent.data) and (g is None or _finite(g))):
+        if not (_finite(node.data) and _finite(parent.data) and _finite(g)):
             return                                # carried along, not made here
         if node._b is None:
             which = "its input"

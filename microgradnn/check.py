@@ -278,8 +278,11 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, rtol: fl
     datas = []
     for i, v in enumerate(inputs):
         d = v.data if isinstance(v, Value) else v
-        d = float(d) if isinstance(d, (int, float)) and not isinstance(d, bool) \
-            else np.array(d, dtype=np.float64)
+        try:
+            d = float(d) if isinstance(d, (int, float)) and not isinstance(d, bool) \
+                else np.array(d, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"gradcheck: input {i} must be numbers, got {type(d).__name__}") from None
         datas.append(d)
     names = [(v.label if isinstance(v, Value) and v.label else f"input {i}")
              for i, v in enumerate(inputs)]

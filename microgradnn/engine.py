@@ -355,8 +355,10 @@ class Value:
         return _apply(ops.sum_, self, arg=(_axis(axis, self, "sum"), bool(keepdims)))
 
     def mean(self, axis=None, keepdims: bool = False) -> "Value":
+        if self.size == 0:
+            raise ValueError(f"mean: cannot average an empty Value of shape {self.shape}")
         total = self.sum(axis, keepdims)
-        return total * (total.size / self.size if self.size else math.nan)
+        return total * (total.size / self.size)
 
     def max(self, axis=None, keepdims: bool = False) -> "Value":
         """The largest element(s); where several tie, they share the gradient evenly."""
@@ -369,6 +371,8 @@ class Value:
     def reshape(self, *shape) -> "Value":
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
+        if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
+            raise TypeError(f"reshape: the new shape must be integers, got {shape!r}")
         return _apply(ops.reshape_, self, arg=(tuple(int(n) for n in shape),))
 
     def transpose(self, *axes) -> "Value":
@@ -410,12 +414,12 @@ class Value:
         Subtracting the (constant) maximum first keeps every exp ≤ 1; it does not change the
         result, nor, since softmax is shift-invariant, the gradient.
         """
-        e = (self - _stop_max(self, axis)).exp()
+        e = (self - _stop_max(self, _axis(axis, self, "softmax"))).exp()
         return e / e.sum(axis=axis, keepdims=True)
 
     def log_softmax(self, axis: int = -1) -> "Value":
         """x − log Σ exp(x) along axis (log-sum-exp with the maximum shifted out first)."""
-        shifted = self - _stop_max(self, axis)
+        shifted = self - _stop_max(self, _axis(axis, self, "log_softmax"))
         return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
     # --- autodiff ---
@@ -445,7 +449,13 @@ class Value:
 def _axis(axis, v: Value, name: str):
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)) and all(
+            isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axis):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{name}: axis must be an int or a tuple of ints, got {axis!r}")
     for a in axes:
         if not isinstance(a, (int, np.integer)) or not -max(v.ndim, 1) <= a < max(v.ndim, 1):
             raise ValueError(f"{name}: axis {axis} is out of range for shape {v.shape}")
@@ -467,7 +477,7 @@ def _index(index):
     return index
 
 
-def _stop_max(v: Value, axis: int):
+def _stop_max(v: Value, axis):
     """The maximum along axis as a constant (no gradient flows through it)."""
     return v.data if type(v.data) is float else np.max(v.data, axis=axis, keepdims=True)
 
@@ -660,7 +670,7 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
                     or type(pg) is float and type(pd) is float):
                 pg = ops.unbroadcast(pg, p if create_graph else pd)
             if hook is not None:
-                hook.backward(n, p, pg)
+                hook.backward(n, p, pg, g)
             q = p._pg
             total = pg if q is _PENDING else q + pg
             if type(total) is np.float64:     # 0-d array + 0-d array gives a numpy scalar

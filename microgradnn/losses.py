@@ -41,11 +41,16 @@ def _targets(y: Any, shape: tuple, name: str) -> np.ndarray:
         t = t.reshape(shape)
     if t.shape != shape:
         raise ValueError(f"{name}: the targets have shape {t.shape}, the output has shape {shape}")
+    if t.size and not np.isfinite(t).all():
+        raise ValueError(f"{name}: the targets contain NaN or inf")
     return t
 
 
-def _batch_size(v: Value) -> int:
-    return v.shape[0] if v.ndim >= 1 else 1
+def _batch_size(v: Value, name: str) -> int:
+    n = v.shape[0] if v.ndim >= 1 else 1
+    if n == 0:
+        raise ValueError(f"{name}: empty batch (the output has shape {v.shape})")
+    return n
 
 
 def quadratic(output: Any, y: Any) -> Value:
@@ -66,7 +71,7 @@ def quadratic(output: Any, y: Any) -> Value:
     else:
         t = _targets(y, output.shape, "quadratic")
         d = output - t
-        loss = (d * d).sum() * (0.5 / _batch_size(output))
+        loss = (d * d).sum() * (0.5 / _batch_size(output, "quadratic"))
     loss.label = "loss"
     return loss
 
@@ -88,7 +93,7 @@ def binary_cross_entropy(logits: Value, y: Any) -> Value:
                          f"{t.min()} to {t.max()}")
     m = np.maximum(logits.data, 0.0)
     softplus = ((logits - m).exp() + np.exp(-m)).log() + m
-    loss = (softplus - logits * t).sum() * (1.0 / _batch_size(logits))
+    loss = (softplus - logits * t).sum() * (1.0 / _batch_size(logits, "binary_cross_entropy"))
     loss.label = "loss"
     return loss
 
@@ -134,6 +139,7 @@ def softmax_cross_entropy(logits: Value, targets: Any) -> Value:
         raise ValueError(f"softmax_cross_entropy: logits must have shape (batch, classes), "
                          f"got {logits.shape}")
     n, k = logits.shape
+    _batch_size(logits, "softmax_cross_entropy")
     t = one_hot(targets, k)
     if t.shape[0] != n:
         raise ValueError(f"softmax_cross_entropy: {t.shape[0]} targets for a batch of {n}")

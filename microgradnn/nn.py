@@ -92,6 +92,8 @@ class MLP:
                  activations: Sequence[str] = ("sigmoid", "sigmoid"),
                  seed: int = 0, init: str = "normal") -> None:
         self.layers, self.activations = check_architecture(layers, activations)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"MLP: seed must be an integer, got {seed!r}")
         self.init = init
         self.seed = seed
         weights, biases = init_parameters(self.layers, init, seed)
@@ -153,6 +155,10 @@ class MLP:
                              f"got shape {shape}")
         elif not v.label:
             v.label = "x"
+        if shape[0] == 0:
+            raise ValueError(f"MLP: the input has no examples (shape {shape})")
+        if not np.isfinite(v.data).all():
+            raise ValueError(f"MLP: the input contains NaN or inf (shape {shape})")
         return v
 
     # --- the forward pass on scalars ---

@@ -79,7 +79,7 @@ GAPS = TABLES["Known gaps"]
 def test_the_doc_has_the_expected_tables_and_enough_rows():
     assert {"The engine: Values and their ops", "The network, losses and optimizers",
             "Training, prediction and the cross-check", "Checkpoints", "Known gaps"} <= set(TABLES)
-    assert len(ROWS) >= 80 and len(GAPS) >= 5
+    assert len(ROWS) >= 80   # Known gaps may be empty: every gap found so far is fixed
 
 
 @pytest.mark.parametrize("section, what, code, error, message", ROWS,
