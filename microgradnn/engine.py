@@ -224,10 +224,10 @@ class Value:
     __array_ufunc__ = None   # so that `ndarray + Value` calls Value.__radd__, not numpy
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
-        self.data = _as_data(data, "Value", copy=True)
+        self.data = data if type(data) is float else _as_data(data, "Value", copy=True)
         self._grad = self._pg = None
         self._a = self._b = self._op = None
-        self._needs = bool(requires_grad)
+        self._needs = requires_grad is True or bool(requires_grad)
         self._seq = _next()
         if label:
             self._label = str(label)
@@ -338,6 +338,23 @@ class Value:
     def __rmatmul__(self, other):
         lifted = _lift(other)
         return NotImplemented if lifted is None else _matmul(lifted, self)
+
+    def linear(self, weight: "Value") -> "Value":
+        """``self @ weight.T`` as one node: a dense layer's product with W stored (out, in).
+
+        >>> x = Value([[1.0, 2.0]]); W = Value([[3.0, 4.0], [5.0, 6.0]])
+        >>> x.linear(W).data
+        array([[11., 17.]])
+        """
+        if type(weight) is not Value:
+            weight = _lift(weight)
+            if weight is None:
+                raise TypeError("linear: the weight must be a Value or an array")
+        sx, sw = self.shape, weight.shape
+        if len(sx) != 2 or len(sw) != 2 or sx[1] != sw[1]:
+            raise ValueError(f"linear: x of shape {sx} and W of shape {sw} do not fit: x must be "
+                             f"(batch, in) and W (out, in)")
+        return _apply(ops.linear, self, weight)
 
     # --- elementwise functions ---
 
@@ -629,30 +646,30 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
         if op is None:
             continue                      # a leaf: nothing further back
         a, b = n._a, n._b
-        if plain and type(n.data) is float and not op.params:
-            # The scalar graph's hot path: floats in and out, no broadcasting to undo.
-            # (A unary node is here only because its input needs a gradient.)
-            if b is None:
-                pg = op.vjps[0](g, n.data, a.data)
+        if plain and not op.params:
+            # The hot path, scalar or tensor: a unary or binary op without parameters (arithmetic,
+            # matmul, elementwise functions), plain numbers, no trace and no hook. Same chain
+            # rule as below, without the generality.
+            od, ad = n.data, a.data
+            if b is None:                 # elementwise: the gradient has a's shape already
+                pg = op.vjps[0](g, od, ad)
                 q = a._pg
                 a._pg = pg if q is _PENDING else q + pg
                 continue
+            bd = b.data
             vjp_a, vjp_b = op.vjps
             if a._needs:
-                pg = vjp_a(g, n.data, a.data, b.data)
+                pg = vjp_a(g, od, ad, bd)
+                if type(pg) is not float and pg.shape != np.shape(ad):
+                    pg = ops.unbroadcast(pg, ad)
                 q = a._pg
                 a._pg = pg if q is _PENDING else q + pg
             if b._needs:
-                pg = vjp_b(g, n.data, a.data, b.data)
+                pg = vjp_b(g, od, ad, bd)
+                if type(pg) is not float and pg.shape != np.shape(bd):
+                    pg = ops.unbroadcast(pg, bd)
                 q = b._pg
                 b._pg = pg if q is _PENDING else q + pg
-            continue
-        if plain and b is None and op.elementwise and n.data.ndim:
-            # The tensor graph's common case: an elementwise function of one array (same shape
-            # in and out, so nothing to unbroadcast).
-            pg = op.vjps[0](g, n.data, a.data)
-            q = a._pg
-            a._pg = pg if q is _PENDING else q + pg
             continue
         parents = (a,) if b is None else (a, b)
         if create_graph:                  # the VJPs see Values, so they record new nodes
@@ -673,8 +690,6 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
                 hook.backward(n, p, pg, g)
             q = p._pg
             total = pg if q is _PENDING else q + pg
-            if type(total) is np.float64:     # 0-d array + 0-d array gives a numpy scalar
-                total = np.asarray(total)
             p._pg = total
             if trace is not None:
                 trace.record(n, p, vjp, g, pg, total, ins, out)

@@ -126,7 +126,7 @@ class MLP:
         a = self._input(x)
         nodes = {"x": a}
         for l, (W, b, act) in enumerate(zip(self.weights, self.biases, self.activations), 1):
-            z = a @ W.T + b                     # zˡ = Wˡ aˡ⁻¹ + bˡ, one example per row
+            z = a.linear(W) + b                 # zˡ = Wˡ aˡ⁻¹ + bˡ, one example per row: a Wᵀ + b
             z.label = f"z{l}"
             if act == "linear":
                 a = z                           # σ(z) = z: no extra node; "a<l>" is "z<l>"

@@ -197,7 +197,7 @@ def expand(g, in_shape: tuple, axis, keepdims: bool):
 
 def scatter_add(g, index, in_shape: tuple):
     """Zeros of in_shape with g added at index (repeated indices accumulate): getitem's VJP."""
-    if type(g) is np.ndarray or type(g) is float:
+    if isinstance(g, (np.ndarray, float)):   # float includes numpy scalars (0-d results)
         z = np.zeros(in_shape)
         np.add.at(z, index, g)
         return z
@@ -330,4 +330,12 @@ scatter_add_ = Op("scatter_add", "scatter", scatter_add,
 matmul = Op("matmul", "@", lambda a, b: a @ b,
             (lambda g, out, a, b: g @ matrix_transpose(b),    # ∂(AB)/∂A: G Bᵀ
              lambda g, out, a, b: matrix_transpose(a) @ g),   # ∂(AB)/∂B: Aᵀ G
+            elementwise=False)
+
+# A dense layer's product x Wᵀ with W stored (out, in), as in the seed article and PyTorch. It is
+# matmul with the transpose folded in: one node instead of two, so W feeds the layer directly in
+# drawings, and no transposed copy is made forward or backward.
+linear = Op("linear", "xWᵀ", lambda x, w: x @ w.T,
+            (lambda g, out, x, w: g @ w,                      # ∂(XWᵀ)/∂X: G W
+             lambda g, out, x, w: matrix_transpose(g) @ x),   # ∂(XWᵀ)/∂W: Gᵀ X
             elementwise=False)

@@ -1,8 +1,8 @@
 """Optimizers: plain SGD, SGD with momentum, and Adam.
 
 An optimizer holds a list of parameter Values; ``step()`` moves each one against its
-``.grad``, in place on ``.data`` and under :func:`~microgradnn.engine.no_grad` (an update is
-not part of any graph), and ``zero_grad()`` clears the gradients before the next backward.
+``.grad``, in place on ``.data`` (plain arrays, so an update is never part of any graph), and
+``zero_grad()`` clears the gradients before the next backward.
 
 >>> from microgradnn import Value
 >>> w = Value([1.0, -2.0])
@@ -23,7 +23,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .engine import Value, no_grad
+from .engine import Value
 
 
 def _positive(name: str, value, owner: str) -> float:
@@ -65,13 +65,14 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
-        with no_grad():
-            self.steps += 1
-            for i, p in enumerate(self.params):
-                if type(p.data) is float:    # a scalar Value: its data is an immutable float
-                    p.data = p.data - float(self._update(i, np.float64(p.grad)))
-                else:
-                    p.data -= self._update(i, p.grad)   # in place, on the array itself
+        # The update works on .data (floats and arrays), never on Values, so nothing is
+        # recorded and no no_grad() is needed.
+        self.steps += 1
+        for i, p in enumerate(self.params):
+            if type(p.data) is float:    # a scalar Value: its data is an immutable float
+                p.data = p.data - float(self._update(i, np.float64(p.grad)))
+            else:
+                p.data -= self._update(i, p.grad)   # in place, on the array itself
 
     def _update(self, i: int, g):
         raise NotImplementedError

@@ -138,6 +138,9 @@ TENSOR_CATALOGUE = [
     ("matmul_vv", lambda a: a @ np.arange(4.0), (4,)),
     ("matmul_batched", lambda a: a @ np.ones((4, 2)), (2, 3, 4)),
     ("matmul_self", lambda a: a @ a.T, (3, 4)),
+    ("linear_x", lambda a: a.linear(np.arange(8.0).reshape(2, 4)) * np.arange(6.0).reshape(3, 2), (3, 4)),
+    ("linear_w", lambda a: Value(np.arange(12.0).reshape(3, 4) / 10, requires_grad=False).linear(a).tanh(),
+     (2, 4)),
     ("softmax", lambda a: a.softmax() * np.arange(12.0).reshape(3, 4), (3, 4)),
     ("softmax_axis0", lambda a: a.softmax(axis=0) * np.arange(12.0).reshape(3, 4), (3, 4)),
     ("log_softmax", lambda a: a.log_softmax() * np.arange(12.0).reshape(3, 4), (3, 4)),
@@ -165,6 +168,7 @@ def _torch_spellings():
         "max_axis1_keepdims": lambda a: a.amax(dim=1, keepdim=True),
         "transpose_axes": lambda a: a.permute(2, 0, 1) * w(4, 2, 3),
         "matmul_self": lambda a: a @ a.T,
+        "linear_w": lambda a: torch.nn.functional.linear(w(3, 4) / 10, a).tanh(),
         "softmax": lambda a: a.softmax(-1) * w(3, 4),
         "softmax_axis0": lambda a: a.softmax(0) * w(3, 4),
         "log_softmax": lambda a: a.log_softmax(-1) * w(3, 4),
@@ -172,7 +176,7 @@ def _torch_spellings():
 
 
 TORCH_CHECKED = ["sum_axis0", "sum_axes_tuple", "mean_axis_neg1", "max_axis0", "max_axis1_keepdims",
-                 "transpose_axes", "matmul_self", "softmax", "softmax_axis0", "log_softmax"]
+                 "transpose_axes", "matmul_self", "linear_w", "softmax", "softmax_axis0", "log_softmax"]
 
 
 @needs_torch
@@ -441,6 +445,11 @@ def test_non_numeric_data_is_refused_naming_the_type(bad, typename):
 def test_matmul_shape_error_names_matmul_and_both_shapes():
     with pytest.raises(ValueError, match=r"matmul.*\(3, 2\).*\(3, 2\)"):
         Value(np.ones((3, 2))) @ Value(np.ones((3, 2)))
+
+
+def test_linear_shape_error_names_both_shapes_and_the_layout():
+    with pytest.raises(ValueError, match=r"linear: x of shape \(3, 2\) and W of shape \(4, 3\)"):
+        Value(np.ones((3, 2))).linear(Value(np.ones((4, 3))))
 
 
 def test_broadcast_error_names_the_op_and_the_shapes():
