@@ -29,29 +29,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softmax")
-LOSSES = ("quadratic", "bce", "cross_entropy")
-
-
-def _check_architecture(layers: Sequence[int], activations: Sequence[str]) -> tuple:
-    """The article's ``assert(len(layers) == len(activations)+1)``, as errors that explain."""
-    if isinstance(activations, str):
-        raise TypeError(f"activations must be a list of names, got the string {activations!r}")
-    layers, activations = list(layers), list(activations)
-    if len(layers) < 2 or any(isinstance(n, bool) or not isinstance(n, (int, np.integer))
-                              or n < 1 for n in layers):
-        raise ValueError(f"layers must list at least two positive integer sizes, got {layers}")
-    if len(activations) != len(layers) - 1:
-        raise ValueError(f"{len(layers)} layer sizes {layers} need {len(layers) - 1} "
-                         f"activations, got {len(activations)}: {activations}")
-    for i, name in enumerate(activations):
-        if name not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {name!r} for layer {i + 1}; "
-                             f"known: {', '.join(ACTIVATIONS)}")
-        if name == "softmax" and i != len(activations) - 1:
-            raise ValueError(f"softmax is allowed on the output layer only, got it on layer "
-                             f"{i + 1} of {len(activations)}")
-    return [int(n) for n in layers], activations
+from .architecture import ACTIVATIONS, LOSSES, check_architecture
 
 
 # --- activations and their derivatives σ′, elementwise on arrays ---
@@ -134,7 +112,7 @@ class NeuralNetwork:
     def __init__(self, layers: Sequence[int] = (2, 10, 1),
                  activations: Sequence[str] = ("sigmoid", "sigmoid"),
                  seed: int = 0) -> None:
-        self.layers, self.activations = _check_architecture(layers, activations)
+        self.layers, self.activations = check_architecture(layers, activations)
         # The article's randn weights and biases, drawn W1, b1, W2, b2, ... from a seeded
         # generator: the same stream as MLP's "normal" init.
         rng = np.random.default_rng(seed)
@@ -161,7 +139,7 @@ class NeuralNetwork:
             raise ValueError(f"from_weights: {len(weights)} weight matrices but "
                              f"{len(biases)} bias vectors")
         net = cls.__new__(cls)
-        net.layers, net.activations = _check_architecture(layers, activations)
+        net.layers, net.activations = check_architecture(layers, activations)
         net.weights = weights
         net.biases = []
         for l, (w, b) in enumerate(zip(weights, biases), 1):

@@ -16,10 +16,8 @@ from typing import Optional, Sequence
 import numpy as np
 
 from . import __version__
-
-DATASETS = ("moons", "circles", "spirals", "xor", "digits")
-LOSSES = ("quadratic", "bce", "cross_entropy")           # as in microgradnn.losses
-INITS = ("normal", "xavier", "he")                        # as in microgradnn.nn
+from .architecture import INITS, LOSSES
+from .datasets import NAMES as DATASETS
 NO_DOT = ("the Graphviz program `dot` is not installed, so only the DOT text was written; "
           "install it (Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install "
           "graphviz) and render with: dot -Tsvg FILE.dot -o FILE.svg")

@@ -105,6 +105,7 @@ def digits() -> tuple:
 
 _GENERATORS: dict = {"moons": moons, "circles": circles, "spirals": spirals, "xor": xor,
                      "digits": digits}
+NAMES = tuple(_GENERATORS)
 
 
 def load(name: str, **kwargs) -> tuple:

@@ -24,9 +24,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .architecture import LOSSES
 from .engine import Value
 
-LOSSES = ("quadratic", "bce", "cross_entropy")
 # The output activation whose logits each cross-entropy expects (quadratic takes any output).
 OUTPUT_ACTIVATION = {"bce": "sigmoid", "cross_entropy": "softmax"}
 

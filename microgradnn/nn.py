@@ -23,60 +23,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .architecture import ACTIVATIONS, INITS, check_architecture, init_parameters  # noqa: F401
 from .engine import Value
-
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softmax")
-INITS = ("normal", "xavier", "he")
-
-
-def check_architecture(layers: Sequence[int], activations: Sequence[str]) -> tuple:
-    """Validate layer sizes and activation names; return them as (list, list).
-
-    Shared by :class:`MLP` and :class:`microgradnn.backprop.NeuralNetwork`, which accept the
-    same architectures.
-    """
-    if isinstance(activations, str):
-        raise TypeError(f"activations must be a list of names, one per layer, got the string "
-                        f"{activations!r}")
-    layers, activations = list(layers), list(activations)
-    if len(layers) < 2:
-        raise ValueError(f"layers must list at least an input and an output size, got {layers}")
-    for n in layers:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"layer sizes must be positive integers, got {layers}")
-    if len(activations) != len(layers) - 1:
-        raise ValueError(f"{len(layers)} layer sizes {layers} need {len(layers) - 1} activations "
-                         f"(one per weight layer), got {len(activations)}: {activations}")
-    for i, name in enumerate(activations):
-        if name not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {name!r} for layer {i + 1}; "
-                             f"known: {', '.join(ACTIVATIONS)}")
-        if name == "softmax" and i != len(activations) - 1:
-            raise ValueError(f"softmax is allowed on the output layer only, got it on layer "
-                             f"{i + 1} of {len(activations)}")
-    return [int(n) for n in layers], activations
-
-
-def init_parameters(layers: Sequence[int], init: str, seed: int) -> tuple:
-    """Seeded weights (out, in) and biases (out,) as numpy arrays, drawn W1, b1, W2, b2, ...
-
-    "normal": the seed article's standard normal for W and b; "xavier" (Glorot):
-    W ~ N(0, 2/(in+out)), b = 0; "he": W ~ N(0, 2/in), b = 0. The closed-form network draws
-    from the same generator in the same order, so equal seeds give equal weights.
-    """
-    if init not in INITS:
-        raise ValueError(f"unknown init {init!r}; known: {', '.join(INITS)}")
-    rng = np.random.default_rng(seed)
-    weights, biases = [], []
-    for n_in, n_out in zip(layers[:-1], layers[1:]):
-        if init == "normal":
-            weights.append(rng.standard_normal((n_out, n_in)))
-            biases.append(rng.standard_normal(n_out))
-        else:
-            std = math.sqrt(2.0 / (n_in + n_out)) if init == "xavier" else math.sqrt(2.0 / n_in)
-            weights.append(rng.standard_normal((n_out, n_in)) * std)
-            biases.append(np.zeros(n_out))
-    return weights, biases
 
 
 class MLP:

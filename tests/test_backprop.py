@@ -139,8 +139,14 @@ def test_feedforward_rejects_row_layout_input():
         net.feedforward(np.ones((5, 3)))
 
 
-def test_closed_form_module_uses_numpy_only():
-    tree = ast.parse(pathlib.Path(backprop.__file__).read_text())
-    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | \
+def _imports(module) -> set:
+    tree = ast.parse(pathlib.Path(module.__file__).read_text())
+    return {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | \
         {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
-    assert imported <= {"__future__", "typing", "numpy"}, imported
+
+
+def test_closed_form_module_uses_numpy_only():
+    """backprop.py and the architecture checks it shares with the MLP never touch the engine."""
+    from microgradnn import architecture
+    assert _imports(backprop) <= {"__future__", "typing", "numpy", "architecture"}, _imports(backprop)
+    assert _imports(architecture) <= {"__future__", "typing", "math", "numpy"}, _imports(architecture)
