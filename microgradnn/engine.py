@@ -133,7 +133,9 @@ def _apply(op: ops.Op, a: "Value", b: Optional["Value"] = None, arg: tuple = ())
         data = op.forward(*inputs, *arg)
     except (ValueError, IndexError) as e:
         shapes = _shape_text(a) + ("" if b is None else " and " + _shape_text(b))
-        raise type(e)(f"{op.name}: cannot apply to {shapes}: {e}") from None
+        kind = IndexError if isinstance(e, IndexError) and not isinstance(e, ValueError) \
+            else ValueError               # numpy's AxisError is both: call it a ValueError
+        raise kind(f"{op.name}: cannot apply to {shapes}: {e}") from None
     if type(data) is not float and type(data) is not np.ndarray:
         data = np.asarray(data, dtype=np.float64)   # numpy reductions return numpy scalars
     out = _new(Value)
@@ -303,15 +305,16 @@ class Value:
 
     def detach(self) -> "Value":
         """The same data as a new leaf that stops gradients (requires_grad=False)."""
-        v = Value.__new__(Value)
-        Value.__init__(v, 0.0, requires_grad=False)
-        v.data = self.data
+        v = Value(0.0, requires_grad=False)
+        v.data = self.data          # shared, not copied, as in PyTorch
         return v
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         if type(self.data) is float:
-            return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+            g = self.grad
+            grad = f"{g:.6g}" if type(g) is float else repr(g)   # a Value after create_graph
+            return f"Value(data={self.data:.6g}, grad={grad}{label})"
         return f"Value(shape={self.data.shape}{label})"
 
     # --- arithmetic: each operator records one op of microgradnn.ops ---
