@@ -55,7 +55,7 @@ PATH_COLOUR = "#e11d48"
 MUTED = "#64748b"
 
 # Ops whose operands cannot be swapped: their arrows say which input is `a` and which is `b`.
-_ORDERED = {"sub", "div", "pow", "matmul"}
+_ORDERED = {"sub", "div", "pow", "matmul", "linear"}
 
 
 # ---------------------------------------------------------------------------------------------
