@@ -15,7 +15,7 @@ the engine from outside):
 * ``detect_anomaly``                                    — microgradnn.anomaly
 * ``draw_graph``, ``draw_network``                      — microgradnn.viz
 * ``MLP`` (microgradnn.nn), ``NeuralNetwork`` (microgradnn.backprop),
-  ``crosscheck``, ``gradcheck`` (microgradnn.check)
+  ``crosscheck``, ``crosscheck_gradients``, ``gradcheck`` (microgradnn.check)
 """
 from importlib import import_module
 
@@ -30,7 +30,8 @@ _LAZY = {
     "hessian": "functional", "hvp": "functional",
     "detect_anomaly": "anomaly",
     "draw_graph": "viz", "draw_network": "viz",
-    "MLP": "nn", "NeuralNetwork": "backprop", "crosscheck": "check", "gradcheck": "check",
+    "MLP": "nn", "NeuralNetwork": "backprop",
+    "crosscheck": "check", "crosscheck_gradients": "check", "gradcheck": "check",
 }
 
 __all__ = ["Value", "gradients", "no_grad", *_LAZY]
