@@ -1,6 +1,7 @@
 """A dense network (multi-layer perceptron) on the Value graph.
 
-Each layer computes ``z = x @ W.T + b`` and then ``a = σ(z)``: the seed article's equations
+Each layer computes ``z = x Wᵀ + b`` (``x.linear(W) + b``: the product is one node) and then
+``a = σ(z)``: the seed article's equations
 (zˡ = Wˡ aˡ⁻¹ + bˡ, aˡ = σ(zˡ)) written for a batch in *rows* — x has shape (batch, features) —
 with W of shape (out, in) as in the article.
 
