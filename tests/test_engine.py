@@ -14,6 +14,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from microgradnn import Value, gradients, no_grad
+from oracles import central_differences
 
 try:
     import torch
@@ -21,23 +22,6 @@ except ImportError:  # PyTorch is an optional oracle
     torch = None
 
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch (the oracle) is not installed")
-
-
-def central_differences(f, xs, eps=1e-6):
-    """d f(*xs) / d xs[i] by central differences, elementwise, in float64."""
-    grads = []
-    for i, x in enumerate(xs):
-        x = np.array(x, dtype=float)
-        g = np.zeros_like(x)
-        for idx in np.ndindex(x.shape):
-            hi, lo = x.copy(), x.copy()
-            hi[idx] += eps
-            lo[idx] -= eps
-            args_hi = [*xs[:i], hi if x.ndim else float(hi), *xs[i + 1:]]
-            args_lo = [*xs[:i], lo if x.ndim else float(lo), *xs[i + 1:]]
-            g[idx] = (np.sum(f(*args_hi)) - np.sum(f(*args_lo))) / (2 * eps)
-        grads.append(g if x.ndim else float(g))
-    return grads
 
 
 def forward_data(fn, xs):
