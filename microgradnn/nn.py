@@ -51,6 +51,19 @@ class MLP:
         self.nodes: dict = {}
         self.scalar_params: dict = {}
 
+    def __getitem__(self, name: str) -> Any:
+        """A Value of the last forward pass by name: ``net["z1"]`` is ``net.nodes["z1"]``.
+
+        >>> net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+        >>> out = net([[0.5, -1.0]])
+        >>> net["a2"] is out and net["z1"].shape == (1, 3)
+        True
+        """
+        if name not in self.nodes:
+            known = ", ".join(self.nodes) or "none yet: call the network first"
+            raise KeyError(f"MLP: no value named {name!r} in the last forward pass (known: {known})")
+        return self.nodes[name]
+
     def parameters(self) -> list:
         """[W1, b1, W2, b2, ...], the Values an optimizer updates."""
         return [p for pair in zip(self.weights, self.biases) for p in pair]

@@ -117,3 +117,11 @@ def test_scalar_mode_labels_every_number():
     assert outs[0].label == "a2[0]" and net.nodes["z1"][2].label == "z1[2]"
     assert set(net.scalar_params) == {f"W1[{j},{k}]" for j in range(3) for k in range(2)} | \
         {f"b1[{j}]" for j in range(3)} | {"W2[0,0]", "W2[0,1]", "W2[0,2]", "b2[0]"}
+
+
+def test_values_of_the_last_pass_are_reachable_by_name():
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    out = net(np.array([[0.5, -1.0]]))
+    assert net["a2"] is out and net["z1"] is net.nodes["z1"]
+    with pytest.raises(KeyError, match="no value named 'z9'.*known: x, z1, a1, z2, a2"):
+        net["z9"]
