@@ -62,6 +62,16 @@ def tanh(x):
     return x.tanh()
 
 
+def xlogy(x, y):
+    """x · ln y, taken as 0 where x is 0 (so 0ᵇ has derivative 0 in b, as in PyTorch)."""
+    if type(x) is float:
+        return 0.0 if x == 0.0 else x * log(y)
+    if type(x) is np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(x == 0.0, 0.0, x * np.log(y))
+    return x * y.log()
+
+
 def sigmoid(x):
     # exp(x) / (1 + exp(x)) overflows for large x (the seed article's bug); exponentiate -|x| only.
     if type(x) is float:
@@ -254,7 +264,7 @@ div = Op("div", "/", divide,
 
 pow = Op("pow", "**", power,
          (lambda g, out, a, b: g * b * power(a, b - 1.0),   # ∂aᵇ/∂a = b·aᵇ⁻¹
-          lambda g, out, a, b: g * out * log(a)))           # ∂aᵇ/∂b = aᵇ·ln a
+          lambda g, out, a, b: g * xlogy(out, a)))          # ∂aᵇ/∂b = aᵇ·ln a
 
 neg = Op("neg", "-", lambda a: -a,
          (lambda g, out, a: -g,))            # ∂(−a)/∂a = −1

@@ -34,7 +34,8 @@ from . import ops
 # ---------------------------------------------------------------------------------------------
 
 class _Readable(ast.NodeTransformer):
-    """Write the helpers of ops.py as the math they stand for: divide(a, b) → a / b, ..."""
+    """Write the helpers of ops.py as the math they stand for: divide(a, b) → a / b,
+    xlogy(x, y) → x * log(y), ..."""
 
     _binary = {"divide": ast.Div(), "power": ast.Pow()}
 
@@ -46,6 +47,9 @@ class _Readable(ast.NodeTransformer):
         self.generic_visit(node)
         if isinstance(node.func, ast.Name) and node.func.id in self._binary and len(node.args) == 2:
             return ast.BinOp(node.args[0], self._binary[node.func.id], node.args[1])
+        if isinstance(node.func, ast.Name) and node.func.id == "xlogy" and len(node.args) == 2:
+            log = ast.Call(ast.Name("log", ast.Load()), [node.args[1]], [])   # x·ln y
+            return ast.BinOp(node.args[0], ast.Mult(), log)
         return node
 
 

@@ -456,3 +456,17 @@ def test_scalar_ieee_semantics_instead_of_python_exceptions():
     assert Value(0.0).log().data == float("-inf")
     assert np.isnan((Value(-8.0) ** Value(1 / 3)).data)
     assert Value(1000.0).exp().data == float("inf")
+
+
+@needs_torch
+def test_zero_to_a_value_power_has_zero_exponent_gradient_as_in_pytorch():
+    a, b = Value(np.array([0.0, 2.0])), Value(np.array([2.0, 3.0]))
+    (a ** b).sum().backward()
+    ta = torch.tensor([0.0, 2.0], dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor([2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    (ta ** tb).sum().backward()
+    np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(b.grad, tb.grad.numpy(), rtol=1e-14)
+    s, e = Value(0.0), Value(2.0)
+    (s ** e).backward()
+    assert (s.grad, e.grad) == (0.0, 0.0)
