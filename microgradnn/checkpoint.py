@@ -38,7 +38,6 @@ Two ways to load:
 from __future__ import annotations
 
 import json
-import math
 import os
 import tempfile
 import zipfile
@@ -169,7 +168,7 @@ def read(path) -> Checkpoint:
     arrays = _read_arrays(path, where)
     meta = _read_meta(arrays.pop("meta", None), where)
     layers, activations = meta["layers"], meta["activations"]
-    from .nn import check_architecture, INITS
+    from .architecture import INITS, check_architecture
     try:
         layers, activations = check_architecture(layers, activations)
     except (TypeError, ValueError) as e:

@@ -374,8 +374,8 @@ def cmd_demo(args) -> int:
         written.append(loss_curve(history, out_dir / "loss.png", title="Two moons"))
         written.append(decision_boundary(net, x_test, y_test, out_dir / "boundary.png",
                                          title="Two moons: the test points"))
-        print(f"   loss.png               loss and accuracy per epoch\n"
-              f"   boundary.png           the decision boundary")
+        print("   loss.png               loss and accuracy per epoch\n"
+              "   boundary.png           the decision boundary")
     except ImportError as e:
         print(f"   skipped: {e}")
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import math
 import operator
 from typing import Any, Iterator, Optional, Sequence
 
@@ -67,10 +66,6 @@ def no_grad() -> Iterator[None]:
         yield
     finally:
         _set_modes(*saved)
-
-
-def is_grad_enabled() -> bool:
-    return _grad_enabled
 
 
 # ---------------------------------------------------------------------------------------------

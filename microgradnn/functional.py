@@ -12,7 +12,7 @@ outer one can differentiate it again.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence, Tuple, Union
+from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 

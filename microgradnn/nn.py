@@ -19,12 +19,11 @@ small networks: :meth:`MLP.scalar_forward`.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import numpy as np
 
-from .architecture import ACTIVATIONS, INITS, check_architecture, init_parameters  # noqa: F401
+from .architecture import ACTIVATIONS, check_architecture, init_parameters
 from .engine import Value
 
 
