@@ -283,6 +283,7 @@ tanh_ = Op("tanh", "tanh", tanh,
 sigmoid_ = Op("sigmoid", "σ", sigmoid,
               (lambda g, out, a: g * out * (1.0 - out),))  # σ' = σ(1 − σ)
 
+
 def _relu(x):
     if type(x) is float:
         return 0.0 if x <= 0.0 else x   # nan stays nan
