@@ -64,24 +64,23 @@ def assignments(text: str) -> dict:
     return out
 
 
-def positive_int(text: str) -> int:
+def _positive(text: str, convert, what: str):
+    """text as a positive, finite number of the given type, or argparse's one-line error."""
     try:
-        n = int(text)
+        n = convert(text)
     except ValueError:
         n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    if not 0 < n < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive {what}, got {text!r}")
     return n
 
 
+def positive_int(text: str) -> int:
+    return _positive(text, int, "integer")
+
+
 def positive_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        x = 0.0
-    if not x > 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return x
+    return _positive(text, float, "number")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -547,7 +547,7 @@ def _seed(y: Value, grad: Any, what: str):
 _seq_of = operator.attrgetter("_seq")
 
 
-def walk(root: Value, needs_grad_only: bool = False) -> list:
+def walk(root: Value) -> list:
     """Every node root depends on, root included, oldest first (a topological order).
 
     Iterative: deep graphs (a million nodes) never touch the recursion limit.
@@ -559,7 +559,7 @@ def walk(root: Value, needs_grad_only: bool = False) -> list:
     while stack:
         n = pop()
         for p in (n._a, n._b):
-            if p is not None and p not in seen and (p._needs or not needs_grad_only):
+            if p is not None and p not in seen:
                 add(p)
                 keep(p)
                 push(p)

@@ -87,16 +87,16 @@ def grad(f: Callable, argnums: ArgNums = 0) -> Callable:
 def _stack(rows: list, out_shape: tuple, in_shape: tuple):
     """Assemble Jacobian rows (one per output element) into shape out_shape + in_shape."""
     if not any(isinstance(r, Value) for r in rows):
-        return np.stack([np.asarray(r, dtype=float) for r in rows]).reshape(out_shape + in_shape) \
-            if out_shape or in_shape else float(rows[0])
+        if not out_shape and not in_shape:
+            return float(rows[0])               # f: number → number, J is a number
+        return np.stack([np.asarray(r, dtype=float) for r in rows]).reshape(out_shape + in_shape)
     # Inside another transform: Σ_k onehot_k ⊗ row_k keeps everything on the graph.
     total = None
     for k, r in enumerate(rows):
-        onehot = np.zeros(max(len(rows), 1))
+        onehot = np.zeros((len(rows),) + (1,) * len(in_shape))
         onehot[k] = 1.0
-        term = onehot.reshape((len(rows),) + (1,) * len(in_shape)) * r
-        total = term if total is None else total + term
-    return total.reshape(out_shape + in_shape) if out_shape + in_shape != total.shape else total
+        total = onehot * r if total is None else total + onehot * r
+    return total.reshape(out_shape + in_shape)
 
 
 def jacobian(f: Callable, argnums: int = 0) -> Callable:
