@@ -3,13 +3,14 @@
 #   make test    — create .venv, install everything the tests use (PyTorch CPU as the oracle), run pytest
 #   make bench   — the benchmark scripts (ratios against the peers measured in the same run)
 #   make docs    — build the documentation site into site/
+#   make mutants — mutation testing of the core modules (mutmut; docs/testing.md), in .mutants/
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # PyTorch is only the test oracle; this exact version is the CPU build these machines carry.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test bench docs graphviz clean
+.PHONY: demo test bench docs graphviz clean mutants
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,5 +47,20 @@ bench: $(VENV)/.test
 docs: $(VENV)/.test
 	$(BIN)/mkdocs build --strict
 
+# Mutation testing runs in a throwaway copy (.mutants/) so the work tree is never touched; the
+# modules and tests are set in pyproject.toml [tool.mutmut]. MUTANTS="microgradnn.ops.*" runs
+# only the mutants whose names match (fnmatch), e.g. those of the module you changed.
+MUTANTS ?=
+$(VENV)/.mutation: $(VENV)/.test
+	$(BIN)/pip install --quiet -e ".[mutation]"
+	touch $@
+
+mutants: $(VENV)/.mutation
+	rm -rf .mutants && mkdir -p .mutants/docs && cp -r microgradnn tests pyproject.toml .mutants/ && \
+	  cp docs/errors.md .mutants/docs/
+	cd .mutants && ../$(BIN)/mutmut run --max-children 2 $(MUTANTS) > mutmut.log 2>&1 || \
+	  { tail -c 3000 mutmut.log; exit 1; }
+	$(BIN)/python tests/mutation_score.py .mutants
+
 clean:
-	rm -rf $(VENV) site microgradnn-demo .pytest_cache .hypothesis
+	rm -rf $(VENV) site microgradnn-demo .pytest_cache .hypothesis .mutants
