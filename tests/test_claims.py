@@ -1,9 +1,11 @@
 """Promises the README and docs make about the code itself, read from the source (ast).
 
 * "the expression ... is parsed by hand, never passed to eval" (README, docs/cli.md);
-* "This module imports nothing from the engine" (ops.py): the op catalogue stands alone.
+* "This module imports nothing from the engine" (ops.py): the op catalogue stands alone;
+* docs/testing.md's "claim → test" table names tests that exist.
 """
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "microgradnn"
@@ -36,3 +38,34 @@ def test_ops_imports_nothing_from_the_package():
             imported.update(a.name.split(".")[0] for a in node.names)
     assert imported <= {"__future__", "math", "typing", "numpy"}, imported
 
+
+
+# --- docs/testing.md names the tests that hold each claim: each one must exist ---------------
+
+TESTS = Path(__file__).resolve().parent
+TESTING_PAGE = TESTS.parent / "docs" / "testing.md"
+NAMED = re.compile(r"`(?:tests/)?(test_\w+\.py)(?:::([\w.{},*]+))?`")
+
+
+def _pattern(name: str) -> re.Pattern:
+    """`..._x` and `*` stand for any text, `{a,b}` for a or b."""
+    text = re.escape(name).replace(r"\.\.\.", ".*").replace(r"\*", ".*")
+    text = re.sub(r"\\\{([^}]*)\\\}", lambda m: "(" + m.group(1).replace(",", "|") + ")", text)
+    return re.compile(text + "$")
+
+
+def _test_names(filename: str) -> set:
+    tree = ast.parse((TESTS / filename).read_text(encoding="utf-8"))
+    return {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+
+
+def test_every_test_the_testing_page_names_exists():
+    named = NAMED.findall(TESTING_PAGE.read_text(encoding="utf-8"))
+    assert len(named) > 40
+    missing = []
+    for filename, name in named:
+        if not (TESTS / filename).exists():
+            missing.append(filename)
+        elif name and not any(_pattern(name).match(t) for t in _test_names(filename)):
+            missing.append(f"{filename}::{name}")
+    assert not missing, f"docs/testing.md names tests that do not exist: {missing}"
