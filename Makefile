@@ -60,6 +60,7 @@ mutants: $(VENV)/.mutation
 	cd .mutants && ../$(BIN)/mutmut run --max-children 2 $(MUTANTS) > mutmut.log 2>&1 || \
 	  { tail -c 3000 mutmut.log; exit 1; }
 	$(BIN)/python tests/mutation_score.py .mutants
+	$(BIN)/python tests/mutate_ops.py --jobs 2
 
 clean:
 	rm -rf $(VENV) site microgradnn-demo .pytest_cache .hypothesis .mutants
