@@ -7,19 +7,18 @@
 * :func:`from_torch` (``MLP.from_torch(module)``) goes back, from such a module or from its
   ``state_dict`` (which holds no activations: pass ``activations=``), and refuses, naming the
   layer and its type, anything a dense MLP cannot represent.
-* :func:`torch_loss` gives our losses written with PyTorch's, factors spelled out:
+* :func:`torch_loss` gives our losses written with PyTorch's, factors spelled out (n is the
+  batch size):
 
-  ============== =========================================================== ================
-  ours           PyTorch                                                     reads
-  ============== =========================================================== ================
-  quadratic      ``0.5 * MSELoss(reduction="sum")(a, y) / n``                the output aᴸ
-  bce            ``BCEWithLogitsLoss(reduction="sum")(z, y) / n``            the logits zᴸ
-  cross_entropy  ``CrossEntropyLoss()(z, labels)`` (its default mean over n) the logits zᴸ
-  ============== =========================================================== ================
+  | ours          | PyTorch                                                    | reads        |
+  |---------------|------------------------------------------------------------|--------------|
+  | quadratic     | ``0.5 * MSELoss(reduction="sum")(a, y) / n``               | the output a |
+  | bce           | ``BCEWithLogitsLoss(reduction="sum")(z, y) / n``           | the logits z |
+  | cross_entropy | ``CrossEntropyLoss()(z, labels)``, its default mean over n | the logits z |
 
-  n is the batch size. Ours sum over the outputs and average over the batch, so for bce with k
-  outputs PyTorch's default ``reduction="mean"`` (over n·k numbers) would be k times smaller;
-  for one output the two are the same.
+  Ours sum over the outputs and average over the batch, so for bce with k outputs PyTorch's
+  default ``reduction="mean"`` (over n·k numbers) would be k times smaller; for one output the
+  two are the same.
 * :func:`model_loss` runs a converted model on a batch and applies the matching loss to its
   output or logits; :func:`torch_gradients` returns the model's ∂C/∂W, ∂C/∂b and δˡ = ∂C/∂zˡ in
   the layout :func:`~microgradnn.check.crosscheck_gradients` takes (``layout="rows"``), and
@@ -31,7 +30,7 @@ PyTorch is optional: importing this module never imports it, and every function 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -321,6 +320,8 @@ def _forward(model, x, found: list) -> tuple:
         h = m(h)
         if i in linear:
             zs.append(h)                         # zˡ = aˡ⁻¹ Wᵀ + b
+            if i + 1 < len(modules) and getattr(modules[i + 1], "inplace", False):
+                h = h.clone()                    # ReLU(inplace=True) would overwrite zˡ
     return h, zs
 
 

@@ -375,6 +375,13 @@ def test_crosscheck_of_a_pytorch_model_against_bp1_to_bp4_is_one_call(output, lo
     assert len(report.rows) == 9
 
 
+def test_crosscheck_of_a_model_with_an_inplace_relu_sees_the_pre_activations():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 5), nn.ReLU(inplace=True), nn.Linear(5, 2)).double()
+    report = crosscheck(model, *_data("quadratic"), rtol=1e-12)
+    assert report.ok, report
+
+
 def test_crosscheck_of_a_pytorch_model_finds_a_wrong_gradient():
     model = MLP([3, 5, 4, 2], ["tanh", "relu", "sigmoid"], seed=11).to_torch()
     model[2].weight.register_hook(lambda g: 2 * g)     # a bug in layer 2's ∂C/∂W
