@@ -45,7 +45,7 @@ MODULES = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU", "linear": "Iden
            "softmax": "Softmax"}
 _NAMES = {cls: name for name, cls in MODULES.items()}
 
-# Why a layer a dense MLP lacks cannot simply be dropped (checked with isinstance, by prefix).
+# Why a layer a dense MLP lacks cannot simply be dropped, by the start of its class name.
 _HINTS = {
     "Dropout": "microgradnn has no dropout; it is the identity in eval mode, so to convert "
                "trained weights, rebuild the Sequential without it",
@@ -101,7 +101,7 @@ def to_torch(net, dtype=None):
 # torch → MLP
 # ---------------------------------------------------------------------------------------------
 
-def _layers(model) -> list:
+def _layers(model, where: str = "from_torch") -> list:
     """[(index, Linear, activation name), ...] of a convertible module, or a clear error."""
     torch = _torch()
     nn = torch.nn
@@ -110,20 +110,23 @@ def _layers(model) -> list:
     elif isinstance(model, nn.Sequential):
         modules = list(model)
     else:
-        raise TypeError(f"from_torch: expected a torch.nn.Sequential (or its state_dict), got "
+        raise TypeError(f"{where}: expected a torch.nn.Sequential (or one Linear), got "
                         f"{type(model).__name__}; a convertible model is {_CONVERTIBLE}")
     if not modules:
-        raise ValueError("from_torch: the Sequential is empty; it needs at least one Linear layer")
+        raise ValueError(f"{where}: the Sequential is empty; it needs at least one Linear layer")
     found: list = []
     for i, m in enumerate(modules):
         kind = type(m).__name__
         if isinstance(m, nn.Linear):
+            if type(m).forward is not nn.Linear.forward:
+                raise ValueError(f"{where}: layer {i} ({kind}) is a Linear with its own "
+                                 f"forward; only torch.nn.Linear's x Wᵀ + b can be converted")
             if m.bias is None:
-                raise ValueError(f"from_torch: layer {i} ({kind}) has no bias (bias=False); "
+                raise ValueError(f"{where}: layer {i} ({kind}) has no bias (bias=False); "
                                  f"microgradnn's layers always have one: build it with "
                                  f"bias=True and zero the bias (torch.nn.init.zeros_)")
             if found and m.in_features != found[-1][1].out_features:
-                raise ValueError(f"from_torch: layer {i} ({kind}) takes {m.in_features} "
+                raise ValueError(f"{where}: layer {i} ({kind}) takes {m.in_features} "
                                  f"inputs, but layer {found[-1][0]} (Linear) gives "
                                  f"{found[-1][1].out_features} outputs")
             if found and found[-1][2] is None:
@@ -134,18 +137,18 @@ def _layers(model) -> list:
         if name is None:
             hint = next((h for prefix, h in _HINTS.items() if kind.startswith(prefix)),
                         "it has no counterpart in microgradnn")
-            raise ValueError(f"from_torch: layer {i} ({kind}) cannot be converted: {hint}; a "
+            raise ValueError(f"{where}: layer {i} ({kind}) cannot be converted: {hint}; a "
                              f"convertible model is {_CONVERTIBLE}")
         if name == "softmax":
             if m.dim not in (-1, 1):
-                raise ValueError(f"from_torch: layer {i} (Softmax) has dim={m.dim}; microgradnn's "
+                raise ValueError(f"{where}: layer {i} (Softmax) has dim={m.dim}; microgradnn's "
                                  f"softmax runs over the features of each example: dim=-1 "
                                  f"(or 1)")
             if i != len(modules) - 1:
-                raise ValueError(f"from_torch: layer {i} (Softmax) is not the last layer; "
+                raise ValueError(f"{where}: layer {i} (Softmax) is not the last layer; "
                                  f"microgradnn allows softmax on the output layer only")
         if not found or found[-1][2] is not None:
-            raise ValueError(f"from_torch: layer {i} ({kind}) does not follow a Linear layer; "
+            raise ValueError(f"{where}: layer {i} ({kind}) does not follow a Linear layer; "
                              f"a convertible model is {_CONVERTIBLE}")
         found[-1][2] = name
     if found[-1][2] is None:
@@ -331,7 +334,7 @@ def model_loss(model, x, y, loss: str = "quadratic"):
     output for "quadratic" and the logits for "bce" (sigmoid output) and "cross_entropy"
     (softmax output). x: (batch, inputs), an array or a tensor; y in our layout."""
     fn = torch_loss(loss)
-    found = _layers(model)
+    found = _layers(model, "model_loss")
     check_output_activation(found[-1][2], loss)
     out, zs = _forward(model, x, found)
     return fn(out if fn.reads == "output" else zs[-1], y)
@@ -344,7 +347,7 @@ def torch_gradients(model, x, y, loss: str = "quadratic") -> tuple:
     ``torch.autograd.grad``, so the model's own ``.grad`` fields are left as they were."""
     torch = _torch()
     fn = torch_loss(loss)
-    found = _layers(model)
+    found = _layers(model, "torch_gradients")
     check_output_activation(found[-1][2], loss)
     for i, m, _ in found:
         if not (m.weight.requires_grad and m.bias.requires_grad):

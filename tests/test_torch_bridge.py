@@ -260,6 +260,20 @@ def test_a_module_that_is_not_a_sequential_is_refused_by_type():
         MLP.from_torch([nn.Linear(2, 1)])
 
 
+def test_a_linear_with_its_own_forward_is_refused():
+    class Scaled(nn.Linear):
+        def forward(self, x):
+            return 2 * super().forward(x)
+    with pytest.raises(ValueError, match=r"layer 0 \(Scaled\) is a Linear with its own forward"):
+        MLP.from_torch(nn.Sequential(Scaled(2, 3)))
+
+
+def test_model_loss_names_itself_when_the_model_cannot_be_read():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.1), nn.Linear(3, 1))
+    with pytest.raises(ValueError, match=r"model_loss: layer 1 \(Dropout\) cannot be converted"):
+        model_loss(model, np.ones((2, 2)), np.ones(2))
+
+
 @pytest.mark.parametrize("state, message", [
     (nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).state_dict(),
      r"state_dict entry '1.running_mean' is not a Linear layer's weight or bias"),
