@@ -304,7 +304,7 @@ def torch_loss(name: str) -> TorchLoss:
     return TorchLoss(name)
 
 
-def _forward(model, x, found: list) -> tuple:
+def _forward(model, x, found: list, where: str) -> tuple:
     """(output, [z1, ..., zL]): the model run module by module, keeping each Linear's output."""
     torch = _torch()
     W = found[0][1].weight
@@ -314,7 +314,7 @@ def _forward(model, x, found: list) -> tuple:
         x = torch.as_tensor(np.asarray(x, dtype=np.float64), dtype=W.dtype, device=W.device)
     n_in = found[0][1].in_features
     if x.ndim != 2 or x.shape[1] != n_in:
-        raise ValueError(f"the model expects an input of shape (batch, {n_in}), got "
+        raise ValueError(f"{where}: the model expects an input of shape (batch, {n_in}), got "
                          f"{tuple(x.shape)}")
     modules = [model] if isinstance(model, torch.nn.Linear) else list(model)
     linear = {i for i, _, _ in found}
@@ -336,7 +336,7 @@ def model_loss(model, x, y, loss: str = "quadratic"):
     fn = torch_loss(loss)
     found = _layers(model, "model_loss")
     check_output_activation(found[-1][2], loss)
-    out, zs = _forward(model, x, found)
+    out, zs = _forward(model, x, found, "model_loss")
     return fn(out if fn.reads == "output" else zs[-1], y)
 
 
@@ -354,7 +354,7 @@ def torch_gradients(model, x, y, loss: str = "quadratic") -> tuple:
             raise ValueError(f"torch_gradients: layer {i} (Linear) is frozen "
                              f"(requires_grad=False); unfreeze it to get its gradients")
     with torch.enable_grad():                    # also inside a caller's torch.no_grad()
-        out, zs = _forward(model, x, found)
+        out, zs = _forward(model, x, found, "torch_gradients")
         cost = fn(out if fn.reads == "output" else zs[-1], y)
         Ws = [m.weight for _, m, _ in found]
         bs = [m.bias for _, m, _ in found]

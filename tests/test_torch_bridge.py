@@ -83,6 +83,22 @@ def test_to_torch_holds_copies_of_the_weights():
     assert np.array_equal(net.weights[0].data, before)
 
 
+def test_from_torch_holds_copies_of_the_weights():
+    model = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0).to_torch()
+    net = MLP.from_torch(model)
+    before = net.weights[0].data.copy()
+    with torch.no_grad():
+        model[0].weight.add_(1.0)
+    assert np.array_equal(net.weights[0].data, before)
+
+
+def test_an_input_of_the_wrong_width_is_refused_by_name():
+    model = MLP([2, 3, 1], ["tanh", "sigmoid"]).to_torch()
+    with pytest.raises(ValueError, match=r"model_loss: the model expects an input of shape "
+                                         r"\(batch, 2\), got \(4, 3\)"):
+        model_loss(model, np.ones((4, 3)), np.ones(4))
+
+
 def test_to_torch_leaves_torchs_random_generator_alone():
     state = torch.random.get_rng_state()
     MLP([5, 8, 3], ["relu", "softmax"]).to_torch()
