@@ -323,6 +323,9 @@ def test_each_loss_equals_ours_with_the_factor_spelled_out():
     # quadratic: ½ · Σ (a − y)² / n
     assert torch_loss("quadratic")(z, y01).item() == pytest.approx(
         0.5 * ((z.numpy() - y01) ** 2).sum() / 5, rel=1e-14)
+    # PyTorch's default MSELoss is the mean over all n·k numbers, without the ½: 2/k × ours
+    assert F.mse_loss(z, torch.tensor(y01)).item() == pytest.approx(
+        2 / 3 * torch_loss("quadratic")(z, y01).item(), rel=1e-14)
     # bce: summed over the 3 outputs, averaged over the batch → 3 × PyTorch's default mean
     assert torch_loss("bce")(z, y01).item() == pytest.approx(
         3 * F.binary_cross_entropy_with_logits(z, torch.tensor(y01)).item(), rel=1e-14)
