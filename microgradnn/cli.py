@@ -430,14 +430,14 @@ def choose_architecture(args, x: np.ndarray, y: np.ndarray) -> tuple:
 def _check_outputs(dataset: str, classes: int, outputs: int, activation: str, loss: str) -> None:
     """The output layer, the loss and the data fit together, or which flag to change."""
     end = f"end --layers with {classes}" + (" (or 1, with --loss bce)" if classes == 2 else "")
+    if outputs != classes and not (outputs == 1 and classes == 2):
+        raise UsageError(f"the {dataset} data set has {classes} classes, but --layers ends "
+                         f"with {outputs} output(s): {end}")
     if loss == "cross_entropy" and outputs != classes:
         raise UsageError(f"--loss cross_entropy needs one output per class: the {dataset} data "
                          f"set has {classes} classes, so end --layers with {classes}, not "
                          f"{outputs}" + (" (or use --loss bce with 1 output)"
                                          if classes == 2 else ""))
-    if outputs != classes and not (outputs == 1 and classes == 2):
-        raise UsageError(f"the {dataset} data set has {classes} classes, but --layers ends "
-                         f"with {outputs} output(s): {end}")
     needed = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(loss)
     if needed is not None and activation != needed:
         raise UsageError(f"--loss {loss} needs a {needed} output layer (it reads the logits "
