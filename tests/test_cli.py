@@ -631,3 +631,61 @@ def test_the_plots_say_test(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(plots, "loss_curve", lambda h, *a, **k: seen.append(h) or real(h, *a, **k))
     status, _, _ = run(capsys, "train", "--epochs", "2", "--no-progress", "--plots", str(tmp_path))
     assert status == 0 and [h.validation_name for h in seen] == ["test"]
+
+
+# --- the table of the command's errors in docs/errors.md, executed ----------------------------
+
+def _command_rows():
+    text = (Path(__file__).resolve().parent.parent / "docs" / "errors.md").read_text("utf-8")
+    section = text.split("\n## The command\n", 1)[1].split("\n## ", 1)[0]
+    rows = [[c.strip() for c in line.strip().strip("|").split(" | ")]
+            for line in section.splitlines() if line.startswith("| `")]
+    assert len(rows) >= 15
+    return rows
+
+
+@pytest.mark.parametrize("command, status, message", _command_rows(),
+                         ids=[r[0][13:70] for r in _command_rows()])
+def test_the_command_gets_the_error_the_docs_promise(capsys, tmp_path, monkeypatch, command,
+                                                     status, message):
+    import shlex
+    if "/proc/" in command and not Path("/proc/self").is_dir():
+        pytest.skip("no /proc here")
+    monkeypatch.chdir(tmp_path)
+    argv = shlex.split(command.strip("`"))
+    assert argv[0] == "microgradnn"
+    got, _, err = run(capsys, *argv[1:])
+    one_line_error(got, err, int(status))
+    assert message in err
+
+
+# --- the README's way to run the command works as written -------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_readme_says_to_activate_the_environment_make_demo_creates():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    venv = re.search(r"^VENV\s*:=\s*(\S+)", makefile, re.M).group(1)
+    assert f"source {venv}/bin/activate" in readme
+    assert f"`{venv}/bin/microgradnn`" in readme
+    demo = re.search(r"^demo:.*?(?=^\S)", makefile, re.M | re.S).group(0)
+    assert "$(BIN)/microgradnn demo" in demo              # runs the command from that venv
+    assert "source $(VENV)/bin/activate" in demo          # and says how to use it afterwards
+
+
+def test_activating_the_environment_puts_the_command_on_the_path(tmp_path):
+    # The environment the tests run in was made by the same Makefile (make test): activate it in
+    # a shell whose PATH does not have it, from a folder elsewhere, and run the README's command.
+    activate = Path(sys.prefix) / "bin" / "activate"
+    if sys.prefix == sys.base_prefix or not (Path(sys.prefix) / "bin" / "microgradnn").exists():
+        pytest.skip("not running in a virtual environment with the command installed")
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    assert subprocess.run(["bash", "-c", "command -v microgradnn"], env=env,
+                          capture_output=True).returncode != 0
+    done = subprocess.run(["bash", "-c", f"source {activate} && microgradnn --version"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("microgradnn "), done.stderr
