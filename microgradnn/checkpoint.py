@@ -98,6 +98,8 @@ def save(net, path, optimizer=None) -> None:
             "optimizer": None}
     if optimizer is not None:
         meta["optimizer"], opt_arrays = _split_state(optimizer.state_dict())
+        # What load would refuse is refused here, before the good file is replaced.
+        _check_optimizer_arrays({**meta["optimizer"], **opt_arrays}, f"save {os.fspath(path)!r}")
         arrays.update({_OPT_PREFIX + k: a for k, a in opt_arrays.items()})
     arrays["meta"] = np.array(json.dumps(meta))
     _write_atomically(os.fspath(path), arrays)

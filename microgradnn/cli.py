@@ -229,15 +229,21 @@ def have_dot() -> bool:
     return shutil.which("dot") is not None
 
 
+def picture_format(path: Path) -> str:
+    """'svg', 'png', 'pdf', 'dot' or 'gv' from the file name, or a UsageError."""
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt not in ("svg", "png", "pdf", "dot", "gv"):
+        raise UsageError(f"cannot tell the picture format from {str(path)!r}; "
+                         "end the file name with .svg, .png, .pdf or .dot")
+    return fmt
+
+
 def write_graph(graph, path: Path) -> Path:
     """Render a graphviz graph to ``path`` (format from its suffix: .svg, .png, .pdf or .dot).
 
     Without the ``dot`` program, writes the DOT text next to it (``.dot``) and returns that path.
     """
-    fmt = path.suffix.lstrip(".").lower()
-    if fmt not in ("svg", "png", "pdf", "dot", "gv"):
-        raise UsageError(f"cannot tell the picture format from {str(path)!r}; "
-                         "end the file name with .svg, .png, .pdf or .dot")
+    fmt = picture_format(path)
     if fmt in ("dot", "gv"):
         path.write_text(graph.source, encoding="utf-8")
         return path
@@ -263,6 +269,7 @@ def cmd_graph(args) -> int:
     from .expr import build
 
     output = check_output_file(args.output, "-o/--output", "graph.svg")
+    picture_format(output)
     values = {}
     for group in args.set or []:
         values.update(group)

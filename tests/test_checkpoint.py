@@ -673,3 +673,11 @@ def test_overwriting_a_checkpoint_keeps_its_mode(tmp_path):
     os.chmod(path, 0o640)
     checkpoint.save(_net(seed=2), path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+
+
+def test_saving_a_non_finite_optimizer_state_is_refused_and_keeps_the_good_checkpoint(saved):
+    net, opt, path = saved
+    opt.state["v"][0][0, 0] = np.inf
+    with pytest.raises(CheckpointError, match=r"save .*optimizer state v.0 has 1 NaN or inf"):
+        checkpoint.save(net, path, optimizer=opt)
+    assert checkpoint.read(path).optimizer_state["v.0"][0, 0] != np.inf
