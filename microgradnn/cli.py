@@ -309,12 +309,11 @@ def non_finite_warnings(out, leaves: dict) -> list:
     if not math.isfinite(out.data):
         culprit = _first_non_finite(out)
         how = ""
-        if culprit is not None and culprit is not out:
+        if culprit is not None and culprit.op:
             inputs = ", ".join(f"{p.data:.6g}" for p in culprit.parents)
             how = f": {culprit.op} of {inputs} gives {culprit.data}"
-        elif culprit is out and out.op:
-            inputs = ", ".join(f"{p.data:.6g}" for p in out.parents)
-            how = f": {out.op} of {inputs} gives {out.data}"
+        elif culprit is not None:                  # a variable set to nan or inf
+            how = f": {culprit.label or 'an input'} is {culprit.data}"
         warnings.append(f"the value is {out.data}{how}; the derivatives printed are not "
                         "meaningful there")
     else:
@@ -327,17 +326,12 @@ def non_finite_warnings(out, leaves: dict) -> list:
 
 
 def _first_non_finite(out):
-    """The earliest node (by creation) whose value is not finite while its inputs are."""
-    seen, stack, found = set(), [out], []
-    while stack:                                   # iterative: no recursion over the graph
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.extend(node.parents)
+    """The oldest node whose value is not finite while its inputs are: where it started."""
+    from .engine import walk
+    for node in walk(out):                          # oldest first, iterative
         if not math.isfinite(node.data) and all(math.isfinite(p.data) for p in node.parents):
-            found.append(node)
-    return min(found, key=lambda v: v._seq) if found else None
+            return node
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -425,13 +419,28 @@ def choose_architecture(args, x: np.ndarray, y: np.ndarray) -> tuple:
     activations = args.activations
     if activations is None:
         activations = ["relu"] * (len(layers) - 2) + [OUTPUT_ACTIVATION.get(loss, "sigmoid")]
-    elif len(activations) != len(layers) - 1:
-        which = "--layers" if args.layers is not None else "the default --layers"
+    else:
+        check_activation_count(layers, activations, args.layers is not None)
+    _check_outputs(args.dataset, classes, outputs, activations[-1], loss)
+    return layers, activations, loss
+
+
+def check_activation_count(layers: list, activations: list, layers_given: bool) -> None:
+    if len(activations) != len(layers) - 1:
+        which = "--layers" if layers_given else "the default --layers"
         raise UsageError(f"--activations names {len(activations)} activation(s) but {which} "
                          f"{','.join(map(str, layers))} has {len(layers) - 1} weight layers: "
                          "give one activation per weight layer")
-    _check_outputs(args.dataset, classes, outputs, activations[-1], loss)
-    return layers, activations, loss
+
+
+def check_loss_fits(loss: str, activation: str) -> None:
+    """The cross-entropies read the logits of their own output activation; say which flag."""
+    from .losses import OUTPUT_ACTIVATION
+    needed = OUTPUT_ACTIVATION.get(loss)
+    if needed is not None and activation != needed:
+        raise UsageError(f"--loss {loss} needs a {needed} output layer (it reads the logits "
+                         f"before the {needed}), but --activations ends with {activation}: end "
+                         f"--activations with {needed}, or use --loss quadratic")
 
 
 def _check_outputs(dataset: str, classes: int, outputs: int, activation: str, loss: str) -> None:
@@ -445,11 +454,7 @@ def _check_outputs(dataset: str, classes: int, outputs: int, activation: str, lo
                          f"set has {classes} classes, so end --layers with {classes}, not "
                          f"{outputs}" + (" (or use --loss bce with 1 output)"
                                          if classes == 2 else ""))
-    needed = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(loss)
-    if needed is not None and activation != needed:
-        raise UsageError(f"--loss {loss} needs a {needed} output layer (it reads the logits "
-                         f"before the {needed}), but --activations ends with {activation}: end "
-                         f"--activations with {needed}, or use --loss quadratic")
+    check_loss_fits(loss, activation)
     if activation == "softmax" and outputs == 1:
         raise UsageError(f"a softmax over 1 output is always 1: {end}, or end --activations "
                          "with sigmoid")
@@ -555,6 +560,8 @@ def cmd_check(args) -> int:
     from .nn import MLP
 
     activations = args.activations or default_activations(args.layers, args.loss)
+    check_activation_count(args.layers, activations, True)
+    check_loss_fits(args.loss, activations[-1])
     check_memory(network_memory(args.layers, args.batch_size))
     net = MLP(args.layers, activations, seed=args.seed, init=args.init)
     rng = np.random.default_rng(args.seed + 1)   # the batch: independent of the weights' draws

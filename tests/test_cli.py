@@ -212,10 +212,18 @@ def test_check_exits_1_and_names_the_layer_when_the_equations_are_wrong(capsys, 
     assert "FAILED at layer 1, BP2" in out
 
 
-def test_check_rejects_an_architecture_the_network_rejects(capsys):
+def test_check_rejects_an_architecture_in_terms_of_its_flags(capsys):
     status, _, err = run(capsys, "check", "--layers", "2,3,1", "--activations", "relu")
     assert status == 2
-    assert err.startswith("microgradnn: error: 3 layer sizes [2, 3, 1] need 2 activations")
+    assert err.startswith("microgradnn: error: --activations names 1 activation(s) but "
+                          "--layers 2,3,1 has 2 weight layers")
+
+
+def test_check_says_which_flag_to_change_when_the_loss_does_not_fit_the_output(capsys):
+    status, _, err = run(capsys, "check", "--layers", "2,3,1", "--activations", "sigmoid,tanh",
+                         "--loss", "bce")
+    one_line_error(status, err)
+    assert "end --activations with sigmoid, or use --loss quadratic" in err and "loss='" not in err
 
 
 # --- train -----------------------------------------------------------------------------------
