@@ -129,7 +129,7 @@ def _missing_folder(folder: Path, flag: str, given: str) -> UsageError:
 def _probe(folder: Path, flag: str, given: str) -> None:
     """Create and remove a file in folder: the one test of writability that holds for
     read-only mounts, /proc, and root alike."""
-    probe = folder / f".microgradnn-write-test-{os.getpid()}"
+    probe = folder / f".microgradnn-write-test-{os.getpid()}-{os.urandom(4).hex()}"
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
@@ -475,6 +475,9 @@ def cmd_train(args) -> int:
     save = check_output_file(args.save, "--save", "model.npz") if args.save else None
     plots = check_output_folder(args.plots, "--plots", ("loss.png", "boundary.png")) \
         if args.plots else None
+    if plots is not None:
+        from .plots import require_matplotlib
+        require_matplotlib()   # an optional extra: if it is missing, say so before training
     if args.samples is not None:
         check_memory([(8 * 16 * args.samples, f"generating {args.samples:,} examples",
                        "--samples")])

@@ -20,14 +20,19 @@ CLASS_COLOURS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#db2777",
 TRAIN_COLOUR, VALID_COLOUR = "#2563eb", "#ea580c"
 
 
-def _figure(width: float, height: float):
-    """A matplotlib Figure with an Agg canvas, or an ImportError that says how to get it."""
+def require_matplotlib():
+    """matplotlib's Figure class, or an ImportError that says how to get it."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
         raise ImportError("plots need matplotlib, an optional extra: "
                           "pip install \"microgradnn[demo]\" (or pip install matplotlib)") from None
-    return Figure(figsize=(width, height), dpi=110, layout="constrained")
+    return Figure
+
+
+def _figure(width: float, height: float):
+    """A matplotlib Figure with an Agg canvas, or an ImportError that says how to get it."""
+    return require_matplotlib()(figsize=(width, height), dpi=110, layout="constrained")
 
 
 def _style(ax) -> None:

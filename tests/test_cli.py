@@ -697,3 +697,12 @@ def test_activating_the_environment_puts_the_command_on_the_path(tmp_path):
     done = subprocess.run(["bash", "-c", f"source {activate} && microgradnn --version"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.startswith("microgradnn "), done.stderr
+
+
+def test_plots_without_matplotlib_are_refused_before_training(capsys, tmp_path, monkeypatch,
+                                                             no_training):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    status, out, err = run(capsys, "train", "--plots", str(tmp_path / "p"))
+    one_line_error(status, err, 1)
+    assert "plots need matplotlib" in err and out == ""
