@@ -35,6 +35,7 @@ graphviz:
 
 demo: $(VENV)/.demo graphviz
 	$(BIN)/microgradnn demo
+	@echo "The microgradnn command is installed in $(VENV)/: run 'source $(VENV)/bin/activate' to use it (or type $(BIN)/microgradnn)."
 
 test: $(VENV)/.test graphviz
 	$(BIN)/python -m pytest -q

@@ -104,8 +104,11 @@ def one_hot(targets: Any, classes: int, name: str = "softmax_cross_entropy") -> 
     t = np.asarray(targets.data if isinstance(targets, Value) else targets)
     if t.ndim == 1:
         if t.dtype.kind == "f":
-            if not np.all(np.isfinite(t)) or np.any(t != np.round(t)):
-                raise ValueError(f"{name}: integer labels expected, got non-integer values")
+            fractional = np.flatnonzero(~np.isfinite(t) | (t != np.round(t)))
+            if fractional.size:
+                i = int(fractional[0])
+                raise ValueError(f"{name}: integer labels expected, got non-integer values "
+                                 f"(first: {t[i]:g} at index {i})")
             t = t.astype(np.int64)
         elif t.dtype.kind not in "iub":
             raise TypeError(f"{name}: labels must be integers, got dtype {t.dtype}")
