@@ -54,8 +54,10 @@ EDGE_COLOUR = "#64748b"
 PATH_COLOUR = "#e11d48"
 MUTED = "#64748b"
 
-# Ops whose operands cannot be swapped: their arrows say which input is `a` and which is `b`.
+# Ops whose operands cannot be swapped: their arrows say which input is on the left of the
+# operator and which on the right (words, not letters: a letter could be one of the learner's names).
 _ORDERED = {"sub", "div", "pow", "matmul", "linear"}
+_SIDES = ("left", "right")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,21 +270,42 @@ def _op_text(v: Value) -> str:
     return f"{op.name}({', '.join(f'{k}={_index_text(p)}' for k, p in shown.items())})"
 
 
-def _local_text(v: Value, i: int) -> str:
-    """∂out/∂input_i for an edge: the formula from the op's VJP (microgradnn.trace) and, on a
-    scalar graph, its value, which is the VJP applied to an upstream gradient of 1."""
+def _formula_names(nodes: list) -> tuple:
+    """The names local-derivative formulas use, and the placeholders for nodes without one.
+
+    A node goes by its label where it has one, else by the short expression that made it
+    ('x*w', as in the explained trace); otherwise a placeholder stands in — u, v for an op's
+    first and second input, out for its output — primed until no label in the graph is spelt
+    the same, so that a formula's names never clash with the learner's own.
+    """
+    from .trace import node_names
+    labels = {n.label for n in nodes if n.label}
+    placeholders = ("u", "v", "out")
+    while labels.intersection(placeholders):
+        placeholders = tuple(p + "′" for p in placeholders)
+    names = {n: name for n, name in node_names(nodes).items()
+             if n.label or (len(name) <= 12 and not any(c in name for c in "#…")
+                            and not name.startswith("leaf"))}
+    return names, placeholders
+
+
+def _local_text(v: Value, i: int, names: dict, placeholders: tuple) -> str:
+    """∂out/∂input_i for an edge: the formula from the op's VJP (microgradnn.trace), in the
+    nodes' own names, and, on a scalar graph, its value, which is the VJP applied to an upstream
+    gradient of 1."""
+    from .trace import local_formula, operand_text
     op = v._op
+    inputs = [names.get(p, placeholders[k]) for k, p in enumerate(v.parents)]
     try:
-        from .trace import local_formula
-        formula = local_formula(op, i)
-    except (ImportError, AttributeError, ValueError):
+        formula = local_formula(op, i, (names.get(v, placeholders[2]), *inputs))
+    except ValueError:
         formula = ""                     # no formula text available: show the value only
-    name = "ab"[i] if len(v.parents) == 2 else "a"
+    name = operand_text(inputs[i])
     if not v.is_scalar:
         return f"∂/∂{name}: {formula}" if formula else ""
-    inputs = tuple(p.data for p in v.parents)
+    data = tuple(p.data for p in v.parents)
     with np.errstate(all="ignore"):
-        value = _num(float(np.asarray(op.vjps[i](1.0, v.data, *inputs, *(v._arg if op.params else ())))))
+        value = _num(float(np.asarray(op.vjps[i](1.0, v.data, *data, *(v._arg if op.params else ())))))
     if not formula or formula.startswith("vjp:") or formula == value:
         return f"∂/∂{name} = {value}"
     return f"∂/∂{name} = {formula} = {value}"
@@ -490,6 +513,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
 
     # Edges: input → op, one per use and in order; op → output.
     drawn = set()
+    names, placeholders = _formula_names(nodes) if edge_labels == "local" else ({}, ())
     for i, n in enumerate(nodes):
         if n._op is None:
             continue
@@ -504,11 +528,11 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
                     continue                  # inside one box, or already joined
                 drawn.add((source, target))
             elif edge_labels == "local":
-                text = _local_text(n, k)
+                text = _local_text(n, k, names, placeholders)
                 if text:
                     attrs["label"] = text
             elif len(parents) == 2 and n._op.name in _ORDERED:
-                attrs["label"] = "ab"[k]      # which operand is which: a − b, a / b, a ** b, a @ b
+                attrs["label"] = _SIDES[k]    # which operand is which: left − right, left / right
             if on_path[j] and on_path[i]:
                 attrs.update(color=PATH_COLOUR, penwidth="2.2")
             d.edge(source, target, **attrs)

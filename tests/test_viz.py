@@ -97,12 +97,12 @@ def test_a_value_used_twice_draws_two_edges_into_its_op():
     assert into_add == [(va, into_add[0][1])] * 2
 
 
-def test_operands_of_an_order_sensitive_op_are_marked_a_and_b():
-    x, y = Value(5.0, label="x"), Value(2.0, label="y")
-    src = draw_graph(x - y).source
+def test_operands_of_an_order_sensitive_op_are_marked_left_and_right():
+    x, y = Value(5.0, label="a"), Value(2.0, label="b")     # words, never letters like a and b
+    src = draw_graph(y - x).source
     labels = {s: attrs for s, t, attrs in edges_of(src) if t.startswith("op")}
-    assert labels[node_with_label(src, "x")] == "label=a"
-    assert labels[node_with_label(src, "y")] == "label=b"
+    assert labels[node_with_label(src, "b")] == "label=left"
+    assert labels[node_with_label(src, "a")] == "label=right"
 
 
 def test_scalar_boxes_show_label_data_and_the_gradient_of_the_closed_form():
@@ -374,7 +374,29 @@ def test_local_derivatives_on_edges_give_the_formula_from_the_ops_definition():
     pytest.importorskip("microgradnn.trace")
     x = Value(0.5, label="x")
     src = draw_graph(x.tanh(), edge_labels="local").source
-    assert "1 - out * out = 0.7864" in src     # 1 - tanh(0.5)² = 0.78645...
+    assert "∂/∂x = 1 - tanh(x) * tanh(x) = 0.7864" in src     # 1 - tanh(0.5)² = 0.78645...
+
+
+def test_edge_labels_name_operands_by_their_labels():
+    x, w = Value(0.5, label="x"), Value(-1.2, label="w")
+    b = Value(0.3, label="b")
+    y = (x * w + b).tanh()
+    y.label = "y"
+    labels = [a for _, _, a in edges_of(draw_graph(y, edge_labels="local").source) if "∂" in a]
+    assert 'label="∂/∂w = x = 0.5"' in labels and 'label="∂/∂x = w = -1.2"' in labels
+    assert 'label="∂/∂(x*w+b) = 1 - y * y = 0.9151"' in labels
+
+
+def test_placeholders_for_unnamed_nodes_never_spell_a_label_of_the_graph():
+    u, out = Value(0.5, label="u"), Value(2.0, label="out")
+    deep = u
+    for _ in range(6):                    # an expression too long to be a name: a placeholder
+        deep = deep * out + u
+    y = deep.tanh()
+    y.backward()
+    src = draw_graph(y, edge_labels="local").source
+    assert "1 - out′ * out′" in src                 # not "out", the learner's own name
+    assert "∂/∂u′ = " in src
 
 
 @pytest.mark.parametrize("kwargs, error, words", [
