@@ -194,7 +194,7 @@ def _value_label(v: Value, role: str, show_grad: bool) -> str:
     title = f"<B>{esc(v.label)}</B>" if v.label else ""
     if not v.is_scalar:
         shape = _muted(_shape_text(v.shape))
-        title = f"{title}  {shape}" if title else shape
+        title = f"{title}&#160;&#160;{shape}" if title else shape   # kept in SVG, unlike spaces
     if role == "constant":               # an unlabelled number used in an expression: just it
         data = _plain(v.data)
         text = _num(data) if isinstance(data, float) else _values_text(data)
@@ -615,7 +615,8 @@ def draw_network(net: Any, *, rankdir: str = "LR", neurons: Optional[bool] = Non
         for l in range(1, last + 1):
             w, b = name(weights, l, f"W{l}"), name(biases, l, f"b{l}")
             fill, border = (out_fill, out_border) if l == last else (hid_fill, hid_border)
-            rows = [f"<B>dense {sizes[l]}</B> · {html.escape(_activation_name(acts[l - 1]))}",
+            # &#160;: SVG drops a plain space that starts the text after </B> ("dense 16· relu")
+            rows = [f"<B>dense {sizes[l]}</B>&#160;· {html.escape(_activation_name(acts[l - 1]))}",
                     f'<FONT COLOR="{MUTED}">{html.escape(w)} {sizes[l]}×{sizes[l - 1]} · '
                     f'{html.escape(b)} {sizes[l]}</FONT>',
                     f'<FONT COLOR="{MUTED}">{sizes[l] * sizes[l - 1] + sizes[l]:,} parameters</FONT>']

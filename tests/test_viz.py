@@ -432,6 +432,15 @@ def test_rendered_svg_is_xml_holding_the_labels_values_and_ops():
 
 
 @needs_dot
+def test_the_network_svg_keeps_the_space_between_size_and_activation():
+    from microgradnn.nn import MLP
+    svg = draw_network(MLP([2, 16, 1], ["relu", "sigmoid"])).pipe(format="svg", encoding="utf-8")
+    texts = svg_texts(svg)
+    at = texts.index("dense 16")
+    assert texts[at + 1].startswith("\xa0· relu")       # a space SVG keeps (a plain one is dropped)
+
+
+@needs_dot
 def test_jupyter_displays_the_drawing_inline_as_svg():
     bundle = draw_graph(neuron()[0])._repr_mimebundle_()
     assert list(bundle) == ["image/svg+xml"]
@@ -471,7 +480,7 @@ def test_network_layers_are_boxes_with_sizes_activations_and_parameter_counts():
     boxes = dict(re.findall(r"^\s*(layer\d) \[(.*)\]$", src, re.M))
     assert list(boxes) == ["layer0", "layer1", "layer2", "layer3"]
     assert "2 features" in boxes["layer0"]
-    assert "dense 16</B> · relu" in boxes["layer1"] and "W1 16×2 · b1 16" in boxes["layer1"]
+    assert "dense 16</B>&#160;· relu" in boxes["layer1"] and "W1 16×2 · b1 16" in boxes["layer1"]
     assert "48 parameters" in boxes["layer1"]            # 16·2 + 16
     assert "dense 1</B> · linear" in boxes["layer3"]
     assert "337 parameters" in src                         # 48 + 272 + 17
@@ -495,7 +504,7 @@ def test_the_real_mlp_is_drawn_with_its_parameter_labels():
     from microgradnn.nn import MLP
     net = MLP([2, 16, 16, 1], ["relu", "relu", "sigmoid"], seed=0)
     src = draw_network(net).source
-    assert "W3 1×16 · b3 1" in src and "dense 1</B> · sigmoid" in src
+    assert "W3 1×16 · b3 1" in src and "dense 1</B>&#160;· sigmoid" in src
     assert isinstance(draw_network(net), Drawing)
 
 
