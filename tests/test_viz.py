@@ -482,7 +482,7 @@ def test_network_layers_are_boxes_with_sizes_activations_and_parameter_counts():
     assert "2 features" in boxes["layer0"]
     assert "dense 16</B>&#160;· relu" in boxes["layer1"] and "W1 16×2 · b1 16" in boxes["layer1"]
     assert "48 parameters" in boxes["layer1"]            # 16·2 + 16
-    assert "dense 1</B> · linear" in boxes["layer3"]
+    assert "dense 1</B>&#160;· linear" in boxes["layer3"]
     assert "337 parameters" in src                         # 48 + 272 + 17
     assert len(edges_of(src)) == 3
 
