@@ -228,7 +228,13 @@ def _value_label(v: Value, role: str, show_grad: bool) -> str:
             + "".join(out) + "</TABLE>>")
 
 
+_NAME = re.compile(r"^[^\W\d]\w*(?:\[[^\]]*\])?$")       # x, x1, y, X, x[0]: a name, not a formula
+
+
 def _role(v: Value, root: Value) -> str:
+    """The colour rule: the root is the output; a leaf that wants gradients is a parameter,
+    unless it is labelled x (x[0], ...); a leaf that wants none is an input when its label is a
+    name (x1, y, ...) and a constant when it has no label or a formula for one (1/n, max(z, 0))."""
     if v is root:
         return "output"
     if v._op is not None:
@@ -237,7 +243,7 @@ def _role(v: Value, root: Value) -> str:
     if label == "x" or label.startswith("x["):
         return "input"
     if not v.requires_grad:
-        return "input" if label else "constant"
+        return "input" if _NAME.match(label) else "constant"
     return "parameter"
 
 
@@ -455,6 +461,25 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
             "a few thousand nodes), collapse_layers=True to draw each network layer (labels W1, "
             "b1, z1, a1, ...) as one box, or draw a smaller part of the computation.")
 
+    # The loss: what is computed from the network's last layer on, outside every layer, with
+    # the constants used only there (targets, 1/n, ...). Framed, and titled by the root's label.
+    in_loss = [False] * len(nodes)
+    if cluster_layers and not collapse and any(k is not None for k in layer):
+        after = [False] * len(nodes)
+        for i, n in enumerate(nodes):
+            after[i] = n._op is not None and layer[i] is None and any(
+                layer[index[p]] is not None or after[index[p]] for p in n.parents)
+        users: dict = {}
+        for i, n in enumerate(nodes):
+            for p in n.parents:
+                users.setdefault(index[p], []).append(i)
+        for i, n in enumerate(nodes):
+            in_loss[i] = after[i] or (n._op is None and layer[i] is None and i in users
+                                      and all(after[u] for u in users[i]))
+
+    in_frame = [("loss" if in_loss[i] else layer[i]) if cluster_layers and not collapse else None
+                for i in range(len(nodes))]
+
     # Which nodes lie on a path from `highlight` to the root: highlight itself and, in creation
     # order, every node with a parent on such a path.
     on_path = [False] * len(nodes)
@@ -482,7 +507,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
             attrs.update(fontsize="10", style="rounded,filled,dashed", width="0.3", height="0.3")
         if on_path[i]:
             attrs.update(color=PATH_COLOUR, penwidth="2.5")
-        values, ops_ = groups.setdefault(layer[i], ([], []))
+        values, ops_ = groups.setdefault("loss" if in_loss[i] else layer[i], ([], []))
         values.append((value_id[i], _value_label(n, role, show_grad), attrs))
         if op_id[i] is not None:
             ops_.append((op_id[i], _op_text(n),
@@ -504,11 +529,16 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     top_values, top_ops = groups.get(None, ([], []))
     for name, label, attrs in top_values:
         d.node(name, label, **attrs)
-    for k in sorted(key for key in groups if key is not None):
+    for k in sorted(key for key in groups if isinstance(key, int)):
         with d.subgraph(name=f"cluster_layer{k}") as c:
             c.attr(label=f"layer {k}", style="rounded,dashed", color="#94a3b8",
                    fontcolor=MUTED, fontsize="11", margin="10")
             _emit_ops_after(c, *groups[k])
+    if "loss" in groups:
+        with d.subgraph(name="cluster_loss") as c:
+            c.attr(label=root.label or "output", style="rounded,dashed", color=ROLES["output"][1],
+                   fontcolor=ROLES["output"][1], fontsize="11", margin="10")
+            _emit_ops_after(c, *groups["loss"])
     _emit_ops_after(d, [], top_ops)
 
     # Edges: input → op, one per use and in order; op → output.
@@ -533,6 +563,8 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
                     attrs["label"] = text
             elif len(parents) == 2 and n._op.name in _ORDERED:
                 attrs["label"] = _SIDES[k]    # which operand is which: left − right, left / right
+            if in_frame[i] and in_frame[j] and in_frame[i] != in_frame[j]:
+                attrs["minlen"] = "2"     # a rank between two frames: stacked, not a staircase
             if on_path[j] and on_path[i]:
                 attrs.update(color=PATH_COLOUR, penwidth="2.2")
             d.edge(source, target, **attrs)

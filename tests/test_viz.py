@@ -268,7 +268,7 @@ def test_cluster_layers_frames_each_layers_weights_biases_and_the_ops_between_th
     net, loss = tiny_mlp_loss(scalar=False)
     src = draw_graph(loss, cluster_layers=True).source
     clusters = cluster_members(src)
-    assert set(clusters) == {"cluster_layer1", "cluster_layer2"}
+    assert set(clusters) == {"cluster_layer1", "cluster_layer2", "cluster_loss"}
     for l in (1, 2):
         for name in (f"W{l}", f"b{l}", f"z{l}", f"a{l}"):
             assert node_with_label(src, name) in clusters[f"cluster_layer{l}"]
@@ -276,7 +276,42 @@ def test_cluster_layers_frames_each_layers_weights_biases_and_the_ops_between_th
     assert {"op" + node_with_label(src, "z1")[1:], "op" + node_with_label(src, "a1")[1:]} \
         <= clusters["cluster_layer1"]
     outside = set(value_nodes(src)) - set().union(*clusters.values())
-    assert node_with_label(src, "x") in outside and node_with_label(src, "loss") in outside
+    assert node_with_label(src, "x") in outside
+    assert node_with_label(src, "loss") in clusters["cluster_loss"]
+
+
+def test_cluster_layers_frames_the_loss_with_its_constants_and_names_it_by_the_roots_label():
+    from microgradnn.losses import network_loss
+    from microgradnn.nn import MLP
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    net(np.array([[0.5, -1.0], [1.0, 0.2]]))
+    loss = network_loss(net, np.array([1.0, 0.0]), "bce")
+    loss.backward()
+    src = draw_graph(loss, cluster_layers=True).source
+    frame = cluster_members(src)["cluster_loss"]
+    assert re.search(r"subgraph cluster_loss \{\n\t\tcolor=\"#dc2626\"[^\n]*label=loss", src)
+    for name in ("loss", "bce per point", "softplus(z)", "y", "1/n", "max(z, 0)"):
+        assert node_with_label(src, name) in frame, name
+    assert node_with_label(src, "z2") not in frame and node_with_label(src, "x") not in frame
+
+
+def test_a_constant_labelled_by_a_formula_is_drawn_as_a_constant_and_a_name_as_an_input():
+    z = Value([1.0, -2.0], label="z")
+    half = Value(0.5, label="1/n", requires_grad=False)
+    y = Value([0.0, 1.0], label="y", requires_grad=False)
+    loss = ((z - y) * half).sum()
+    src = draw_graph(loss).source
+    nodes = value_nodes(src)
+    assert ROLES["constant"][0] in nodes[node_with_label(src, "1/n")]
+    assert ROLES["input"][0] in nodes[node_with_label(src, "y")]
+
+
+def test_frames_are_stacked_by_leaving_a_rank_between_them():
+    net, loss = tiny_mlp_loss(scalar=False)
+    src = draw_graph(loss, cluster_layers=True).source
+    a1 = node_with_label(src, "a1")
+    (attrs,) = [a for s, t, a in edges_of(src) if s == a1]
+    assert "minlen=2" in attrs
 
 
 def test_collapse_layers_draws_each_layer_as_one_box():
