@@ -549,38 +549,3 @@ def test_the_network_renders_to_svg():
     svg = draw_network(MLP([2, 16, 16, 1], ["relu", "relu", "linear"])).pipe(format="svg",
                                                                              encoding="utf-8")
     assert "337 parameters" in " ".join(svg_texts(svg))
-
-
-# ---------------------------------------------------------------------------------------------
-# The pictures in docs/img/ (regenerate: MICROGRADNN_UPDATE_IMAGES=1 pytest tests/test_viz.py)
-# ---------------------------------------------------------------------------------------------
-
-def docs_drawings() -> dict:
-    """file name → drawing, for every picture in docs/img/."""
-    from microgradnn.nn import MLP
-    o, v = neuron()
-    drawings = {"scalar_neuron": draw_graph(o, edge_labels="local"),
-                "scalar_neuron_highlight_w1": draw_graph(o, highlight=v["w1"])}
-    _, loss = tiny_mlp_loss(scalar=True)      # 2-3-1, tanh, squared error, one example
-    drawings["mlp_2_3_1_scalar"] = draw_graph(loss, cluster_layers=True)
-    drawings["mlp_2_3_1_scalar_collapsed"] = draw_graph(loss, collapse_layers=True)
-    net = MLP([2, 16, 16, 1], ["relu", "relu", "linear"], seed=0)
-    loss = ((net([[0.5, -1.0]]) - np.array([[1.0]])) ** 2).mean()
-    loss.label = "loss"
-    loss.backward()
-    drawings["mlp_2_16_16_1_tensor"] = draw_graph(loss, cluster_layers=True, rankdir="TB")
-    drawings["mlp_2_16_16_1_network"] = draw_network(net)
-    drawings["mlp_2_16_16_1_neurons"] = draw_network(net, neurons=True)
-    drawings["mlp_2_3_1_network"] = draw_network(MLP([2, 3, 1], ["tanh", "tanh"]))
-    return drawings
-
-
-def test_the_docs_pictures_build_and_are_the_same_in_every_run():
-    first, second = docs_drawings(), docs_drawings()
-    assert {k: d.source for k, d in first.items()} == {k: d.source for k, d in second.items()}
-    if os.environ.get("MICROGRADNN_UPDATE_IMAGES") and shutil.which("dot"):
-        out = Path(__file__).parent.parent / "docs" / "img"
-        out.mkdir(parents=True, exist_ok=True)
-        for name, drawing in first.items():
-            for fmt in ("svg", "png"):
-                (out / f"{name}.{fmt}").write_bytes(drawing.pipe(format=fmt))
