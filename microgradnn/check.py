@@ -305,8 +305,8 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, rtol: fl
     when |autodiff − numeric| ≤ atol + rtol · |numeric|. Returns a :class:`GradcheckResult`
     (false when it fails) naming, per input, the worst element — the one with the largest
     |autodiff − numeric| / (atol + rtol · |numeric|), i.e. the closest to failing — its index,
-    both values, the relative error and that ratio (above 1 fails). It does not raise: write
-    ``assert result, result``.
+    both values, the relative error and that ratio ("× the tolerance": above 1 fails). It
+    does not raise: write ``assert result, result``. A guide: docs/checking.md.
 
     >>> gradcheck(lambda a, b: (a * b).tanh().sum(), [0.5, -1.0], [2.0, 0.3]).ok
     True
@@ -371,7 +371,7 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, rtol: fl
         where = f"element {tuple(int(j) for j in worst)}" if worst != () else "the scalar"
         lines.append(f"  {names[i]}: {'ok' if passed else 'MISMATCH'} — worst at {where}: "
                      f"autodiff {a_w:.10g}, numeric {n_w:.10g}, relative error {rel:.3g}, "
-                     f"{float(ratio[worst]):.3g}× the allowed error (atol + rtol·|numeric|)")
+                     f"{float(ratio[worst]):.3g}× the tolerance")
     return GradcheckResult(ok, lines)
 
 
