@@ -417,7 +417,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     highlight: a Value (usually a parameter); the paths from it to root — the routes the chain
         rule takes — are drawn in red.
     edge_labels: "local" writes on each arrow the local derivative ∂out/∂input (its formula,
-        and its value on scalar graphs).
+        in the nodes' own labels, and its value on scalar graphs): "∂/∂w = x = 0.5".
     legend: add a key to the colours.
 
     >>> from microgradnn import Value
