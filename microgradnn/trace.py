@@ -139,7 +139,7 @@ class _Rename(ast.NodeTransformer):
         return node
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=4096)     # bounded: the names make many distinct calls
 def local_formula(op: ops.Op, i: int, names: tuple = ()) -> str:
     """The formula of ∂out/∂input_i for an elementwise op, else its VJP (``vjp: ...``).
 
