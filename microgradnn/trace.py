@@ -153,16 +153,21 @@ def local_formula(op: ops.Op, i: int, names: tuple = ()) -> str:
     >>> local_formula(ops.div, 1, ("q", "p", "x*w"))
     '-(q / (x*w))'
     >>> local_formula(ops.matmul, 0, ("z", "W", "x"))
-    'vjp: g @ matrix_transpose(x)'
+    'vjp: upstream @ matrix_transpose(x)'
+
+    With names, the VJP's ``g`` (the gradient arriving at the output) is written ``upstream``,
+    as the trace's column calls it.
     """
     lambdas = _vjp_sources().get(op.name)
     if lambdas is None or i >= len(lambdas):
         raise ValueError(f"local_formula: no VJP #{i} for op {op.name!r}")
     lam = lambdas[i]
-    params = [a.arg for a in lam.args.args][1:1 + len(names)]     # after g: out, the inputs
     body = _Readable().visit(ast.parse(ast.unparse(lam.body), mode="eval").body)
-    body = _Rename(dict(zip(params, names))).visit(body)
-    local = _strip_g(body) if op.elementwise else None
+    local = _strip_g(body) if op.elementwise else None   # before renaming: a label may be "g"
+    if names:
+        params = [a.arg for a in lam.args.args][1:1 + len(names)]     # after g: out, the inputs
+        rename = _Rename({**dict(zip(params, names)), lam.args.args[0].arg: "upstream"})
+        local, body = (None if local is None else rename.visit(local)), rename.visit(body)
     if local is None:
         return "vjp: " + ast.unparse(body)
     text = ast.unparse(local)

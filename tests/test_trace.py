@@ -63,7 +63,7 @@ def test_tensor_trace_shows_shapes_and_summaries():
     W = Value(np.full((2, 3), 0.1), label="W")
     loss = (X @ W.T).tanh().sum()
     text = str(loss.backward(explain=True))
-    assert "(4, 2)" in text and "(2, 3)" in text and "vjp: g @ matrix_transpose(transpose(W))" in text
+    assert "(4, 2)" in text and "(2, 3)" in text and "vjp: upstream @ matrix_transpose(transpose(W))" in text
 
 
 def test_explain_gives_the_same_gradients_as_a_plain_backward():
@@ -146,3 +146,13 @@ def test_a_trace_cell_holding_a_matrix_stays_on_one_line():
     assert len(lines) == 2 + 3                       # head, rule, one line per row
     assert "[[2., 4.], [6., 8.]]" in text            # ∂(W·W)/∂W = 2W, elementwise
     assert len({len(line.rstrip()) <= len(lines[1]) for line in lines}) == 1
+
+
+def test_a_label_spelt_like_the_vjps_own_letters_is_still_named_right():
+    g = Value(0.4, label="g")          # ops.py calls the upstream gradient g
+    out = Value(-1.5, label="out")     # and an op's output out
+    y = (g * out).sigmoid()
+    y.label = "y"
+    formulas = {(r.node, r.input): r.formula for r in y.backward(explain=True).rows}
+    assert formulas[("y", "g*out")] == "y * (1 - y)"
+    assert formulas[("g*out", "g")] == "out" and formulas[("g*out", "out")] == "g"
