@@ -636,7 +636,8 @@ def cmd_demo(args) -> int:
     loss.backward()
     drawings = [
         (draw_graph(neuron, edge_labels="local"), "neuron.svg", "the neuron, with local derivatives"),
-        (draw_graph(loss, cluster_layers=True), "loss-graph.svg", "the network's loss on 8 points"),
+        (draw_graph(loss, cluster_layers=True, rankdir="TB"), "loss-graph.svg",
+         "the network's loss on 8 points"),
         (draw_network(net), "network.svg", "the network's layers"),
     ]
     dot_only = False
