@@ -92,6 +92,8 @@ def test_the_doc_has_the_expected_tables_and_enough_rows():
 @pytest.mark.parametrize("section, what, code, error, message", ROWS,
                          ids=[f"{r[0].split(':')[0].split(',')[0]}: {r[1]}" for r in ROWS])
 def test_bad_input_gets_the_error_the_docs_promise(section, what, code, error, message):
+    if "PyTorch" in section:
+        pytest.importorskip("torch")      # without it each raises ImportError (test_torch_bridge)
     _raises(_code(code), error, message)
 
 
