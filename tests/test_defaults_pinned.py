@@ -121,3 +121,13 @@ def test_gradcheck_default_atol_is_1e_minus_8(delta, ok):
 def test_gradcheck_names_the_relative_error_of_the_planted_mistake():
     result = gradcheck(_wrong_by(1.048), 0.5)
     assert "relative error 0.0458" in str(result), result   # |1.048 − 1| / 1.048
+
+
+def test_crosscheck_honours_the_tolerances_it_is_given(monkeypatch):
+    _sigmoid_prime_scaled(monkeypatch, 1.5)          # δ² off by 50 %
+    assert crosscheck(_net(), X, Y, rtol=0.6).ok
+    assert crosscheck(_net(), X, Y, atol=1.0).ok
+    report = crosscheck(_net(), X, Y, rtol=0.4)
+    assert not report.ok and (report.rtol, report.atol) == (0.4, 0.0)
+    assert str(report).startswith("Cross-check of closed form (BP1–BP4) against autodiff "
+                                  "(loss 'quadratic', batch 3, rtol 0.4, atol 0): FAILED at layer 2, BP1")
