@@ -509,6 +509,12 @@ def cmd_train(args) -> int:
     rows = [("", "train", "test" if len(x_test) else "")]
     train_loss, _ = evaluate(net, x_train, t_train, loss=loss)
     test_loss = evaluate(net, x_test, t_test, loss=loss)[0] if len(x_test) else None
+    for name, value in (("training", train_loss), ("test", test_loss)):
+        if value is not None and not math.isfinite(value):   # weights finite but too large
+            print(f"microgradnn: error: training diverged: the trained network's {name} loss "
+                  f"is {value}. Try a smaller learning rate (--lr {args.lr:g} now); nothing "
+                  "was saved", file=sys.stderr)
+            return 1
     rows.append((f"loss ({loss})", f"{train_loss:.4f}", "" if test_loss is None else f"{test_loss:.4f}"))
     # Accuracy is the share of examples whose class the network ranks first, whatever the loss.
     train_acc = accuracy(net, x_train, y_train)

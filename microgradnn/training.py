@@ -154,9 +154,11 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     plots call the held-out data. ``progress`` shows a tqdm bar when tqdm is installed, else
     one printed line per epoch.
 
-    Divergence is never silent: at the first non-finite loss or gradient, fit raises
-    ``FloatingPointError`` naming the epoch and the batch, and that step is not taken, so the
-    network's weights and the optimizer's state are those from before it.
+    Divergence is never silent: at the first non-finite loss or gradient, or a step that
+    makes a weight non-finite, fit raises ``FloatingPointError`` naming the epoch and the
+    batch, and that step is not taken (or is undone), so the network's weights and the
+    optimizer's state are those from before it. A non-finite held-out loss after an epoch
+    raises it too.
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
@@ -190,6 +192,7 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     batches = -(-n // batch_size)
     classify = _is_classification(loss)
     bar, report = _progress(epochs, progress)
+    undo = _Undo(opt)
     try:
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)
@@ -204,11 +207,16 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
                     raise _diverged(f"the loss is {value}", epoch, b, batches, opt)
                 opt.zero_grad()
                 cost.backward()
-                bad = _first_non_finite_gradient(opt.params)
+                bad = _first_non_finite(opt.params, "grad")
                 if bad is not None:
                     raise _diverged(f"the gradient of {bad} is not finite", epoch, b, batches,
                                     opt)
+                undo.keep()
                 opt.step()
+                bad = _first_non_finite(opt.params, "data")
+                if bad is not None:
+                    undo.restore()
+                    raise _diverged(f"the step makes {bad} non-finite", epoch, b, batches, opt)
                 total += value * len(idx)
                 if classify:
                     correct += _correct(out.data, yb, loss)
@@ -217,6 +225,12 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
                 history.accuracy.append(correct / n)
             if val is not None:
                 v_loss, v_acc = evaluate(net, *val, loss=loss)
+                if not math.isfinite(v_loss):
+                    raise FloatingPointError(
+                        f"fit: training diverged: after epoch {epoch + 1} the "
+                        f"{validation_name} loss is {v_loss} (the weights are finite but too "
+                        f"large); they are those after that epoch. Try a smaller learning rate"
+                        + _lr_now(opt))
                 history.val_loss.append(v_loss)
                 if classify:
                     history.val_accuracy.append(v_acc)
@@ -227,10 +241,11 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     return history
 
 
-def _first_non_finite_gradient(params: list) -> Optional[str]:
-    """The label of the first parameter whose gradient holds NaN or inf, else None."""
+def _first_non_finite(params: list, field: str) -> Optional[str]:
+    """The label of the first parameter whose ``field`` ("grad" or "data") holds NaN or inf,
+    else None."""
     for i, p in enumerate(params):
-        g = p.grad
+        g = getattr(p, field)
         # A sum is finite when every element is (it reads the array once, allocating nothing);
         # only when it is not is the exact, element-wise test needed.
         if g is not None and not math.isfinite(float(np.sum(g))) and not np.isfinite(g).all():
@@ -238,13 +253,49 @@ def _first_non_finite_gradient(params: list) -> Optional[str]:
     return None
 
 
-def _diverged(what: str, epoch: int, batch: int, batches: int, opt) -> FloatingPointError:
+class _Undo:
+    """A copy of the weights and the optimizer's state taken before each step, put back when
+    the step itself makes a weight NaN or inf (a finite loss and finite gradients times a huge
+    learning rate): the weights after a FloatingPointError are always those before the failing
+    step. The copies go into buffers allocated once, so a step allocates nothing more."""
+
+    def __init__(self, opt) -> None:
+        self.opt = opt
+        self.arrays = [p.data for p in opt.params if isinstance(p.data, np.ndarray)]
+        state = getattr(opt, "state", None)
+        if isinstance(state, dict):
+            self.arrays += [a for slot in state.values() if isinstance(slot, list)
+                            for a in slot if isinstance(a, np.ndarray)]
+        self.copies = [np.empty_like(a) for a in self.arrays]
+        self.scalars: list = []
+        self.steps = None
+
+    def keep(self) -> None:
+        for a, c in zip(self.arrays, self.copies):
+            np.copyto(c, a)
+        self.scalars = [p.data for p in self.opt.params]   # floats of scalar Values
+        self.steps = getattr(self.opt, "steps", None)
+
+    def restore(self) -> None:
+        for a, c in zip(self.arrays, self.copies):
+            np.copyto(a, c)
+        for p, d in zip(self.opt.params, self.scalars):
+            if not isinstance(p.data, np.ndarray):
+                p.data = d
+        if self.steps is not None:
+            self.opt.steps = self.steps
+
+
+def _lr_now(opt) -> str:
     lr = getattr(opt, "lr", None)
-    now = f" (lr={lr:g} now)" if isinstance(lr, (int, float)) else ""
+    return f" (lr={lr:g} now)" if isinstance(lr, (int, float)) else ""
+
+
+def _diverged(what: str, epoch: int, batch: int, batches: int, opt) -> FloatingPointError:
     return FloatingPointError(
         f"fit: training diverged at epoch {epoch + 1}, batch {batch + 1} of {batches}: {what}; "
         f"stopped before that step, so the weights are those from before it. Try a smaller "
-        f"learning rate{now}")
+        f"learning rate{_lr_now(opt)}")
 
 
 def _progress(epochs: int, enabled: bool):
