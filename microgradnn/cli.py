@@ -142,6 +142,8 @@ def _probe(folder: Path, flag: str, given: str) -> None:
 def check_output_file(given: str, flag: str, example: str = "name") -> Path:
     """A file the command will write: its folder exists and is writable, and it is not a
     folder or a device. Nothing is created."""
+    if not given:
+        raise UsageError(f"{flag} '': the file name is empty; give one (e.g. {example})")
     path = Path(given)
     if given.endswith(("/", os.sep)) or path.is_dir():
         raise UsageError(f"{flag} {given}: is a folder; give a file name (e.g. "
@@ -160,6 +162,9 @@ def check_output_file(given: str, flag: str, example: str = "name") -> Path:
 def check_output_folder(given: str, flag: str, files: Sequence[str] = ()) -> Path:
     """A folder the command will write ``files`` into: it exists and is writable, or can be
     created (its parent exists). Nothing is left behind by the check."""
+    if not given:
+        raise UsageError(f"{flag} '': the folder name is empty; give one (. for the current "
+                         "folder)")
     path = Path(given)
     if path.exists() and not path.is_dir():
         raise UsageError(f"{flag} {given}: is a file, not a folder")
@@ -472,9 +477,10 @@ def cmd_train(args) -> int:
     from .nn import MLP
     from .training import accuracy, evaluate, fit
 
-    save = check_output_file(args.save, "--save", "model.npz") if args.save else None
+    save = check_output_file(args.save, "--save", "model.npz") if args.save is not None \
+        else None
     plots = check_output_folder(args.plots, "--plots", ("loss.png", "boundary.png")) \
-        if args.plots else None
+        if args.plots is not None else None
     if plots is not None:
         from .plots import require_matplotlib
         require_matplotlib()   # an optional extra: if it is missing, say so before training

@@ -1,0 +1,65 @@
+"""The command under hostile arguments (review of issue 10 §5): every output flag checked before
+any work, an empty name included; every bad value one line with status 2, never a traceback."""
+import os
+
+import pytest
+
+from microgradnn.cli import main
+
+
+def run(capsys, argv):
+    try:
+        status = main(argv)
+    except SystemExit as e:                    # argparse's own usage errors
+        status = e.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Any attempt to train fails the test: the checks must come first."""
+    import microgradnn.training
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("training started before the output paths were checked")
+    monkeypatch.setattr(microgradnn.training, "fit", refuse)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["train", "--save", ""], "--save '': the file name is empty"),
+    (["train", "--plots", ""], "--plots '': the folder name is empty"),
+    (["demo", "--out", ""], "--out '': the folder name is empty"),
+    (["graph", "--expr", "x", "--set", "x=1", "-o", ""], "-o/--output '': the file name is empty"),
+], ids=["save", "plots", "out", "output"])
+def test_an_empty_output_name_is_refused_before_any_work(capsys, no_training, tmp_path,
+                                                         monkeypatch, argv, says):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, argv)
+    assert status == 2 and err.startswith("microgradnn: error: ") and says in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert os.listdir(tmp_path) == []          # nothing written into the current folder
+
+
+HOSTILE = [
+    ["train", "--epochs", "inf"], ["train", "--epochs", "nan"], ["train", "--epochs", ""],
+    ["train", "--lr", "nan"], ["train", "--lr", "-inf"], ["train", "--lr", "1e400"],
+    ["train", "--test-fraction", "nan"], ["train", "--test-fraction", "inf"],
+    ["train", "--noise", "-0.0001"], ["train", "--layers", "2,-1,1"], ["train", "--layers", ","],
+    ["train", "--layers", "2,99999999999999999999999,1"], ["train", "--activations", ",,"],
+    ["train", "--activations", "θ,relu,sigmoid"], ["train", "--seed", "-0.5"],
+    ["train", "--batch-size", "0"], ["train", "--samples", "1"], ["train", "--save", "/dev/full"],
+    ["train", "--save", "/proc/self/m.npz"], ["train", "--plots", "/proc/self/x/y"],
+    ["check", "--layers", "2,0,1"], ["check", "--batch-size", "-1"],
+    ["check", "--layers", "2,100000000000,1"], ["check", "--activations", "softmax,relu,relu"],
+    ["graph", "--expr", "(" * 5000 + "x" + ")" * 5000], ["graph", "--expr", "x", "--set", "x"],
+    ["graph", "--expr", "ü(x)"], ["graph", "--expr", "x", "-o", "/proc/self/g.svg"],
+    ["demo", "--out", "/dev/full"], ["demo", "--epochs", "-3"],
+]
+
+
+@pytest.mark.parametrize("argv", HOSTILE, ids=[" ".join(a)[:40] for a in HOSTILE])
+def test_a_hostile_argument_is_one_line_with_status_2(capsys, no_training, argv):
+    status, _, err = run(capsys, argv)
+    assert status == 2, err
+    assert "Traceback" not in err and err.startswith("microgradnn: error: ")
