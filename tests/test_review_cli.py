@@ -63,3 +63,29 @@ def test_a_hostile_argument_is_one_line_with_status_2(capsys, no_training, argv)
     status, _, err = run(capsys, argv)
     assert status == 2, err
     assert "Traceback" not in err and err.startswith("microgradnn: error: ")
+
+
+# --- Ctrl-C before main() runs: while the package (and numpy) is being imported ---------------
+
+def _python(code, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=120)
+
+
+def test_ctrl_c_while_the_command_imports_its_package_is_one_line_and_status_130(tmp_path):
+    # As the console script starts: argv[0] is the command, and the interrupt arrives while
+    # the package is still being imported (raised here right after it, deterministically).
+    done = _python("import sys; sys.argv = ['/usr/bin/microgradnn', 'train']\n"
+                   "import microgradnn\n"
+                   "raise KeyboardInterrupt", tmp_path)
+    assert done.returncode == 130
+    assert done.stderr == "microgradnn: interrupted (Ctrl-C)\n"
+
+
+def test_importing_the_library_in_a_program_leaves_its_ctrl_c_handling_alone(tmp_path):
+    done = _python("import microgradnn\nraise KeyboardInterrupt", tmp_path)
+    assert "Traceback" in done.stderr and "microgradnn: interrupted" not in done.stderr
