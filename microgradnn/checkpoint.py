@@ -104,8 +104,9 @@ def save(net, path, optimizer=None) -> None:
     arrays["meta"] = np.array(json.dumps(meta))
     # Through a symbolic link, as open(path, "w") would: the file it points to is replaced,
     # the link stays (a rename over the link itself would cut it).
-    target = os.path.realpath(path) if os.path.islink(path) else os.fspath(path)
-    _write_atomically(target, arrays, os.fspath(path))
+    path = os.fsdecode(path)           # a str, a bytes or a Path: one kind of name below
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    _write_atomically(target, arrays, path)
 
 
 def _json_seed(seed):

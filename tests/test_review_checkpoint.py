@@ -201,3 +201,22 @@ def test_a_link_into_a_missing_folder_is_an_error_naming_the_link(tmp_path):
     with pytest.raises(FileNotFoundError) as caught:
         checkpoint.save(_net(), link)
     assert caught.value.filename == str(link) and ".tmp" not in str(caught.value)
+
+
+# --- odd names ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["é" * 125 + ".npz", "日" * 83 + ".npz", "a" * 251 + ".npz"],
+                         ids=["254-byte accented", "253-byte CJK", "255-byte ascii"])
+def test_a_legal_non_ascii_or_255_byte_name_saves_and_loads(tmp_path, name):
+    net = _net()
+    checkpoint.save(net, tmp_path / name)
+    back = checkpoint.load(tmp_path / name)
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(back.parameters(), net.parameters()))
+    assert os.listdir(tmp_path) == [name]          # no temporary file left behind
+
+
+def test_a_path_given_as_bytes_saves_like_a_str(tmp_path):
+    net = _net()
+    path = os.fsencode(tmp_path / "bytes.npz")
+    checkpoint.save(net, path)
+    assert checkpoint.load(path).layers == [3, 4, 2]
