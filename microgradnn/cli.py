@@ -171,9 +171,16 @@ def check_output_folder(given: str, flag: str, files: Sequence[str] = ()) -> Pat
     if path.is_dir():
         _probe(path, flag, given)
         for name in files:
-            if (path / name).is_dir():
-                raise UsageError(f"{flag} {given}: {path / name} is a folder, where the "
+            inside = path / name
+            if inside.is_dir():
+                raise UsageError(f"{flag} {given}: {inside} is a folder, where the "
                                  f"command writes a file")
+            if inside.exists() and not inside.is_file():   # a FIFO would block the write
+                raise UsageError(f"{flag} {given}: {inside} exists and is not a regular file, "
+                                 "where the command writes a file")
+            if inside.exists() and not os.access(inside, os.W_OK):
+                raise UsageError(f"{flag} {given}: {inside} is read-only, where the command "
+                                 "writes a file")
         return path
     if not path.parent.is_dir():
         raise _missing_folder(path.parent, flag, given)

@@ -89,3 +89,19 @@ def test_ctrl_c_while_the_command_imports_its_package_is_one_line_and_status_130
 def test_importing_the_library_in_a_program_leaves_its_ctrl_c_handling_alone(tmp_path):
     done = _python("import microgradnn\nraise KeyboardInterrupt", tmp_path)
     assert "Traceback" in done.stderr and "microgradnn: interrupted" not in done.stderr
+
+
+# --- a file the command writes inside --plots / --out that cannot be written -------------------
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.parametrize("argv, inside", [
+    (["train", "--plots"], "loss.png"),
+    (["demo", "--fast", "--out"], "neuron-backward.txt"),
+], ids=["plots", "out"])
+def test_a_fifo_where_the_command_writes_a_file_is_refused_before_any_work(
+        capsys, no_training, tmp_path, argv, inside):
+    # Writing into a FIFO blocks until a reader comes: the run would hang at its very end.
+    os.mkfifo(tmp_path / inside)
+    status, _, err = run(capsys, argv + [str(tmp_path)])
+    assert status == 2 and "Traceback" not in err
+    assert f"{tmp_path / inside} exists and is not a regular file" in err
