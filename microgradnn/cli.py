@@ -150,7 +150,8 @@ def check_output_file(given: str, flag: str, example: str = "name") -> Path:
                          f"{path / example})")
     if path.exists() and not path.is_file():
         raise UsageError(f"{flag} {given}: exists and is not a regular file")
-    folder = path.parent
+    # Through a symbolic link the file written is the one it points to: check that one's folder.
+    folder = Path(os.path.realpath(path)).parent if path.is_symlink() else path.parent
     if not folder.is_dir():
         raise _missing_folder(folder, flag, given)
     _probe(folder, flag, given)

@@ -105,3 +105,13 @@ def test_a_fifo_where_the_command_writes_a_file_is_refused_before_any_work(
     status, _, err = run(capsys, argv + [str(tmp_path)])
     assert status == 2 and "Traceback" not in err
     assert f"{tmp_path / inside} exists and is not a regular file" in err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links are POSIX")
+def test_save_through_a_link_into_a_missing_folder_is_refused_before_training(
+        capsys, no_training, tmp_path):
+    link = tmp_path / "latest.npz"
+    link.symlink_to(tmp_path / "gone" / "model.npz")
+    status, _, err = run(capsys, ["train", "--save", str(link)])
+    assert status == 2 and "Traceback" not in err
+    assert f"the folder {tmp_path / 'gone'} does not exist" in err
