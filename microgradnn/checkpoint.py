@@ -485,16 +485,22 @@ def _expected_shapes(layers: list, members: dict, opt_meta, where: str) -> dict:
         else:
             extra.append(name)
     if missing:
-        raise CheckpointError(f"{where}: missing array(s) {', '.join(missing)} for the "
+        raise CheckpointError(f"{where}: missing array(s) {_some(missing)} for the "
                               f"architecture {layers}")
     if extra:
-        raise CheckpointError(f"{where}: unexpected array(s) {', '.join(sorted(extra))} for the "
+        raise CheckpointError(f"{where}: unexpected array(s) {_some(sorted(extra))} for the "
                               f"architecture {layers}")
     opt_keys = sorted(n for n in shapes if n.startswith(_OPT_PREFIX))
     if opt_meta is None and opt_keys:
         raise CheckpointError(f"{where}: optimizer arrays {', '.join(opt_keys)} without the "
                               "optimizer entry in meta")
     return shapes
+
+
+def _some(names: list, shown: int = 10) -> str:
+    """The first names, and how many more: a hostile file may hold a million members."""
+    more = f" and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(repr(n)[1:-1][:80] for n in names[:shown]) + more
 
 
 def _check_header(name: str, dtype: np.dtype, shape: tuple, want: tuple, layers: list,

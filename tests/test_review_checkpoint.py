@@ -220,3 +220,16 @@ def test_a_path_given_as_bytes_saves_like_a_str(tmp_path):
     path = os.fsencode(tmp_path / "bytes.npz")
     checkpoint.save(net, path)
     assert checkpoint.load(path).layers == [3, 4, 2]
+
+
+def test_an_archive_of_many_unexpected_members_gets_a_short_message(tmp_path):
+    import zipfile
+    path = tmp_path / "m.npz"
+    checkpoint.save(_net(), path)
+    with zipfile.ZipFile(path, "a") as z:
+        for i in range(5000):
+            z.writestr(f"junk{i:05d}.npy", b"")
+    with pytest.raises(CheckpointError, match=r"unexpected array\(s\) junk00000, .*junk00009 "
+                                              r"and 4,990 more for the architecture") as caught:
+        checkpoint.read(path)
+    assert len(str(caught.value)) < 500
