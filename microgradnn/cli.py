@@ -282,7 +282,10 @@ def cmd_graph(args) -> int:
     from .expr import build
 
     output = check_output_file(args.output, "-o/--output", "graph.svg")
-    picture_format(output)
+    if picture_format(output) not in ("dot", "gv") and not have_dot():
+        # Without Graphviz the DOT text goes beside it: that file is checked the same way.
+        check_output_file(str(output.with_suffix(".dot")), "-o/--output (its .dot, written "
+                          "without Graphviz)", "graph.dot")
     values = {}
     for group in args.set or []:
         values.update(group)

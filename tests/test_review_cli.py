@@ -115,3 +115,15 @@ def test_save_through_a_link_into_a_missing_folder_is_refused_before_training(
     status, _, err = run(capsys, ["train", "--save", str(link)])
     assert status == 2 and "Traceback" not in err
     assert f"the folder {tmp_path / 'gone'} does not exist" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_without_graphviz_the_dot_file_written_instead_is_checked_first(capsys, tmp_path,
+                                                                        monkeypatch):
+    import microgradnn.cli
+    monkeypatch.setattr(microgradnn.cli, "have_dot", lambda: False)
+    os.mkfifo(tmp_path / "g.dot")          # writing the DOT text here would block for ever
+    status, out, err = run(capsys, ["graph", "--expr", "x*2", "--set", "x=1",
+                                    "-o", str(tmp_path / "g.svg")])
+    assert status == 2 and out == "" and "Traceback" not in err
+    assert "g.dot: exists and is not a regular file" in err
