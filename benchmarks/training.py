@@ -1,13 +1,16 @@
-"""One training step (forward, backward, SGD update) of three implementations, side by side.
+"""One training step (forward, backward, SGD update) of four implementations, side by side.
 
+* expert numpy (benchmarks/expert_numpy.py): BP1–BP4 as a careful numpy programmer writes them
+  (σ′ from the stored activation, in-place updates), the baseline every ratio is relative to;
 * the Value MLP (microgradnn.nn + losses + optim), the autodiff path users train with;
-* the closed-form numpy network (microgradnn.backprop): BP1–BP4 by hand, vectorised, the
-  baseline every ratio is relative to;
+* the closed-form network of the seed article (microgradnn.backprop.NeuralNetwork);
 * PyTorch eager, float64 (when installed), written the same way (x @ W.T + b, sigmoid).
 
-Every network uses sigmoid layers and the quadratic cost, as in the seed article. Each time
-is the median over repeats of the mean step time in a burst of steps; the implementations
-take turns within each repeat, so a noisy neighbour slows them alike.
+Every network uses sigmoid layers and the quadratic cost, as in the seed article. The
+implementations take turns: each repeat runs a burst of ~20 ms of steps of each one in turn, so
+a noisy neighbour slows them alike. A ratio is taken within each repeat (that implementation's
+burst against the expert's burst of the same repeat); the table shows the median ratio and, in
+brackets, the spread between the repeats' quartiles.
 
 Everything runs on one thread (numpy's BLAS and PyTorch): on a small shared machine that is
 both fairer and steadier. Set OMP_NUM_THREADS / OPENBLAS_NUM_THREADS yourself to override.
@@ -26,6 +29,11 @@ import statistics
 import time
 
 import numpy as np
+
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from expert_numpy import ExpertMLP  # noqa: E402  (the baseline, next to this file)
 
 from microgradnn.backprop import NeuralNetwork
 from microgradnn.losses import quadratic
@@ -55,6 +63,13 @@ def value_step(layers, batch):
         loss.backward()
         opt.step()
     return step
+
+
+def expert_step(layers, batch):
+    net = ExpertMLP(layers, seed=0, lr=LR)
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((batch, layers[0])), rng.random((batch, layers[-1]))
+    return lambda: net.step(x, y)
 
 
 def closed_form_step(layers, batch):
@@ -97,11 +112,12 @@ def torch_step(layers, batch):
 
 
 def time_steps(steps: dict, repeats: int) -> dict:
-    """For each named step function: the median over repeats of the mean time of one step in
-    a burst of ~20 ms. The steps take turns inside every repeat."""
+    """For each named step function, the mean time of one step in each repeat's burst of
+    ~20 ms (a list, one entry per repeat). The steps take turns inside every repeat."""
     bursts = {}
     for name, step in steps.items():
-        step()                                 # warm up (allocations, caches)
+        for _ in range(3):
+            step()                             # warm up (allocations, caches)
         t0 = time.perf_counter()
         step()
         bursts[name] = max(3, int(0.02 / max(time.perf_counter() - t0, 1e-6)))
@@ -112,32 +128,43 @@ def time_steps(steps: dict, repeats: int) -> dict:
             for _ in range(bursts[name]):
                 step()
             samples[name].append((time.perf_counter() - t0) / bursts[name])
-    return {name: statistics.median(s) for name, s in samples.items()}
+    return samples
+
+
+def quartiles(xs: list) -> tuple:
+    q = statistics.quantiles(xs, n=4) if len(xs) > 1 else [xs[0]] * 3
+    return q[0], statistics.median(xs), q[2]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--case", action="append", default=None, metavar="LAYERS:BATCH",
+                        help="e.g. 784-256-10:64 (repeatable; default: the four standard cases)")
     args = parser.parse_args()
-    makers = {"Value MLP": value_step, "closed form": closed_form_step}
+    cases = CASES if not args.case else [
+        ([int(n) for n in c.split(":")[0].split("-")], int(c.split(":")[1])) for c in args.case]
+    makers = {"expert numpy": expert_step, "Value MLP": value_step,
+              "NeuralNetwork": closed_form_step}
     if torch is not None:
         makers["PyTorch eager"] = torch_step
     print(f"one training step (forward + backward + SGD update), sigmoid layers, quadratic cost;"
-          f" median of {args.repeats} bursts, {os.environ['OMP_NUM_THREADS']} thread(s)")
-    header = f"{'network':<14} {'batch':>5}  {'closed form':>12}"
-    for name in makers:
-        if name != "closed form":
-            header += f"  {name + ' (×)':>18}"
+          f" {args.repeats} interleaved bursts, {os.environ['OMP_NUM_THREADS']} thread(s);"
+          f" ratio to expert numpy: median [quartiles]")
+    header = f"{'network':<11} {'batch':>5}  {'expert numpy':>12}"
+    for name in list(makers)[1:]:
+        header += f"  {name + ' (×)':>28}"
     print(header)
-    for layers, batch in CASES:
-        times = time_steps({name: make(layers, batch) for name, make in makers.items()},
-                           args.repeats)
-        base = times["closed form"]
-        row = f"{'-'.join(map(str, layers)):<14} {batch:>5}  {base * 1e6:>9.1f} µs"
-        for name, t in times.items():
-            if name != "closed form":
-                row += f"  {t / base:>8.2f}× ({t * 1e6:>6.0f} µs)"
-        print(row)
+    for layers, batch in cases:
+        samples = time_steps({name: make(layers, batch) for name, make in makers.items()},
+                             args.repeats)
+        base = samples["expert numpy"]
+        row = f"{'-'.join(map(str, layers)):<11} {batch:>5}  " \
+              f"{statistics.median(base) * 1e6:>9.1f} µs"
+        for name, ts in list(samples.items())[1:]:
+            lo, mid, hi = quartiles([t / b for t, b in zip(ts, base)])
+            row += f"  {mid:>5.2f}× [{lo:.2f}–{hi:.2f}] {statistics.median(ts) * 1e6:>6.0f} µs"
+        print(row, flush=True)
 
 
 if __name__ == "__main__":
