@@ -80,10 +80,9 @@ def closed_form_step(layers, batch):
     def step():
         z_s, a_s = net.feedforward(x)
         dw, db = net.backpropagation(y, z_s, a_s)
-        for w, g in zip(net.weights, dw):
-            w -= LR * g
-        for b, g in zip(net.biases, db):
-            b -= LR * g
+        for w, g in zip(net.weights + net.biases, dw + db):   # as NeuralNetwork.train does
+            g *= LR
+            w -= g
     return step
 
 
