@@ -352,7 +352,13 @@ class Value:
         if len(sx) != 2 or len(sw) != 2 or sx[1] != sw[1]:
             raise ValueError(f"linear: x of shape {sx} and W of shape {sw} do not fit: x must be "
                              f"(batch, in) and W (out, in)")
-        return _apply(ops.linear, self, weight)
+        if _slow:
+            return _apply(ops.linear, self, weight)
+        out = _new(Value)             # the shapes fit: record the node directly (a dense layer)
+        out.data, out._grad, out._pg, out._a, out._b, out._op, out._needs, out._seq = (
+            self.data @ weight.data.T, None, None, self, weight, ops.linear,
+            self._needs or weight._needs, _next())
+        return out
 
     # --- elementwise functions ---
 
@@ -614,9 +620,10 @@ def _backprop(root: Value, seed, create_graph: bool, store: bool, trace=None,
                 _reverse(order, True, store, trace, targets, _hook)
         else:
             _reverse(order, False, store, trace, targets, _hook)
-    finally:
-        for n in order:
-            n._pg = None
+    except BaseException:
+        for n in order:               # _reverse clears each slot it visits; after an error,
+            n._pg = None              # clear the rest, so the next pass starts clean
+        raise
 
 
 @contextlib.contextmanager

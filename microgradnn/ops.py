@@ -79,9 +79,16 @@ def sigmoid(x):
             return 1.0 / (1.0 + math.exp(-x))
         e = math.exp(x)
         return e / (1.0 + e)
-    e = np.exp(-np.abs(x))                # σ(|x|) = 1 / (1 + e), σ(−|x|) = e / (1 + e)
-    r = 1.0 / (1.0 + e)
-    return np.where(x >= 0, r, e * r)
+    # Arrays: 1 / (1 + e⁻ˣ) in one buffer (four numpy calls, not eight). e⁻ˣ overflows only for
+    # x < −709, to inf, and then 1 / (1 + inf) = 0 is the right answer (as in PyTorch): the
+    # overflow is expected, so it is silenced.
+    t = np.negative(x)
+    if type(t) is not np.ndarray:         # a 0-d input gives a numpy scalar: make it a buffer
+        t = np.array(t)
+    with np.errstate(over="ignore"):
+        np.exp(t, out=t)
+    t += 1.0
+    return np.divide(1.0, t, out=t)
 
 
 def power(a, b):
@@ -181,6 +188,9 @@ def unbroadcast(g, like):
     >>> unbroadcast(np.ones((2, 3)), 5.0)   # a scalar combined with a tensor gets a float
     6.0
     """
+    if type(g) is np.ndarray and type(like) is np.ndarray and g.ndim == like.ndim + 1 \
+            and g.shape[1:] == like.shape:
+        return np.add.reduce(g, axis=0)   # the common case, a bias: sum over the batch (BP3)
     shp, gshp = shape(like), shape(g)
     if gshp != shp:
         lead = len(gshp) - len(shp)
