@@ -665,13 +665,13 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
             vjp_a, vjp_b = op.vjps
             if a._needs:
                 pg = vjp_a(g, od, ad, bd)
-                if type(pg) is not float and pg.shape != np.shape(ad):
+                if type(pg) is not type(ad) or type(ad) is not float and pg.shape != ad.shape:
                     pg = ops.unbroadcast(pg, ad)
                 q = a._pg
                 a._pg = pg if q is _PENDING else q + pg
             if b._needs:
                 pg = vjp_b(g, od, ad, bd)
-                if type(pg) is not float and pg.shape != np.shape(bd):
+                if type(pg) is not type(bd) or type(bd) is not float and pg.shape != bd.shape:
                     pg = ops.unbroadcast(pg, bd)
                 q = b._pg
                 b._pg = pg if q is _PENDING else q + pg
