@@ -477,10 +477,12 @@ def _axis(axis, v: Value, name: str):
         axes = tuple(axis)
     else:
         raise TypeError(f"{name}: axis must be an int or a tuple of ints, got {axis!r}")
+    ndim = v.ndim
+    bound = max(ndim, 1)
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -max(v.ndim, 1) <= a < max(v.ndim, 1):
+        if not -bound <= a < bound:
             raise ValueError(f"{name}: axis {axis} is out of range for shape {v.shape}")
-    if v.ndim == 0:
+    if ndim == 0:
         return None       # as in PyTorch, a 0-d Value accepts axis 0 or -1: reduce "everything"
     return int(axes[0]) if isinstance(axis, (int, np.integer)) else tuple(int(a) for a in axes)
 
