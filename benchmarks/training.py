@@ -15,7 +15,13 @@ brackets, the spread between the repeats' quartiles.
 Everything runs on one thread (numpy's BLAS and PyTorch): on a small shared machine that is
 both fairer and steadier. Set OMP_NUM_THREADS / OPENBLAS_NUM_THREADS yourself to override.
 
-    python benchmarks/training.py [--repeats 15]
+Below the table, the minor page faults per step of each implementation: memory handed back
+to the operating system and touched again (the allocator's doing, see docs/performance.md).
+
+    python benchmarks/training.py [--repeats 15] [--case 784-256-10:64] [--before DIR]
+
+``--before DIR`` adds the Value MLP of an older source tree (see benchmarks/before.py), timed
+in the same turns.
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")      # before numpy is imported
 
 import argparse
+import resource
 import statistics
 import time
 
@@ -51,14 +58,16 @@ LR = 0.01
 CASES = [([2, 16, 16, 1], 1), ([2, 16, 16, 1], 32), ([2, 16, 16, 1], 256), ([784, 256, 10], 64)]
 
 
-def value_step(layers, batch):
-    net = MLP(layers, ["sigmoid"] * (len(layers) - 1), seed=0)
-    opt = SGD(net.parameters(), lr=LR)
+def value_step(layers, batch, nn=None, losses=None, optim=None):
+    """The Value MLP's step; nn, losses, optim: another version's modules (--before)."""
+    mlp, loss_fn, sgd = (MLP, quadratic, SGD) if nn is None else (nn.MLP, losses.quadratic, optim.SGD)
+    net = mlp(layers, ["sigmoid"] * (len(layers) - 1), seed=0)
+    opt = sgd(net.parameters(), lr=LR)
     rng = np.random.default_rng(1)
     x, y = rng.standard_normal((batch, layers[0])), rng.random((batch, layers[-1]))
 
     def step():
-        loss = quadratic(net(x), y)
+        loss = loss_fn(net(x), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -121,13 +130,16 @@ def time_steps(steps: dict, repeats: int) -> dict:
         step()
         bursts[name] = max(3, int(0.02 / max(time.perf_counter() - t0, 1e-6)))
     samples = {name: [] for name in steps}
+    faults = {name: 0 for name in steps}
     for _ in range(repeats):
         for name, step in steps.items():
+            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             t0 = time.perf_counter()
             for _ in range(bursts[name]):
                 step()
             samples[name].append((time.perf_counter() - t0) / bursts[name])
-    return samples
+            faults[name] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
+    return samples, {name: f / (repeats * bursts[name]) for name, f in faults.items()}
 
 
 def quartiles(xs: list) -> tuple:
@@ -140,6 +152,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--case", action="append", default=None, metavar="LAYERS:BATCH",
                         help="e.g. 784-256-10:64 (repeatable; default: the four standard cases)")
+    parser.add_argument("--before", metavar="DIR",
+                        help="also time the Value MLP of the microgradnn source tree in DIR")
     args = parser.parse_args()
     cases = CASES if not args.case else [
         ([int(n) for n in c.split(":")[0].split("-")], int(c.split(":")[1])) for c in args.case]
@@ -147,6 +161,11 @@ def main() -> None:
               "NeuralNetwork": closed_form_step}
     if torch is not None:
         makers["PyTorch eager"] = torch_step
+    if args.before:
+        import before
+        old = before.load(args.before)
+        modules = [before.submodule(old, m) for m in ("nn", "losses", "optim")]
+        makers["Value MLP before"] = lambda layers, batch: value_step(layers, batch, *modules)
     print(f"one training step (forward + backward + SGD update), sigmoid layers, quadratic cost;"
           f" {args.repeats} interleaved bursts, {os.environ['OMP_NUM_THREADS']} thread(s);"
           f" ratio to expert numpy: median [quartiles]")
@@ -154,8 +173,9 @@ def main() -> None:
     for name in list(makers)[1:]:
         header += f"  {name + ' (×)':>28}"
     print(header)
+    all_faults = []
     for layers, batch in cases:
-        samples = time_steps({name: make(layers, batch) for name, make in makers.items()},
+        samples, faults = time_steps({name: make(layers, batch) for name, make in makers.items()},
                              args.repeats)
         base = samples["expert numpy"]
         row = f"{'-'.join(map(str, layers)):<11} {batch:>5}  " \
@@ -164,6 +184,10 @@ def main() -> None:
             lo, mid, hi = quartiles([t / b for t, b in zip(ts, base)])
             row += f"  {mid:>5.2f}× [{lo:.2f}–{hi:.2f}] {statistics.median(ts) * 1e6:>6.0f} µs"
         print(row, flush=True)
+        all_faults.append((layers, batch, faults))
+    print("minor page faults per step: " + "; ".join(
+        f"{'-'.join(map(str, layers))} batch {batch}: " + ", ".join(
+            f"{name} {f:.1f}" for name, f in faults.items()) for layers, batch, faults in all_faults))
 
 
 if __name__ == "__main__":
