@@ -41,7 +41,10 @@ test: $(VENV)/.test graphviz
 
 bench: $(VENV)/.test
 	$(BIN)/python benchmarks/scalar_engine.py
+	$(BIN)/python benchmarks/expert_numpy.py
 	$(BIN)/python benchmarks/training.py
+	$(BIN)/python benchmarks/profile_step.py
+	$(BIN)/python benchmarks/fit_digits.py
 
 docs: $(VENV)/.test
 	$(BIN)/mkdocs build --strict

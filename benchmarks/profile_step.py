@@ -8,7 +8,9 @@ beyond that replay is Python bookkeeping (node objects, the walk, dispatch, labe
 
     python benchmarks/profile_step.py [2-16-16-1:32 ...]
 
-Each figure is the median over repeats of a burst of ~20 ms, taken in turns.
+Each figure is the fastest of 21 bursts of ~10 ms, taken in turns: on a loaded machine the
+minimum is the least disturbed run, which is what a breakdown needs (benchmarks/training.py
+reports medians and their spread instead).
 """
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")      # before numpy is imported
 
-import statistics
 import sys
 import time
 
@@ -94,13 +95,13 @@ def replay(layers, batch):
     return step, {name: runner(fs) for name, fs in calls.items()}, counts
 
 
-def median_time(fns: dict, repeats: int = 15) -> dict:
+def fastest_time(fns: dict, repeats: int = 21) -> dict:
     bursts = {}
     for name, f in fns.items():
         f()
         t0 = time.perf_counter()
         f()
-        bursts[name] = max(3, int(0.02 / max(time.perf_counter() - t0, 1e-7)))
+        bursts[name] = max(3, int(0.01 / max(time.perf_counter() - t0, 1e-7)))
     samples = {name: [] for name in fns}
     for _ in range(repeats):
         for name, f in fns.items():
@@ -108,7 +109,7 @@ def median_time(fns: dict, repeats: int = 15) -> dict:
             for _ in range(bursts[name]):
                 f()
             samples[name].append((time.perf_counter() - t0) / bursts[name])
-    return {name: statistics.median(s) for name, s in samples.items()}
+    return {name: min(s) for name, s in samples.items()}
 
 
 def main() -> None:
@@ -120,7 +121,7 @@ def main() -> None:
         expert = ExpertMLP(layers, seed=0, lr=LR)
         rng = np.random.default_rng(1)
         ex, ey = rng.standard_normal((batch, layers[0])), rng.random((batch, layers[-1]))
-        times = median_time({"Value MLP step": step, "expert numpy step": lambda: expert.step(ex, ey),
+        times = fastest_time({"Value MLP step": step, "expert numpy step": lambda: expert.step(ex, ey),
                              **parts})
         total = times.pop("Value MLP step")
         base = times.pop("expert numpy step")

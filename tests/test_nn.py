@@ -125,3 +125,11 @@ def test_values_of_the_last_pass_are_reachable_by_name():
     assert net["a2"] is out and net["z1"] is net.nodes["z1"]
     with pytest.raises(KeyError, match="no value named 'z9'.*known: x, z1, a1, z2, a2"):
         net["z9"]
+
+
+def test_a_float64_input_array_is_used_without_a_copy():
+    """As the docstring says: the input node holds the caller's array itself."""
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    x = np.array([[0.5, -1.0], [2.0, 0.0]])
+    net(x)
+    assert net.nodes["x"].data is x
