@@ -8,9 +8,12 @@ beyond that replay is Python bookkeeping (node objects, the walk, dispatch, labe
 
     python benchmarks/profile_step.py [2-16-16-1:32 ...]
 
-Each figure is the fastest of 21 bursts of ~10 ms, taken in turns: on a loaded machine the
-minimum is the least disturbed run, which is what a breakdown needs (benchmarks/training.py
-reports medians and their spread instead).
+Each figure is the fastest of 21 bursts of ~5 ms, taken in turns (on a loaded machine the
+minimum is the least disturbed run, which is what a breakdown needs), and then the median of
+that over 5 rounds; the spread of the rounds is printed for the totals. benchmarks/training.py
+reports medians of ratios and their spread instead.
+
+    python benchmarks/profile_step.py [--rounds 5] [2-16-16-1:32 ...]
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")      # before numpy is imported
 
+import statistics
 import sys
 import time
 
@@ -101,7 +105,7 @@ def fastest_time(fns: dict, repeats: int = 21) -> dict:
         f()
         t0 = time.perf_counter()
         f()
-        bursts[name] = max(3, int(0.01 / max(time.perf_counter() - t0, 1e-7)))
+        bursts[name] = max(3, int(0.005 / max(time.perf_counter() - t0, 1e-7)))
     samples = {name: [] for name in fns}
     for _ in range(repeats):
         for name, f in fns.items():
@@ -113,7 +117,11 @@ def fastest_time(fns: dict, repeats: int = 21) -> dict:
 
 
 def main() -> None:
-    cases = sys.argv[1:] or ["2-16-16-1:32", "2-16-16-1:256", "784-256-10:64"]
+    args = sys.argv[1:]
+    rounds = 5
+    if args[:1] == ["--rounds"]:
+        rounds, args = int(args[1]), args[2:]
+    cases = args or ["2-16-16-1:32", "2-16-16-1:256", "784-256-10:64"]
     for case in cases:
         layers = [int(n) for n in case.split(":")[0].split("-")]
         batch = int(case.split(":")[1])
@@ -121,20 +129,31 @@ def main() -> None:
         expert = ExpertMLP(layers, seed=0, lr=LR)
         rng = np.random.default_rng(1)
         ex, ey = rng.standard_normal((batch, layers[0])), rng.random((batch, layers[-1]))
-        times = fastest_time({"Value MLP step": step, "expert numpy step": lambda: expert.step(ex, ey),
-                             **parts})
-        total = times.pop("Value MLP step")
-        base = times.pop("expert numpy step")
-        numpy_work = sum(times.values())
-        print(f"\n{case}: Value MLP step {total * 1e6:.1f} µs, expert numpy step "
-              f"{base * 1e6:.1f} µs ({total / base:.2f}×)")
-        print(f"  {'numpy work of the Value step, replayed':<44} {numpy_work * 1e6:8.1f} µs")
-        for name, t in sorted(times.items(), key=lambda kv: -kv[1]):
-            print(f"    {name:<42} {t * 1e6:8.1f} µs")
+        runs = [fastest_time({"Value MLP step": step,
+                              "expert numpy step": lambda: expert.step(ex, ey), **parts})
+                for _ in range(rounds)]
+        for r in runs:
+            r["numpy"] = sum(t for k, t in r.items() if k in parts)
+            r["python"] = r["Value MLP step"] - r["numpy"]
+        times = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+        def spread(key):
+            return (f"[{min(r[key] for r in runs) * 1e6:.1f}–"
+                    f"{max(r[key] for r in runs) * 1e6:.1f}]")
+        total, base, numpy_work = times["Value MLP step"], times["expert numpy step"], times["numpy"]
+        ratios = [r["Value MLP step"] / r["expert numpy step"] for r in runs]
+        print(f"\n{case}: Value MLP step {total * 1e6:.1f} µs {spread('Value MLP step')}, "
+              f"expert numpy step {base * 1e6:.1f} µs {spread('expert numpy step')}; ratio "
+              f"{statistics.median(ratios):.2f}× [{min(ratios):.2f}–{max(ratios):.2f}] "
+              f"(medians of {rounds} rounds [their range])")
+        print(f"  {'numpy work of the Value step, replayed':<44} {numpy_work * 1e6:8.1f} µs "
+              f"{spread('numpy')}")
+        for name in sorted(parts, key=lambda k: -times[k]):
+            print(f"    {name:<42} {times[name] * 1e6:8.1f} µs")
         print(f"  {'numpy work beyond the expert step':<44} {(numpy_work - base) * 1e6:8.1f} µs")
-        python = total - numpy_work
-        print(f"  {'Python bookkeeping (the rest)':<44} {python * 1e6:8.1f} µs: "
-              f"{python / n_ops * 1e6:.2f} µs for each of {n_ops} op nodes "
+        python = times["python"]
+        print(f"  {'the rest: Python bookkeeping, and memory':<44} {python * 1e6:8.1f} µs "
+              f"{spread('python')}: {python / n_ops * 1e6:.2f} µs for each of {n_ops} op nodes "
               f"(with {n_leaves} leaves)")
 
 
