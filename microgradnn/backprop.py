@@ -258,8 +258,8 @@ class NeuralNetwork:
             delta = self.weights[l + 1].T @ deltas[l + 1]
             delta *= _DERIVATIVES[self.activations[l]](a_s[l + 1])
             deltas[l] = delta
-        db = [d.sum(axis=1, keepdims=True) for d in deltas]   # BP3: ∂C/∂bʲ = δʲ, summed over x
-        dw = [d @ a_s[l].T for l, d in enumerate(deltas)]     # BP4: ∂C/∂Wʲₖ = aₖˡ⁻¹ δʲ, summed
+        db = [d.sum(axis=1, keepdims=True) for d in deltas]   # BP3: ∂C/∂bˡⱼ = δˡⱼ, summed over x
+        dw = [d @ a_s[l].T for l, d in enumerate(deltas)]     # BP4: ∂C/∂Wˡⱼₖ = aˡ⁻¹ₖ δˡⱼ, summed
         self.deltas = deltas
         return dw, db
 
