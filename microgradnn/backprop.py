@@ -40,17 +40,22 @@ from .architecture import ACTIVATIONS, LOSSES, check_architecture
 # --- activations and their derivatives σ′, elementwise on arrays ---
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1 / (1 + e⁻ᶻ), accurate to the last bit in both tails.
+    """σ(z), finite and silent for any z, with e^z's tiny values kept in the negative tail.
 
-    The article's exp(z) / (1 + exp(z)) gives inf / inf = nan for large z. Here e⁻ᶻ overflows
-    only for z < −709, to inf, and 1 / (1 + inf) = 0 is then the right answer, so that overflow
-    is silenced. (0.5·(tanh(z/2) + 1) costs the same but loses the far negative tail.)
+    The article's exp(z) / (1 + exp(z)) gives inf / inf = nan for large z. Here only
+    e = exp(−|z|) ≤ 1 is computed: σ(|z|) = 1 / (1 + e) and σ(−|z|) = e / (1 + e), in two
+    buffers. (0.5·(tanh(z/2) + 1) is cheaper but loses the negative tail.)
     """
-    t = np.negative(z, dtype=np.float64)   # one new array; the rest happens in place
-    with np.errstate(over="ignore"):
-        np.exp(t, out=t)
-    t += 1.0
-    return np.divide(1.0, t, out=t)
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim == 0:
+        return sigmoid(z.reshape(1)).reshape(())
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    r = e + 1.0
+    np.divide(1.0, r, out=r)                    # σ(|z|)
+    np.multiply(e, r, out=r, where=z < 0)       # σ(−|z|) = e · σ(|z|)
+    return r
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

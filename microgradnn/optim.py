@@ -66,7 +66,7 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Forget the gradients of the parameters (do it before each backward)."""
         for p in self.params:
-            p.grad = None
+            p._grad = None
 
     def step(self) -> None:
         # The update works on .data (floats and arrays), never on Values, so nothing is
