@@ -40,22 +40,24 @@ from .architecture import ACTIVATIONS, LOSSES, check_architecture
 # --- activations and their derivatives σ′, elementwise on arrays ---
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z), finite and silent for any z, with e^z's tiny values kept in the negative tail.
+    """σ(z) = 1 / (1 + e⁻ᶻ), finite and silent for any z, e^z's tiny values kept below −709.
 
-    The article's exp(z) / (1 + exp(z)) gives inf / inf = nan for large z. Here only
-    e = exp(−|z|) ≤ 1 is computed: σ(|z|) = 1 / (1 + e) and σ(−|z|) = e / (1 + e), in two
-    buffers. (0.5·(tanh(z/2) + 1) is cheaper but loses the negative tail.)
+    The article's exp(z) / (1 + exp(z)) gives inf / inf = nan for large z. Here e⁻ᶻ overflows
+    only for z < −709; then (rarely) σ(|z|) = 1 / (1 + e), σ(−|z|) = e / (1 + e) with
+    e = exp(−|z|) ≤ 1 takes over. (0.5·(tanh(z/2) + 1) costs the same but loses the negative
+    tail.)
     """
-    z = np.asarray(z, dtype=np.float64)
-    if z.ndim == 0:
-        return sigmoid(z.reshape(1)).reshape(())
-    e = np.abs(z)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    r = e + 1.0
-    np.divide(1.0, r, out=r)                    # σ(|z|)
-    np.multiply(e, r, out=r, where=z < 0)       # σ(−|z|) = e · σ(|z|)
-    return r
+    t = np.negative(z, dtype=np.float64)
+    if type(t) is not np.ndarray:               # a number or a 0-d array
+        t = np.array(t)
+    try:
+        with np.errstate(over="raise"):
+            np.exp(t, out=t)
+    except FloatingPointError:
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    t += 1.0
+    return np.divide(1.0, t, out=t)             # one new array; the rest happens in place
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

@@ -81,15 +81,18 @@ def sigmoid(x):
         return e / (1.0 + e)
     if x.ndim == 0:
         return np.array(sigmoid(float(x)))
-    # Arrays: the same two cases in two buffers, seven numpy calls (not eight, nor a fresh
-    # array per step); e underflows only below x ≈ −745, so σ keeps e^x's tiny values there.
-    e = np.abs(x)
-    np.negative(e, out=e)
-    np.exp(e, out=e)                      # e = exp(−|x|) ∈ (0, 1]: never overflows
-    r = e + 1.0
-    np.divide(1.0, r, out=r)              # σ(|x|) = 1 / (1 + e)
-    np.multiply(e, r, out=r, where=x < 0)  # σ(−|x|) = e / (1 + e)
-    return r
+    # Arrays: 1 / (1 + e⁻ˣ) in one buffer, four numpy calls. e⁻ˣ overflows only for x < −709,
+    # where σ(x) ≈ eˣ is tiny but not 0; there (rarely) the two-case formula takes over.
+    t = np.negative(x)
+    try:
+        with np.errstate(over="raise"):
+            np.exp(t, out=t)
+    except FloatingPointError:
+        e = np.exp(-np.abs(x))            # σ(|x|) = 1 / (1 + e), σ(−|x|) = e / (1 + e)
+        r = 1.0 / (1.0 + e)
+        return np.where(x >= 0, r, e * r)
+    t += 1.0
+    return np.divide(1.0, t, out=t)
 
 
 def power(a, b):
