@@ -231,7 +231,7 @@ class NeuralNetwork:
             grad_a *= 1.0 / n                             # ∇ₐC for C = 1/(2n) Σ ‖a − y‖²
             if name == "softmax":
                 return softmax_vjp(grad_a, a)             # BP1 with softmax's Jacobian
-            grad_a *= _DERIVATIVES[name](a)               # BP1: ⊙ σ′(zᴸ), in place
+            grad_a *= derivative_from_activation(name)(a)  # BP1: ⊙ σ′(zᴸ), in place
             return grad_a
         if loss == "bce":
             if name != "sigmoid":
@@ -263,7 +263,7 @@ class NeuralNetwork:
             # BP2: δˡ = ((Wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ), σ′ from aˡ = a_s[l + 1] (a_s[0] is x); softmax
             # only ever sits on the output layer
             delta = self.weights[l + 1].T @ deltas[l + 1]
-            delta *= _DERIVATIVES[self.activations[l]](a_s[l + 1])
+            delta *= derivative_from_activation(self.activations[l])(a_s[l + 1])
             deltas[l] = delta
         db = [d.sum(axis=1, keepdims=True) for d in deltas]   # BP3: ∂C/∂bˡⱼ = δˡⱼ, summed over x
         dw = [d @ a_s[l].T for l, d in enumerate(deltas)]     # BP4: ∂C/∂Wˡⱼₖ = aˡ⁻¹ₖ δˡⱼ, summed
