@@ -29,6 +29,7 @@ Design notes, for readers:
 """
 from __future__ import annotations
 
+from types import MethodType
 from typing import Any
 
 from .. import ops
@@ -91,10 +92,15 @@ def _binary(op: ops.Op, reflected: bool = False):
     symbol = _SYMBOLS[op]
 
     def method(self, other):
-        other = _operand(other)
-        if other is None:
-            return NotImplemented
-        return _relabel(_apply(op, other, self) if reflected else _apply(op, self, other), symbol)
+        if not isinstance(other, _Value):
+            other = _operand(other)
+            if other is None:
+                return NotImplemented
+        out = _apply(op, other, self) if reflected else _apply(op, self, other)
+        out.__class__ = Value          # _relabel, inlined: this is the layer's hot path
+        if out._op is not None:
+            out._op = symbol
+        return out
     method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
     return method
 
@@ -106,6 +112,37 @@ def _unary(op: ops.Op):
         return _relabel(_apply(op, self), symbol)
     method.__name__ = op.name
     return method
+
+
+def _step(node: "Value") -> None:
+    """This node's chain-rule step: add ``node.grad`` × ∂node/∂child to each child's ``.grad``.
+
+    Calling it on every node, newest first, after setting the output's ``.grad`` to 1 is
+    what ``backward()`` does (the lecture's manual backpropagation). A leaf has no step.
+    """
+    op = node._op
+    if op is None:
+        return
+    parents = node.parents
+    ins = tuple(p.data for p in parents) + (node._arg if op.params else ())
+    g = node.grad
+    for p, vjp in zip(parents, op.vjps):
+        if p.requires_grad:
+            p.grad = p.grad + ops.unbroadcast(vjp(g, node.data, *ins), p.data)
+
+
+class _Step:
+    """``node._backward``: the node's chain-rule step, bound; it cannot be replaced by a closure."""
+
+    def __get__(self, node, owner=None):
+        return self if node is None else MethodType(_step, node)
+
+    def __set__(self, node, fn) -> None:
+        raise TypeError(
+            "Value._backward: a node's backward step comes from its op (microgradnn.ops holds "
+            "each op's forward beside its derivative), so it cannot be replaced by a closure. "
+            "Build the function from existing operations (its derivative follows), or add an "
+            "Op to microgradnn.ops")
 
 
 class Value(_Value):
@@ -134,21 +171,7 @@ class Value(_Value):
         """The children of this node (the inputs of its op), as a set: micrograd's ``_prev``."""
         return set(self.parents)
 
-    def _backward(self) -> None:
-        """This node's chain-rule step: add ``self.grad`` × ∂self/∂child to each child's ``.grad``.
-
-        Calling it on every node, newest first, after setting the output's ``.grad`` to 1 is
-        what ``backward()`` does (the lecture's manual backpropagation). A leaf has no step.
-        """
-        op = self._op
-        if op is None:
-            return
-        parents = self.parents
-        ins = tuple(p.data for p in parents) + (self._arg if op.params else ())
-        g = self.grad
-        for p, vjp in zip(parents, op.vjps):
-            if p.requires_grad:
-                p.grad = p.grad + ops.unbroadcast(vjp(g, self.data, *ins), p.data)
+    _backward = _Step()
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
