@@ -361,3 +361,10 @@ def test_parameters_persist_and_a_step_changes_the_output():
         p.data -= 0.05 * p.grad
     after = model(x)
     assert (after.data - 3.0) ** 2 < (before.data - 3.0) ** 2
+
+
+def test_microgradnn_values_and_micrograd_values_mix_either_way():
+    core, mine = microgradnn.Value(2.0), Value(3.0)
+    y = core * mine + mine * core
+    y.backward()
+    assert (core.grad, mine.grad) == (6.0, 4.0)
