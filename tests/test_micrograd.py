@@ -344,9 +344,10 @@ def test_seeded_demo_training_matches_micrograd_step_by_step():
     mg, mg_engine = pytest.importorskip("micrograd.nn"), pytest.importorskip("micrograd.engine")
     demo = _demo()
     X, y = demo.moons()
-    X, y = X[:30], y[:30]           # micrograd's loop on a third of the moons: seconds, not minutes
-    ours, _, _ = demo.demo(Value, MLP, 3, X, y)
-    theirs, _, _ = demo.demo(mg_engine.Value, mg.MLP, 3, X, y)
+    X, y = X[:20], y[:20]           # micrograd's loop on a fifth of the moons: seconds, not minutes
+    ours, theirs = demo.run({"ours": (Value, MLP), "micrograd": (mg_engine.Value, mg.MLP)},
+                            3, X, y).values()
+    ours, theirs = ours[0], theirs[0]             # the losses of each step
     assert ours == pytest.approx(theirs, abs=1e-12, rel=0)
     assert ours[-1] < ours[0]      # it trains: the parameters persist and are stepped in place
 
