@@ -369,3 +369,42 @@ def test_microgradnn_values_and_micrograd_values_mix_either_way():
     y = core * mine + mine * core
     y.backward()
     assert (core.grad, mine.grad) == (6.0, 4.0)
+
+
+def test_the_lectures_own_draw_dot_runs_on_them():
+    graphviz = pytest.importorskip("graphviz")
+
+    # trace and draw_dot as the lecture writes them (recursive, id()-named): they read
+    # ._prev, ._op as a string, .label, .data and .grad
+    def lecture_trace(root):
+        nodes, edges = set(), set()
+
+        def build(v):
+            if v not in nodes:
+                nodes.add(v)
+                for child in v._prev:
+                    edges.add((child, v))
+                    build(child)
+        build(root)
+        return nodes, edges
+
+    def lecture_draw_dot(root):
+        dot = graphviz.Digraph(format='svg', graph_attr={'rankdir': 'LR'})
+        nodes, edges = lecture_trace(root)
+        for n in nodes:
+            uid = str(id(n))
+            dot.node(name=uid, label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad),
+                     shape='record')
+            if n._op:
+                dot.node(name=uid + n._op, label=n._op)
+                dot.edge(uid + n._op, uid)
+        for n1, n2 in edges:
+            dot.edge(str(id(n1)), str(id(n2)) + n2._op)
+        return dot
+
+    o, _ = lecture_neuron(composite_tanh=True)
+    o.backward()
+    src = lecture_draw_dot(o).source
+    assert src.count("shape=record") == len(microgradnn.engine.walk(o))
+    for op in ("exp", "/", "-", "+", "*"):
+        assert f'label="{op}"' in src or f"label={op}" in src
