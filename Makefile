@@ -45,7 +45,7 @@ bench: $(VENV)/.test
 	$(BIN)/python benchmarks/training.py
 	$(BIN)/python benchmarks/micrograd_demo.py
 
-docs: $(VENV)/.test
+docs: $(VENV)/.test graphviz
 	$(BIN)/mkdocs build --strict
 
 $(VENV)/.lab: $(BIN)/python pyproject.toml
