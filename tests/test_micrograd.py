@@ -408,3 +408,33 @@ def test_the_lectures_own_draw_dot_runs_on_them():
     assert src.count("shape=record") == len(microgradnn.engine.walk(o))
     for op in ("exp", "/", "-", "+", "*"):
         assert f'label="{op}"' in src or f"label={op}" in src
+
+
+# --- the differences docs/micrograd.md lists ---
+
+def test_a_power_keeps_its_exponent_as_a_constant_input():
+    x = Value(3.0)
+    y = x ** 2
+    (exponent,) = y._prev - {x}
+    assert exponent.data == 2.0 and not exponent.requires_grad
+    y.backward()
+    assert x.grad == 6.0 and exponent.grad == 0.0
+
+
+def test_numbers_in_expressions_are_constants_without_gradient():
+    x = Value(3.0)
+    y = x * 5
+    assert all(not c.requires_grad for c in y._prev - {x})
+
+
+def test_data_is_always_a_float():
+    v = Value(2)
+    assert type(v.data) is float and v.grad == 0.0
+
+
+def test_division_is_one_node_rounding_like_pytorch():
+    torch = pytest.importorskip("torch")
+    a, b = 0.1, 0.3
+    y = Value(a) / Value(b)
+    assert y._op == "/" and len(y._prev) == 2
+    assert y.data == (torch.tensor(a, dtype=torch.float64) / torch.tensor(b, dtype=torch.float64)).item()
