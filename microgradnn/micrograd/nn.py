@@ -66,6 +66,8 @@ class Layer(Module):
     """``nout`` neurons reading the same inputs; one output is returned as a Value, not a list."""
 
     def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
+        if isinstance(nout, bool) or not isinstance(nout, int) or nout < 1:
+            raise ValueError(f"Layer: nout must be a positive integer, got {nout!r}")
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Any]):
@@ -83,7 +85,7 @@ class MLP(Module):
     """``MLP(nin, nouts)``: layers of sizes ``nouts`` after ``nin`` inputs, ReLU but the last."""
 
     def __init__(self, nin: int, nouts: Sequence[int]) -> None:
-        if isinstance(nouts, int) or not all(isinstance(n, int) for n in nouts):
+        if isinstance(nouts, int) or not all(isinstance(n, int) for n in nouts) or not nouts:
             raise TypeError(f"MLP: nouts must be a list of layer sizes, as in MLP(2, [16, 16, 1]), "
                             f"got {nouts!r}")
         sz = [nin] + list(nouts)
