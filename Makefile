@@ -3,6 +3,7 @@
 #   make test    — create .venv, install everything the tests use (PyTorch CPU as the oracle), run pytest
 #   make bench   — the benchmark scripts (ratios against the peers measured in the same run)
 #   make docs    — build the documentation site into site/ (it runs the notebooks)
+#   make pictures — redraw docs/img/ from the code printed beside each picture (docs/make_pictures.py)
 #   make notebook — open the notebooks in JupyterLab
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,7 @@ BIN    := $(VENV)/bin
 # PyTorch is only the test oracle; this exact version is the CPU build these machines carry.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test bench docs notebook graphviz clean
+.PHONY: demo test bench docs pictures notebook graphviz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,7 @@ graphviz:
 
 demo: $(VENV)/.demo graphviz
 	$(BIN)/microgradnn demo
+	@echo "The microgradnn command is installed in $(VENV)/: run 'source $(VENV)/bin/activate' to use it (or type $(BIN)/microgradnn)."
 
 test: $(VENV)/.test graphviz
 	$(BIN)/python -m pytest -q
@@ -47,6 +49,9 @@ bench: $(VENV)/.test
 
 docs: $(VENV)/.test graphviz
 	$(BIN)/mkdocs build --strict
+
+pictures: $(VENV)/.test graphviz
+	$(BIN)/python docs/make_pictures.py
 
 $(VENV)/.lab: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e ".[lab,notebooks,demo,digits]"
