@@ -191,6 +191,12 @@ class _Page:
         self.done_after = {root: 0}
         for k, (_, p, _) in enumerate(trace.edges, 1):
             self.done_after[p] = k
+        # A drawn box is done when every Value in it with a gradient is (a collapsed layer
+        # holds many).
+        self.box_done: dict = {}
+        for v, k in self.done_after.items():
+            box = self.value_id[self.index[v]]
+            self.box_done[box] = max(k, self.box_done.get(box, 0))
 
     # --- the drawing ---
 
@@ -336,6 +342,9 @@ class _Page:
         for _, p, _ in self.trace.edges:
             counts[p] = counts.get(p, 0) + 1
         seen: dict = {}
+        finished: dict = {}
+        for box, at in self.box_done.items():
+            finished.setdefault(at, []).append(box)
         steps = []
         for k, (row, (n, p, i)) in enumerate(zip(self.trace.rows, self.trace.edges), 1):
             j, t = self.index[p], self.index[n]
@@ -373,11 +382,10 @@ class _Page:
                               ["product", _fmt(row.contribution)]])
             lines.append([["", f"running total ∂{R}/∂{P} = "], ["total", _fmt(row.accumulated)],
                           ["", f" (contribution {seen[p]} of {counts[p]})"]])
-            done = []
             if self.done_after[p] == k:
                 lines.append([["done", f"{row.input}: gradient complete, grad = "
                                        f"{_fmt(p._grad)}"]])
-                done = [source]
+            done = finished.get(k, [])
             steps.append({"node": target, "op": op, "input": source, "edges": edges,
                           "done": done, "lines": lines})
         return steps
@@ -418,8 +426,8 @@ class _Page:
 
     def html(self) -> str:
         steps = self._steps()
-        roots = [self.value_id[self.index[self.root]]]
-        data = {"steps": steps, "intro": self._intro(len(steps)), "initialDone": roots,
+        first = [box for box, at in self.box_done.items() if at == 0]      # the root's
+        data = {"steps": steps, "intro": self._intro(len(steps)), "initialDone": first,
                 "details": self._details()}
         payload = (json.dumps(data, ensure_ascii=False, separators=(",", ":"))
                    .replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e"))

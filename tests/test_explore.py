@@ -230,6 +230,15 @@ def test_a_big_graph_is_drawn_with_collapsed_layers_and_says_so(tmp_path):
     assert all(e in ids for s in steps for e in s["edges"])
 
 
+def test_a_collapsed_layer_is_done_only_when_all_its_values_are(tmp_path):
+    loss, net = network()
+    steps = page_data(explore(loss, tmp_path / "n.html", network=net, max_nodes=16)
+                      .read_text(encoding="utf-8"))["steps"]
+    for box in ("L1", "L2"):
+        last_into = max(k for k, s in enumerate(steps, 1) if s["input"] == box)
+        assert [k for k, s in enumerate(steps, 1) if box in s["done"]] == [last_into]
+
+
 def test_a_graph_too_big_even_collapsed_is_refused(tmp_path):
     y = Value(1.0, label="t")
     for _ in range(30):                                   # 31 values, 30 constants, 30 ops
