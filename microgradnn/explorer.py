@@ -374,6 +374,12 @@ class _Page:
                 if np.shape(row.contribution) != np.shape(row.upstream):
                     how += ", summed over the broadcast axes"
                 lines.append([["", f"product = {how} = "], ["product", _fmt(row.contribution)]])
+            elif not row.formula.startswith("vjp:"):   # elementwise, but the input was broadcast
+                lines.append([["", f"local derivative ∂{N}/∂{P} = "], ["formula", row.formula],
+                              ["", f", elementwise ({row.input} was broadcast to {row.node}'s "
+                                   "shape)"]])
+                lines.append([["", "product = upstream ⊙ local, summed over the broadcast axes = "],
+                              ["product", _fmt(row.contribution)]])
             else:
                 lines.append([["", f"local derivative ∂{N}/∂{P}: a Jacobian, applied to the "
                                    "upstream gradient as a vector-Jacobian product, "],

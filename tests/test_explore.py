@@ -106,16 +106,25 @@ def test_explore_writes_one_html_file_and_returns_its_path(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backward.html"]
 
 
-@pytest.mark.parametrize("build", [used_twice, neuron, lambda: network()], ids=["a*a+a", "neuron",
-                                                                                "network"])
-def test_page_is_self_contained(tmp_path, build):
-    y = build()[0]
-    text = explore(y, tmp_path / "p.html").read_text(encoding="utf-8")
+def assert_self_contained(text):
+    """Nothing in the page points outside it: no URL, no src/href but data:, no import."""
     assert "http:" not in text and "https:" not in text and "//" not in text
     assert not re.search(r"\b(?:src|href|xlink:href|action)\s*=\s*[\"'](?!data:)", text)
     assert "url(" not in text and "@import" not in text
     assert text.count("<script") == 2 and "<script src" not in text     # data, and code
     assert "<svg" in text and "<style>" in text
+
+
+@pytest.mark.parametrize("build", [used_twice, neuron, lambda: network()], ids=["a*a+a", "neuron",
+                                                                                "network"])
+def test_page_is_self_contained(tmp_path, build):
+    assert_self_contained(explore(build()[0], tmp_path / "p.html").read_text(encoding="utf-8"))
+
+
+def test_the_example_page_in_the_docs_is_self_contained():
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    assert_self_contained((docs / "explorer-example.html").read_text(encoding="utf-8"))
+    assert "explorer-example.html" in (docs / "explore.md").read_text(encoding="utf-8")
 
 
 def test_same_graph_gives_the_same_bytes(tmp_path):
@@ -352,8 +361,10 @@ def check_steps(driver, rows):
         assert same_numbers(got["upstream"], row.upstream), (k, got, row)
         if row.local is not None:
             assert same_numbers(got["local"], row.local), (k, got, row)
-        else:
-            assert "local" not in got and "vector-Jacobian" in by_id(driver, "explanation").text
+        else:                                         # a Jacobian, or a broadcast input
+            assert "local" not in got
+            assert ("vector-Jacobian" if row.formula.startswith("vjp:") else "broadcast") in \
+                by_id(driver, "explanation").text
         assert same_numbers(got["product"], row.contribution), (k, got, row)
         assert same_numbers(got["total"], row.accumulated), (k, got, row)
     assert by_id(driver, "next").get_attribute("disabled") is not None
