@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from microgradnn import MLP, Value, crosscheck, crosscheck_gradients, draw_graph, explore
 from microgradnn.backprop import NeuralNetwork
@@ -264,6 +265,35 @@ def test_every_step_names_edges_that_are_drawn(tmp_path):
         for s in page_data(text)["steps"]:
             assert s["edges"] and all(e in ids for e in s["edges"])
             assert {s["node"], s["input"], s["op"]} <= ids
+
+
+@settings(max_examples=15)
+@given(st.lists(st.tuples(st.sampled_from(["add", "mul", "sub", "tanh", "exp"]),
+                          st.integers(0, 10), st.integers(0, 10)), min_size=1, max_size=8),
+       st.lists(st.floats(-1.5, 1.5), min_size=3, max_size=3))
+def test_any_graph_page_plays_the_engines_steps_on_drawn_edges(ops, values):
+    """Random graphs, values reused at will: one step per trace row, same names and numbers,
+    every highlighted edge and node drawn, each input done exactly at its last contribution."""
+    def build():
+        pool = [Value(v, label=f"p{i}") for i, v in enumerate(values)]
+        for name, i, j in ops:
+            a, b = pool[i % len(pool)], pool[j % len(pool)]
+            pool.append({"add": lambda: a + b, "mul": lambda: a * b, "sub": lambda: a - b,
+                         "tanh": a.tanh, "exp": lambda: (a * 0.3).exp()}[name]())
+        return pool[-1]
+    with tempfile.TemporaryDirectory() as folder:
+        text = explore(build(), Path(folder) / "p.html").read_text(encoding="utf-8")
+    rows = build().backward(explain=True).rows
+    data, ids = page_data(text), set(re.findall(r'<g id="([^"]+)"', text))
+    assert len(data["steps"]) == len(rows)
+    for k, (step, row) in enumerate(zip(data["steps"], rows), 1):
+        got = {cls: t for line in step["lines"] for cls, t in line if cls}
+        assert (got["node"], got["input"]) == (row.node, row.input)
+        assert same_numbers(got["product"], row.contribution)
+        assert same_numbers(got["total"], row.accumulated)
+        assert step["edges"] and set(step["edges"]) | {step["node"], step["input"]} <= ids
+        last = max(i for i, s in enumerate(data["steps"], 1) if s["input"] == step["input"])
+        assert (step["input"] in step["done"]) == (k == last)
 
 
 def test_a_value_used_twice_lights_each_of_its_arrows_in_turn(tmp_path):
