@@ -19,6 +19,7 @@
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
@@ -177,16 +178,43 @@ def crosscheck(net, x: Any, y: Any, loss: str = "quadratic", rtol: float = 1e-6,
     x: (batch, layers[0]); y: (batch, layers[-1]) targets — or, for "cross_entropy", integer
     labels (batch,) or one-hot rows. Leaves every ``.grad`` as it was. A row passes when
     max |closed form − autodiff| ≤ atol + rtol · max |autodiff|.
+
+    ``net`` may also be a PyTorch model (a Sequential of Linear layers and activations, see
+    :mod:`microgradnn.torch_bridge`): then *its* gradients, from torch.autograd, are checked
+    against BP1–BP4 with its weights (a float32 model needs a looser rtol, about 1e-4).
     """
+    if _is_torch_model(net):
+        return _crosscheck_torch(net, x, y, loss, rtol, atol)
     x = _prepare(net, x, loss)
     dw, db, deltas = _autodiff(net, x, y, loss)
+    report = CrossCheckReport("closed form (BP1–BP4)", "autodiff", loss, x.shape[0],
+                              rtol=rtol, atol=atol)
+    _fill(report, *_closed_form(net, x, y, loss), dw, db, deltas)
+    return report
+
+
+def _closed_form(net, x: np.ndarray, y: Any, loss: str) -> tuple:
+    """dw, db, deltas of the closed-form BP1–BP4 network with net's weights, in row layout."""
     closed = NeuralNetwork.from_weights([W.data for W in net.weights],
                                         [b.data for b in net.biases], net.activations)
     z_s, a_s = closed.feedforward(x.T)
     c_dw, c_db = closed.backpropagation(_column_targets(net, y, loss, x.shape[0]), z_s, a_s, loss)
-    report = CrossCheckReport("closed form (BP1–BP4)", "autodiff", loss, x.shape[0],
+    return c_dw, [b.ravel() for b in c_db], [d.T for d in closed.deltas]
+
+
+def _is_torch_model(obj) -> bool:
+    torch = sys.modules.get("torch")    # never import it here: PyTorch is optional
+    return torch is not None and isinstance(obj, torch.nn.Module)
+
+
+def _crosscheck_torch(model, x: Any, y: Any, loss: str, rtol: float, atol: float):
+    """A PyTorch model's own gradients (torch.autograd) against BP1–BP4 with its weights."""
+    from .torch_bridge import from_torch, torch_gradients
+    net = from_torch(model)
+    x = _prepare(net, x, loss)
+    report = CrossCheckReport("your PyTorch model", "closed form (BP1–BP4)", loss, x.shape[0],
                               rtol=rtol, atol=atol)
-    _fill(report, c_dw, [b.ravel() for b in c_db], [d.T for d in closed.deltas], dw, db, deltas)
+    _fill(report, *torch_gradients(model, x, y, loss), *_closed_form(net, x, y, loss))
     return report
 
 

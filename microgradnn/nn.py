@@ -173,6 +173,21 @@ class MLP:
         from . import checkpoint
         return checkpoint.load(path)
 
+    # --- PyTorch (optional: see microgradnn.torch_bridge) ---
+
+    def to_torch(self, dtype=None):
+        """This network as a ``torch.nn.Sequential`` with copies of the weights (float64
+        unless ``dtype`` says otherwise): :func:`microgradnn.torch_bridge.to_torch`."""
+        from . import torch_bridge
+        return torch_bridge.to_torch(self, dtype=dtype)
+
+    @classmethod
+    def from_torch(cls, module, activations=None):
+        """An MLP from a PyTorch Sequential of Linear layers and activations, or from its
+        state_dict plus ``activations=``: :func:`microgradnn.torch_bridge.from_torch`."""
+        from . import torch_bridge
+        return torch_bridge.from_torch(module, activations=activations)
+
 
 def _activate(z: Value, name: str) -> Value:
     if name == "sigmoid":
