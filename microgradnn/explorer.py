@@ -540,6 +540,7 @@ _SCRIPT = """
   function details(id) {
     var d = data.details[id], box = $("details");
     if (!d) { return; }
+    box.classList.remove("muted");
     var lines = [[["", "node "], ["name", d.title]]];
     d.lines.forEach(function (t) { lines.push([["", t]]); });
     if (d.grad === null) {
@@ -603,11 +604,17 @@ _SCRIPT = """
   });
   Array.prototype.slice.call(document.querySelectorAll("#graph g.node")).forEach(function (g) {
     if (!data.details[g.id]) { return; }
-    g.addEventListener("click", function () {
+    function choose() {
       if (selected && $(selected)) { $(selected).classList.remove("selected"); }
       selected = g.id;
       g.classList.add("selected");
       details(g.id);
+    }
+    g.setAttribute("tabindex", "0");          /* reachable with Tab, chosen with Enter */
+    g.setAttribute("role", "button");
+    g.addEventListener("click", choose);
+    g.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" || e.key === " ") { choose(); e.preventDefault(); }
     });
   });
   show();
@@ -639,7 +646,7 @@ _TEMPLATE = """<!DOCTYPE html>
 </div>
 <aside>
 <section class="panel"><h2>This step</h2><div id="explanation" aria-live="polite"></div></section>
-<section class="panel"><h2>Node</h2><div id="details" class="muted">Click a box or an oval.</div></section>
+<section class="panel"><h2>Node</h2><div id="details" class="muted">Click a box or an oval (or Tab to it and press Enter).</div></section>
 {layers}
 <p class="muted">microgradnn explore: the gradients of one backward pass from {root}, seeded
 with 1. Exploring left every .grad of the graph as it was.</p>

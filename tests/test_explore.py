@@ -296,6 +296,31 @@ def test_any_graph_page_plays_the_engines_steps_on_drawn_edges(ops, values):
         assert (step["input"] in step["done"]) == (k == last)
 
 
+def test_a_leaf_has_a_page_with_no_steps(tmp_path):
+    a = Value(2.0, label="a")
+    data = page_data(explore(a, tmp_path / "p.html").read_text(encoding="utf-8"))
+    assert data["steps"] == [] and data["initialDone"] == ["v0"]
+    assert "a is a leaf" in data["intro"][0][0][1]
+
+
+def test_the_graph_command_writes_the_page_with_html(tmp_path, capsys):
+    from microgradnn.cli import main
+    page = tmp_path / "page.html"
+    status = main(["graph", "--expr", "a*a + a", "--set", "a=2", "-o", str(tmp_path / "g.svg"),
+                   "--html", str(page)])
+    assert status == 0 and f"wrote {page}" in capsys.readouterr().out
+    assert len(page_data(page.read_text(encoding="utf-8"))["steps"]) == 4
+
+
+def test_the_graph_command_says_html_needs_dot(tmp_path, capsys, monkeypatch):
+    from microgradnn.cli import main
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    status = main(["graph", "--expr", "a*a", "--set", "a=2", "-o", str(tmp_path / "g.svg"),
+                   "--html", str(tmp_path / "page.html")])
+    assert status == 2 and "--html draws the graph with Graphviz's `dot`" in capsys.readouterr().err
+    assert not (tmp_path / "page.html").exists()
+
+
 def test_a_value_used_twice_lights_each_of_its_arrows_in_turn(tmp_path):
     y, _ = used_twice()
     steps = page_data(explore(y, tmp_path / "p.html").read_text(encoding="utf-8"))["steps"]
@@ -452,15 +477,16 @@ def test_browser_keys_previous_and_reset_move_the_counter(browser, tmp_path):
 
 
 def test_browser_clicking_a_node_shows_op_formula_value_and_gradient(browser, tmp_path):
+    from selenium.webdriver.common.keys import Keys
     y, (w, b) = neuron()
     open_page(browser, explore(y, tmp_path / "neuron.html"))
-    browser.execute_script("document.getElementById('op3').dispatchEvent(new MouseEvent('click'))")
+    by_id(browser, "op3").click()
     text = by_id(browser, "details").text
     assert "op: mul" in text and "∂(x*w)/∂w = a (operand b)" in text and "value: -0.6" in text
     assert "not complete yet" in text
     for _ in range(4):
         by_id(browser, "next").click()
-    browser.execute_script("document.getElementById('v1').dispatchEvent(new MouseEvent('click'))")
+    by_id(browser, "v1").send_keys(Keys.ENTER)           # the keyboard way to a node
     text = by_id(browser, "details").text
     # dy/dw = (1 − tanh²(x·w + b))·x at x = 0.5, w = −1.2, b = 0.3
     want = (1 - np.tanh(0.5 * -1.2 + 0.3) ** 2) * 0.5
