@@ -35,7 +35,7 @@ import html
 import json
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Union
 
 import numpy as np
 
@@ -50,8 +50,9 @@ LISTED = 6           # arrays with at most this many elements are written out in
 
 
 def explore(value: Value, path: Any = "backward.html", *, network: Any = None,
-            check: Any = None, max_nodes: int = MAX_NODES) -> Path:
-    """Write a page that steps through the backward pass of ``value``; returns its path.
+            check: Any = None, max_nodes: int = MAX_NODES) -> Union[str, Path]:
+    """Write a page that steps through the backward pass of ``value``; returns its path, as
+    given (a str stays a str, like ``shutil.copy``; other paths come back as a ``Path``).
 
     value: a Value with one element (a loss), scalar graph or tensor graph.
     path: the file to write (``.html``).
@@ -80,7 +81,7 @@ def explore(value: Value, path: Any = "backward.html", *, network: Any = None,
     if not value.requires_grad:
         raise ValueError("explore: this Value does not depend on anything that requires a "
                          "gradient, so its backward pass has no steps")
-    path = Path(path)
+    given, path = path, Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"explore: the page's file name must end with .html, got {str(path)!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
@@ -106,7 +107,7 @@ def explore(value: Value, path: Any = "backward.html", *, network: Any = None,
             n._grad = g
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(page.encode("utf-8"))
-    return path
+    return given if isinstance(given, str) else path
 
 
 # ---------------------------------------------------------------------------------------------

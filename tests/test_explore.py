@@ -102,9 +102,16 @@ def same_numbers(text, x):
 def test_explore_writes_one_html_file_and_returns_its_path(tmp_path):
     y, _ = used_twice()
     path = explore(y, tmp_path / "backward.html")
-    assert Path(path) == tmp_path / "backward.html" and Path(path).is_file()
-    assert Path(path).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert path == tmp_path / "backward.html" and path.is_file()
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backward.html"]
+
+
+def test_a_path_given_as_text_comes_back_as_text(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert explore(used_twice()[0], "backward.html") == "backward.html"
+    assert explore(used_twice()[0], "pages/b.html") == "pages/b.html"     # folders are made
+    assert (tmp_path / "pages" / "b.html").is_file()
 
 
 def assert_self_contained(text):
