@@ -467,10 +467,14 @@ button:disabled { opacity: .45; cursor: default; }
 #counter { font-variant-numeric: tabular-nums; font-weight: 600; }
 .keys { color: var(--muted); font-size: .85rem; }
 main { display: flex; align-items: flex-start; gap: 1rem; padding: 1rem; }
-#graph { flex: 1 1 auto; overflow: auto; background: #fff; border: 1px solid #e2e8f0;
+#graph { flex: 1 1 auto; min-width: 0; max-width: 100%; overflow: auto; background: #fff; border: 1px solid #e2e8f0;
          border-radius: .5rem; padding: .5rem; max-height: calc(100vh - 5rem); }
 #graph svg { display: block; }
 aside { flex: 0 0 30rem; max-width: 45vw; display: flex; flex-direction: column; gap: .8rem; }
+@media (max-width: 900px) {
+  main { flex-direction: column; }
+  aside { flex: none; max-width: none; width: 100%; }
+}
 .panel, .layer { background: #fff; border: 1px solid #e2e8f0; border-radius: .5rem;
                  padding: .6rem .8rem; }
 h2 { font-size: .95rem; margin: 0 0 .4rem; } h3 { font-size: .9rem; margin: 0 0 .3rem; }
