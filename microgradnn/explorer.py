@@ -304,7 +304,8 @@ class _Page:
                  f"BP1: δ{l} = ∇ₐC ⊙ σ′(z{l})" if l == L else
                  f"BP2: δ{l} = ((W{l + 1})ᵀ δ{l + 1}) ⊙ σ′(z{l})"),
                 (f"∂C/∂b{l}", f"b{l}", f"BP3: ∂C/∂b{l}ⱼ = δ{l}ⱼ (summed over the batch)"),
-                (f"∂C/∂W{l}", f"W{l}", f"BP4: ∂C/∂W{l}ⱼₖ = a{l - 1}ₖ δ{l}ⱼ (summed over the batch)"),
+                (f"∂C/∂W{l}", f"W{l}",
+                 f"BP4: ∂C/∂W{l}ⱼₖ = a{l - 1}ₖ δ{l}ⱼ (summed over the batch)"),
             ]
             rows = [r for r in self.check.rows if r.layer == l] if self.check is not None else []
             state = "unchecked" if not rows else "ok" if all(r.ok for r in rows) else "bad"
@@ -379,8 +380,8 @@ class _Page:
                 lines.append([["", f"local derivative ∂{N}/∂{P} = "], ["formula", row.formula],
                               ["", f", elementwise ({row.input} was broadcast to {row.node}'s "
                                    "shape)"]])
-                lines.append([["", "product = upstream ⊙ local, summed over the broadcast axes = "],
-                              ["product", _fmt(row.contribution)]])
+                lines.append([["", "product = upstream ⊙ local, summed over the broadcast "
+                                   "axes = "], ["product", _fmt(row.contribution)]])
             else:
                 lines.append([["", f"local derivative ∂{N}/∂{P}: a Jacobian, applied to the "
                                    "upstream gradient as a vector-Jacobian product, "],
@@ -448,8 +449,8 @@ class _Page:
         if not self.collapsed:
             return ""
         return (f'<p id="collapsed-note" class="note">This graph has {self.n_drawn:,} boxes and '
-                f"ovals, more than max_nodes={self.max_nodes:,}: each network layer is drawn as one box "
-                "(collapsed), and a step inside a layer highlights that box.</p>")
+                f"ovals, more than max_nodes={self.max_nodes:,}: each network layer is drawn as "
+                "one box (collapsed), and a step inside a layer highlights that box.</p>")
 
 
 _STYLE = """
@@ -457,8 +458,8 @@ _STYLE = """
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
        color: #0f172a; background: #f8fafc; }
-header { position: sticky; top: 0; z-index: 1; display: flex; flex-wrap: wrap; align-items: center; gap: .6rem 1rem;
-         padding: .7rem 1rem; background: #fff; border-bottom: 1px solid #e2e8f0; }
+header { position: sticky; top: 0; z-index: 1; display: flex; flex-wrap: wrap;
+         align-items: center; gap: .6rem 1rem; padding: .7rem 1rem; background: #fff; border-bottom: 1px solid #e2e8f0; }
 header h1 { font-size: 1.05rem; margin: 0 1rem 0 0; }
 button { font: inherit; padding: .3rem .8rem; border: 1px solid #94a3b8; border-radius: .4rem;
          background: #fff; cursor: pointer; }
@@ -467,8 +468,8 @@ button:disabled { opacity: .45; cursor: default; }
 #counter { font-variant-numeric: tabular-nums; font-weight: 600; }
 .keys { color: var(--muted); font-size: .85rem; }
 main { display: flex; align-items: flex-start; gap: 1rem; padding: 1rem; }
-#graph { flex: 1 1 auto; min-width: 0; max-width: 100%; overflow: auto; background: #fff; border: 1px solid #e2e8f0;
-         border-radius: .5rem; padding: .5rem; max-height: calc(100vh - 5rem); }
+#graph { flex: 1 1 auto; min-width: 0; max-width: 100%; overflow: auto; background: #fff;
+         border: 1px solid #e2e8f0; border-radius: .5rem; padding: .5rem; max-height: calc(100vh - 5rem); }
 #graph svg { display: block; }
 aside { flex: 0 0 30rem; max-width: 45vw; display: flex; flex-direction: column; gap: .8rem; }
 @media (max-width: 900px) {
@@ -574,7 +575,7 @@ _SCRIPT = """
       mark([step.node, step.op], "active-node");
       mark([step.input], "active-input");
       var seen = $(step.edges.length ? step.edges[0] : step.node);
-      if (seen && seen.scrollIntoView) { seen.scrollIntoView({block: "nearest", inline: "nearest"}); }
+      if (seen) { seen.scrollIntoView({block: "nearest", inline: "nearest"}); }
       write($("explanation"), step.lines);
     } else {
       write($("explanation"), data.intro);
@@ -651,7 +652,9 @@ _TEMPLATE = """<!DOCTYPE html>
 </div>
 <aside>
 <section class="panel"><h2>This step</h2><div id="explanation" aria-live="polite"></div></section>
-<section class="panel"><h2>Node</h2><div id="details" class="muted">Click a box or an oval (or Tab to it and press Enter).</div></section>
+<section class="panel"><h2>Node</h2>
+<div id="details" class="muted">Click a box or an oval (or Tab to it and press Enter).</div>
+</section>
 {layers}
 <p class="muted">microgradnn explore: the gradients of one backward pass from {root}, seeded
 with 1. Exploring left every .grad of the graph as it was.</p>

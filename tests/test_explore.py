@@ -146,7 +146,8 @@ def test_same_graph_gives_the_same_bytes(tmp_path):
 def test_page_uses_draw_graphs_node_ids(tmp_path):
     y, _ = neuron()
     text = explore(y, tmp_path / "p.html").read_text(encoding="utf-8")
-    dot_names = set(re.findall(r"^\t(\w+) \[", draw_graph(y).source, re.M)) - {"node", "edge", "graph"}
+    dot_names = set(re.findall(r"^\t(\w+) \[", draw_graph(y).source, re.M))
+    dot_names -= {"node", "edge", "graph"}                 # default-attribute statements
     svg_ids = set(re.findall(r'<g id="([^"]+)" class="node', text))
     assert dot_names and dot_names == svg_ids
 
@@ -158,7 +159,8 @@ def test_steps_are_the_engines_trace_in_its_order(tmp_path):
     assert len(steps) == len(trace.rows) == 4         # x needs no gradient: no step
     for step, row in zip(steps, trace.rows):
         parts = {cls: text for line in step["lines"] for cls, text in line if cls}
-        assert (parts["node"], parts["input"], parts["formula"]) == (row.node, row.input, row.formula)
+        assert (parts["node"], parts["input"]) == (row.node, row.input)
+        assert parts["formula"] == row.formula
         assert same_numbers(parts["upstream"], row.upstream)
         assert same_numbers(parts["total"], row.accumulated)
 
@@ -201,8 +203,8 @@ def test_network_page_shows_each_layers_gradients_beside_its_equation(tmp_path):
     text = explore(loss, tmp_path / "n.html", network=net).read_text(encoding="utf-8")
     deltas, db, dw = closed_form(net)
     for l in (1, 2):
-        panel = re.search(rf'<div class="layer unchecked" id="layer-{l}".*?(?=<div class="layer |</section>)',
-                          text, re.S).group(0)
+        panel = re.search(rf'<div class="layer unchecked" id="layer-{l}".*?'
+                          r'(?=<div class="layer |</section>)', text, re.S).group(0)
         values = re.findall(r'<div class="val">(.*?)</div>', panel)
         equations = re.findall(r'<span class="eq">(BP\d)', panel)
         assert equations == (["BP1"] if l == 2 else ["BP2"]) + ["BP3", "BP4"]
@@ -220,7 +222,8 @@ def test_a_wrong_hand_written_gradient_makes_its_layer_red(tmp_path):
     net(X)
     loss = network_loss(net, Y, "quadratic")
     text = explore(loss, tmp_path / "n.html", network=net, check=report).read_text(encoding="utf-8")
-    assert '<div class="layer bad" id="layer-1"' in text and '<div class="layer ok" id="layer-2"' in text
+    assert '<div class="layer bad" id="layer-1"' in text
+    assert '<div class="layer ok" id="layer-2"' in text
     assert 'id="cluster_layer1" class="cluster layer-bad"' in text
     assert 'id="cluster_layer2" class="cluster layer-ok"' in text
     assert "BP4 ∂C/∂W1: MISMATCH" in text
@@ -239,7 +242,8 @@ def test_a_big_graph_is_drawn_with_collapsed_layers_and_says_so(tmp_path):
     loss, net = network()
     text = explore(loss, tmp_path / "n.html", network=net, max_nodes=16).read_text(encoding="utf-8")
     assert 'id="collapsed-note"' in text and "max_nodes=16" in text
-    assert re.search(r'<g id="L1" class="node layer', text) and 'id="v' in text   # x, loss: not in a layer
+    assert re.search(r'<g id="L1" class="node layer', text)
+    assert 'id="v' in text                                # x and the loss are in no layer
     steps = page_data(text)["steps"]
     assert len(steps) == len(network()[0].backward(explain=True).rows)
     assert any(s["input"] == "L1" for s in steps)     # a step inside layer 1 points at its box
