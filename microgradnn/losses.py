@@ -7,7 +7,8 @@
   logits, with integer labels or one-hot rows.
 
 Both cross-entropies work from the logits because ln σ(z) and ln softmax(z) are finite for any
-z when computed that way, while σ(z) itself rounds to exactly 0 or 1 beyond |z| ≈ 37.
+z when computed that way, while σ(z) itself rounds to exactly 1 above z ≈ 37 (1 − σ(z) falls
+below half an ulp of 1) — and to 0 only below z ≈ −745, where e^z underflows.
 With an :class:`~microgradnn.nn.MLP` whose output layer is a sigmoid (bce) or a softmax
 (cross_entropy), :func:`network_loss` picks the logits for you (``net.nodes["z<L>"]``); so
 does :func:`microgradnn.training.fit`.
