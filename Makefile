@@ -3,13 +3,14 @@
 #   make test    — create .venv, install everything the tests use (PyTorch CPU as the oracle), run pytest
 #   make bench   — the benchmark scripts (ratios against the peers measured in the same run)
 #   make docs    — build the documentation site into site/
+#   make pictures — redraw docs/img/ from the code printed beside each picture (docs/make_pictures.py)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # PyTorch is only the test oracle; this exact version is the CPU build these machines carry.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test bench docs graphviz chromium clean
+.PHONY: demo test bench docs pictures graphviz chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,7 @@ chromium:
 
 demo: $(VENV)/.demo graphviz
 	$(BIN)/microgradnn demo
+	@echo "The microgradnn command is installed in $(VENV)/: run 'source $(VENV)/bin/activate' to use it (or type $(BIN)/microgradnn)."
 
 test: $(VENV)/.test graphviz chromium
 	$(BIN)/python -m pytest -q
@@ -57,6 +59,9 @@ bench: $(VENV)/.test
 
 docs: $(VENV)/.test
 	$(BIN)/mkdocs build --strict
+
+pictures: $(VENV)/.test graphviz
+	$(BIN)/python docs/make_pictures.py
 
 clean:
 	rm -rf $(VENV) site microgradnn-demo .pytest_cache .hypothesis
