@@ -1,4 +1,4 @@
-"""Write docs/explorer-example.html and its screenshot docs/img/explorer.png.
+"""Write docs/explorer-example.html and its screenshot docs/screenshots/explorer.png.
 
 Run from the repository root (needs Graphviz's `dot`, Debian's chromium and chromium-driver,
 and selenium): python docs/make_explorer_example.py
@@ -54,5 +54,5 @@ def screenshot(page: Path, png: Path, steps: int) -> None:
 
 if __name__ == "__main__":
     page = example_page()
-    screenshot(page, DOCS / "img" / "explorer.png", steps=13)
-    print(f"wrote {page} and {DOCS / 'img' / 'explorer.png'}")
+    screenshot(page, DOCS / "screenshots" / "explorer.png", steps=13)
+    print(f"wrote {page} and {DOCS / 'screenshots' / 'explorer.png'}")

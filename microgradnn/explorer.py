@@ -420,9 +420,10 @@ class _Page:
                 lines.append(f"op: none, a leaf ({kind})")
             else:
                 lines.append(f"op: {n._op.name} ({n._op.symbol})")
+                names = (name, *(self.names[p] for p in n.parents))   # as the trace writes it
                 for k, p in enumerate(n.parents):
                     lines.append(f"formula ∂{_d(name)}/∂{_d(self.names[p])} = "
-                                 f"{local_formula(n._op, k)} ({_operand(n, k)})")
+                                 f"{local_formula(n._op, k, names)} ({_operand(n, k)})")
             lines.append(f"value: {_fmt(n.data)}")
             entry = {"title": name, "lines": lines,
                      "grad": _fmt(n._grad) if n._grad is not None else None,
