@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 # PyTorch is only the test oracle; this exact version is the CPU build these machines carry.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test bench docs pictures notebook graphviz clean
+.PHONY: demo test bench docs pictures notebook graphviz chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,11 +35,23 @@ graphviz:
 	         "macOS: brew install graphviz) to get pictures; DOT files are written anyway."; \
 	  fi; }
 
+# The explorer's browser tests (tests/test_explore.py) drive Debian's headless Chromium through
+# its own chromedriver with Selenium: nothing is downloaded at test time.
+chromium:
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "note: Chromium and chromedriver are missing: the browser tests of the explorer" \
+	         "will be skipped (Debian: apt-get install chromium chromium-driver)."; \
+	  fi; }
+
 demo: $(VENV)/.demo graphviz
 	$(BIN)/microgradnn demo
 	@echo "The microgradnn command is installed in $(VENV)/: run 'source $(VENV)/bin/activate' to use it (or type $(BIN)/microgradnn)."
 
-test: $(VENV)/.test graphviz
+test: $(VENV)/.test graphviz chromium
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.test
