@@ -14,6 +14,7 @@ the engine from outside):
 * ``grad``, ``value_and_grad``, ``jacobian``, ``hessian``, ``hvp`` — microgradnn.functional
 * ``detect_anomaly``                                    — microgradnn.anomaly
 * ``draw_graph``, ``draw_network``                      — microgradnn.viz
+* ``explore`` (a backward pass to step through in the browser) — microgradnn.explorer
 * ``MLP`` (microgradnn.nn), ``NeuralNetwork`` (microgradnn.backprop),
   ``crosscheck``, ``crosscheck_gradients``, ``gradcheck`` (microgradnn.check)
 """
@@ -29,7 +30,7 @@ _LAZY = {
     "grad": "functional", "value_and_grad": "functional", "jacobian": "functional",
     "hessian": "functional", "hvp": "functional",
     "detect_anomaly": "anomaly",
-    "draw_graph": "viz", "draw_network": "viz",
+    "draw_graph": "viz", "draw_network": "viz", "explore": "explorer",
     "MLP": "nn", "NeuralNetwork": "backprop",
     "crosscheck": "check", "crosscheck_gradients": "check", "gradcheck": "check",
 }

@@ -263,6 +263,12 @@ class BackwardTrace:
     def __len__(self) -> int:
         return len(self._raw)
 
+    @property
+    def edges(self) -> List[tuple]:
+        """Per row, the Values themselves: (node, input, position of input among node's parents),
+        for tools that draw the steps on the graph (:func:`microgradnn.explorer.explore`)."""
+        return [(n, p, i) for n, _, p, i, *_ in self._raw]
+
     def __str__(self) -> str:
         head = ("step", "node", "op", "→ input", "upstream", "local ∂node/∂input", "contribution",
                 "accumulated")

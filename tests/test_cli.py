@@ -323,6 +323,7 @@ def test_demo_trains_checks_draws_and_plots_into_its_folder(capsys, tmp_path):
     expected = {"neuron-backward.txt", "loss.png", "boundary.png"}
     graphs = {"neuron", "loss-graph", "network"}
     expected |= {f"{g}.svg" if shutil.which("dot") else f"{g}.dot" for g in graphs}
+    expected |= {"explorer.html"} if shutil.which("dot") else set()
     assert demo_files(out_dir) == expected
     assert f"Wrote {len(expected)} files to {out_dir}/" in out
     assert "tanh" in (out_dir / "neuron-backward.txt").read_text()
