@@ -56,7 +56,10 @@ test: $(VENV)/.test graphviz chromium
 
 bench: $(VENV)/.test
 	$(BIN)/python benchmarks/scalar_engine.py
+	$(BIN)/python benchmarks/expert_numpy.py
 	$(BIN)/python benchmarks/training.py
+	$(BIN)/python benchmarks/profile_step.py
+	$(BIN)/python benchmarks/fit_digits.py
 	$(BIN)/python benchmarks/micrograd_demo.py
 
 docs: $(VENV)/.test graphviz

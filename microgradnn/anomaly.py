@@ -263,11 +263,13 @@ _CHECKER = _AnomalyChecker()
 def detect_anomaly() -> Iterator[None]:
     """Raise FloatingPointError at the first NaN or inf, forward or backward, naming its line.
 
-    Off by default. Re-entrant: nested blocks, and no_grad() inside, restore what they found.
+    Off by default, and on only in the thread that entered the block (other threads run
+    unchecked, as in PyTorch). Re-entrant: nested blocks, and no_grad() inside, restore what they
+    found.
     Costs a few µs per op while on (see the module docstring); nothing when off.
     """
-    saved = (engine._grad_enabled, engine._hook)
-    engine._set_modes(engine._grad_enabled, _CHECKER)
+    saved = engine._current_modes()
+    engine._set_modes(saved[0], _CHECKER)
     try:
         yield
     finally:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import operator
+import threading
 from typing import Any, Iterator, Optional, Sequence
 
 import numpy as np
@@ -37,22 +38,47 @@ _new = object.__new__
 _counter = itertools.count()   # creation order of nodes: a valid topological order
 _next = _counter.__next__
 
-# Global modes. `_slow` is True when any of them departs from the default, so that the hot path
-# of every op pays for one check only.
-_grad_enabled = True
-_hook = None                   # the anomaly checker while detect_anomaly() is active
-_slow = False
+# Modes (no_grad, detect_anomaly, a transform tracing f) belong to a thread, as in PyTorch: each
+# thread starts with gradients on, no anomaly hook and no tracing, and what one thread enters or
+# leaves never changes another. The hot path of every op pays for one check only: `_slow` counts
+# the threads that are currently in a non-default mode, and only while it is non-zero does an op
+# look up its own thread's modes (a threading.local, much slower to read than a module global).
+
+class _Modes(threading.local):
+    """One thread's modes; each thread sees the class defaults until it changes them."""
+    grad_enabled = True
+    hook = None                   # the anomaly checker while detect_anomaly() is active
+    tracing = 0                   # how many grad()/jacobian() calls are running f in this thread
+
+
+_modes = _Modes()
+_slow = 0                         # how many threads have a mode that departs from the default
+_slow_lock = threading.Lock()
+# One backward pass at a time: a pass marks the nodes it visits in their _pg slots, and two
+# threads sharing a parameter would otherwise add into each other's slots.
+_backward_lock = threading.RLock()
 
 
 def _set_modes(grad_enabled: bool, hook) -> None:
-    global _grad_enabled, _hook, _slow
-    _grad_enabled, _hook = grad_enabled, hook
-    _slow = (not grad_enabled) or hook is not None
+    """Set this thread's grad mode and anomaly hook, keeping the count of unusual threads."""
+    global _slow
+    m = _modes
+    was = (not m.grad_enabled) or m.hook is not None
+    m.grad_enabled, m.hook = grad_enabled, hook
+    now = (not grad_enabled) or hook is not None
+    if was != now:
+        with _slow_lock:
+            _slow += 1 if now else -1
+
+
+def _current_modes() -> tuple:
+    """(grad_enabled, hook) of the calling thread."""
+    return _modes.grad_enabled, _modes.hook
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
-    """Compute without recording a graph (evaluation, parameter updates).
+    """Compute without recording a graph (evaluation, parameter updates), in this thread.
 
     >>> w = Value(3.0)
     >>> with no_grad():
@@ -60,8 +86,8 @@ def no_grad() -> Iterator[None]:
     >>> y.requires_grad
     False
     """
-    saved = (_grad_enabled, _hook)
-    _set_modes(False, _hook)
+    saved = _current_modes()
+    _set_modes(False, saved[1])
     try:
         yield
     finally:
@@ -137,14 +163,15 @@ def _apply(op: ops.Op, a: "Value", b: Optional["Value"] = None, arg: tuple = ())
         data = np.asarray(data, dtype=np.float64)   # numpy reductions return numpy scalars
     out = _new(Value)
     out.data, out._grad, out._pg, out._op, out._arg, out._seq = data, None, None, op, arg, _next()
-    if _slow and not _grad_enabled:     # no_grad(): a result without history
-        out._a = out._b = out._op = None
-        out._needs = False
-    else:
-        out._a, out._b = a, b
-        out._needs = a._needs or (b is not None and b._needs)
-    if _slow and _hook is not None:
-        _hook.forward(out, op, a, b)
+    out._a, out._b = a, b
+    out._needs = a._needs or (b is not None and b._needs)
+    if _slow:                           # some thread is in no_grad() or detect_anomaly(): this one?
+        m = _modes
+        if not m.grad_enabled:          # no_grad(): a result without history
+            out._a = out._b = out._op = None
+            out._needs = False
+        if m.hook is not None:
+            m.hook.forward(out, op, a, b)
     return out
 
 
@@ -354,7 +381,13 @@ class Value:
         if len(sx) != 2 or len(sw) != 2 or sx[1] != sw[1]:
             raise ValueError(f"linear: x of shape {sx} and W of shape {sw} do not fit: x must be "
                              f"(batch, in) and W (out, in)")
-        return _apply(ops.linear, self, weight)
+        if _slow:
+            return _apply(ops.linear, self, weight)
+        out = _new(Value)             # the shapes fit: record the node directly (a dense layer)
+        out.data, out._grad, out._pg, out._a, out._b, out._op, out._needs, out._seq = (
+            self.data @ weight.data.T, None, None, self, weight, ops.linear,
+            self._needs or weight._needs, _next())
+        return out
 
     # --- elementwise functions ---
 
@@ -473,10 +506,12 @@ def _axis(axis, v: Value, name: str):
         axes = tuple(axis)
     else:
         raise TypeError(f"{name}: axis must be an int or a tuple of ints, got {axis!r}")
+    ndim = v.ndim
+    bound = max(ndim, 1)
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -max(v.ndim, 1) <= a < max(v.ndim, 1):
+        if not -bound <= a < bound:
             raise ValueError(f"{name}: axis {axis} is out of range for shape {v.shape}")
-    if v.ndim == 0:
+    if ndim == 0:
         return None       # as in PyTorch, a 0-d Value accepts axis 0 or -1: reduce "everything"
     return int(axes[0]) if isinstance(axis, (int, np.integer)) else tuple(int(a) for a in axes)
 
@@ -608,24 +643,27 @@ def _backprop(root: Value, seed, create_graph: bool, store: bool, trace=None,
     if not root._needs:
         raise RuntimeError("backward: this Value does not depend on anything that requires a "
                            "gradient (it was built from constants, under no_grad(), or detached)")
-    order = _backward_order(root)
-    try:
-        root._pg = _lift(seed) if create_graph else seed
-        if create_graph:
-            with _recording():
-                _reverse(order, True, store, trace, targets, _hook)
-        else:
-            _reverse(order, False, store, trace, targets, _hook)
-    finally:
-        for n in order:
-            n._pg = None
+    hook = _modes.hook if _slow else None
+    with _backward_lock:
+        order = _backward_order(root)
+        try:
+            root._pg = _lift(seed) if create_graph else seed
+            if create_graph:
+                with _recording():
+                    _reverse(order, True, store, trace, targets, hook)
+            else:
+                _reverse(order, False, store, trace, targets, hook)
+        except BaseException:
+            for n in order:           # _reverse clears each slot it visits; after an error,
+                n._pg = None          # clear the rest, so the next pass starts clean
+            raise
 
 
 @contextlib.contextmanager
 def _recording():
     """create_graph records the backward pass even inside no_grad()."""
-    saved = (_grad_enabled, _hook)
-    _set_modes(True, _hook)
+    saved = _current_modes()
+    _set_modes(True, saved[1])
     try:
         yield
     finally:
@@ -660,13 +698,13 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
             vjp_a, vjp_b = op.vjps
             if a._needs:
                 pg = vjp_a(g, od, ad, bd)
-                if type(pg) is not float and pg.shape != np.shape(ad):
+                if type(pg) is not type(ad) or type(ad) is not float and pg.shape != ad.shape:
                     pg = ops.unbroadcast(pg, ad)
                 q = a._pg
                 a._pg = pg if q is _PENDING else q + pg
             if b._needs:
                 pg = vjp_b(g, od, ad, bd)
-                if type(pg) is not float and pg.shape != np.shape(bd):
+                if type(pg) is not type(bd) or type(bd) is not float and pg.shape != bd.shape:
                     pg = ops.unbroadcast(pg, bd)
                 q = b._pg
                 b._pg = pg if q is _PENDING else q + pg

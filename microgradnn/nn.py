@@ -20,6 +20,7 @@ scalar weights are views of the tensors: stepping ``W1[0,1]`` steps ``W1.data[0,
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import numpy as np
@@ -87,21 +88,24 @@ class MLP:
         layers[0] is one example, treated as a batch of one (the output is still 2-D).
         A list of scalar Values is one example in scalar mode (see :meth:`scalar_forward`).
         The Values of this pass are kept in ``self.nodes`` by name: "x", "z1", "a1", ...
+        A float64 array x is used as it is, not copied: change it only after ``backward()``.
         """
         if isinstance(x, (list, tuple)) and x and all(isinstance(v, Value) and v.is_scalar
                                                      for v in x):
             return self.scalar_forward(x)
         a = self._input(x)
         nodes = {"x": a}
-        for l, (W, b, act) in enumerate(zip(self.weights, self.biases, self.activations), 1):
+        for W, b, act, (z_name, a_name) in zip(self.weights, self.biases, self.activations,
+                                               _layer_names(len(self.weights))):
             z = a.linear(W) + b                 # zˡ = Wˡ aˡ⁻¹ + bˡ, one example per row: a Wᵀ + b
-            z.label = f"z{l}"
+            z._label = z_name
             if act == "linear":
                 a = z                           # σ(z) = z: no extra node; "a<l>" is "z<l>"
             else:
                 a = _activate(z, act)
-                a.label = f"a{l}"
-            nodes[f"z{l}"], nodes[f"a{l}"] = z, a
+                a._label = a_name
+            nodes[z_name] = z
+            nodes[a_name] = a
         self.nodes = nodes
         return a
 
@@ -113,7 +117,10 @@ class MLP:
                 data = np.asarray(x, dtype=np.float64)
             except (TypeError, ValueError) as e:
                 raise TypeError(f"MLP: cannot read the input as numbers ({e})") from None
-            v = Value(data, label="x", requires_grad=False)
+            # A constant leaf over the caller's array, not a copy of it (the copy costs as much
+            # as a layer's bias add at 784 inputs): the network never writes to its input.
+            v = Value(0.0, label="x", requires_grad=False)
+            v.data = data
         shape = v.shape
         if len(shape) == 1 and shape[0] == self.layers[0]:
             v = v.reshape(1, shape[0])          # one example → a batch of one
@@ -217,6 +224,12 @@ class MLP:
         state_dict plus ``activations=``: :func:`microgradnn.torch_bridge.from_torch`."""
         from . import torch_bridge
         return torch_bridge.from_torch(module, activations=activations)
+
+
+@functools.lru_cache(maxsize=None)
+def _layer_names(depth: int) -> tuple:
+    """(("z1", "a1"), ("z2", "a2"), ...): each layer's node names, made once, not per call."""
+    return tuple((f"z{l}", f"a{l}") for l in range(1, depth + 1))
 
 
 class _GradSlot:

@@ -79,9 +79,20 @@ def sigmoid(x):
             return 1.0 / (1.0 + math.exp(-x))
         e = math.exp(x)
         return e / (1.0 + e)
-    e = np.exp(-np.abs(x))                # σ(|x|) = 1 / (1 + e), σ(−|x|) = e / (1 + e)
-    r = 1.0 / (1.0 + e)
-    return np.where(x >= 0, r, e * r)
+    if x.ndim == 0:
+        return np.array(sigmoid(float(x)))
+    # Arrays: 1 / (1 + e⁻ˣ) in one buffer, four numpy calls. e⁻ˣ overflows only for x < −709,
+    # where σ(x) ≈ eˣ is tiny but not 0; there (rarely) the two-case formula takes over.
+    t = np.negative(x)
+    try:
+        with np.errstate(over="raise"):
+            np.exp(t, out=t)
+    except FloatingPointError:
+        e = np.exp(-np.abs(x))            # σ(|x|) = 1 / (1 + e), σ(−|x|) = e / (1 + e)
+        r = 1.0 / (1.0 + e)
+        return np.where(x >= 0, r, e * r)
+    t += 1.0
+    return np.divide(1.0, t, out=t)
 
 
 def power(a, b):
@@ -181,6 +192,9 @@ def unbroadcast(g, like):
     >>> unbroadcast(np.ones((2, 3)), 5.0)   # a scalar combined with a tensor gets a float
     6.0
     """
+    if type(g) is np.ndarray and type(like) is np.ndarray and g.ndim == like.ndim + 1 \
+            and g.shape[1:] == like.shape:
+        return np.add.reduce(g, axis=0)   # the common case, a bias: sum over the batch (BP3)
     shp, gshp = shape(like), shape(g)
     if gshp != shp:
         lead = len(gshp) - len(shp)
@@ -202,6 +216,10 @@ def expand(g, in_shape: tuple, axis, keepdims: bool):
         axes = (axis,) if isinstance(axis, int) else axis
         axes = {a % len(in_shape) for a in axes}
         g = reshape(g, tuple(1 if i in axes else n for i, n in enumerate(in_shape)))
+    if type(g) is np.ndarray and g.size != 1:
+        out = np.empty(in_shape)      # filling a new array is cheaper than np.broadcast_to,
+        out[...] = g                  # which builds an iterator in Python on every call
+        return out
     return broadcast_to(g, in_shape)
 
 

@@ -201,12 +201,12 @@ def test_check_picks_the_output_activation_the_loss_needs(capsys):
 
 def test_check_exits_1_and_names_the_layer_when_the_equations_are_wrong(capsys, monkeypatch):
     from microgradnn import backprop
-    right = backprop.activation_derivative
+    right = backprop.derivative_from_activation   # σ′ as a function of a = σ(z)
 
     def wrong_sigmoid_prime(name):   # σ′ = σ instead of σ(1 − σ): a classic slip
-        return backprop.sigmoid if name == "sigmoid" else right(name)
+        return (lambda a: a) if name == "sigmoid" else right(name)
 
-    monkeypatch.setattr(backprop, "activation_derivative", wrong_sigmoid_prime)
+    monkeypatch.setattr(backprop, "derivative_from_activation", wrong_sigmoid_prime)
     status, out, _ = run(capsys, "check", "--layers", "2,3,1", "--activations", "sigmoid,linear")
     assert status == 1
     assert "FAILED at layer 1, BP2" in out

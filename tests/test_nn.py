@@ -130,6 +130,14 @@ def test_values_of_the_last_pass_are_reachable_by_name():
         net["z9"]
 
 
+def test_a_float64_input_array_is_used_without_a_copy():
+    """As the docstring says: the input node holds the caller's array itself."""
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    x = np.array([[0.5, -1.0], [2.0, 0.0]])
+    net(x)
+    assert net.nodes["x"].data is x
+
+
 def test_scalar_mode_weights_persist_from_one_pass_to_the_next():
     net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
     net.scalar_forward([0.5, -1.0])
