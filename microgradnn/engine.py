@@ -48,7 +48,7 @@ class _Modes(threading.local):
     """One thread's modes; each thread sees the class defaults until it changes them."""
     grad_enabled = True
     hook = None                   # the anomaly checker while detect_anomaly() is active
-    tracing = 0                   # how many grad()/jacobian() calls are running f in this thread
+    tracing = ()                  # (transform name, its arguments) while grad() & co. run f
 
 
 _modes = _Modes()
@@ -74,6 +74,18 @@ def _set_modes(grad_enabled: bool, hook) -> None:
 def _current_modes() -> tuple:
     """(grad_enabled, hook) of the calling thread."""
     return _modes.grad_enabled, _modes.hook
+
+
+@contextlib.contextmanager
+def _tracing(name: str, args: Sequence["Value"]) -> Iterator[None]:
+    """While a transform (grad, jacobian ...) runs f on args: float() of what depends on them
+    would silently cut the derivative, so Value.__float__ refuses it."""
+    saved = _modes.tracing
+    _modes.tracing = saved + ((name, tuple(args)),)
+    try:
+        yield
+    finally:
+        _modes.tracing = saved
 
 
 @contextlib.contextmanager
@@ -268,8 +280,12 @@ class Value:
 
     @property
     def grad(self):
-        """dOutput/dself after backward(): a float for scalars, an array of data's shape for
-        tensors (a Value after ``backward(create_graph=True)``)."""
+        """dOutput/dself after backward(): a Python float for a scalar Value, an array of data's
+        shape for a tensor (a Value after ``backward(create_graph=True)``).
+
+        A plain float or array has no ``.backward()``: to differentiate a gradient again, call
+        ``backward(create_graph=True)`` (or use ``grad(grad(f))``), which makes ``.grad`` a Value.
+        """
         g = self._grad
         if g is None:
             return 0.0 if type(self.data) is float else np.zeros(self.data.shape)
@@ -277,7 +293,7 @@ class Value:
 
     @grad.setter
     def grad(self, g) -> None:
-        self._grad = None if g is None or (isinstance(g, (int, float)) and g == 0) else g
+        self._grad = _checked_grad(self, g)
 
     @property
     def shape(self) -> tuple:
@@ -323,7 +339,20 @@ class Value:
         return float(self.data) if type(self.data) is float else float(self.data.reshape(()))
 
     def __float__(self) -> float:
+        """The number, for printing: ``float(loss)``. Refused inside grad(), value_and_grad(),
+        jacobian(), hessian() and hvp() for a Value that depends on the arguments being
+        differentiated, where it would cut the graph (``math.exp(x)`` calls float(x)) and give a
+        silently wrong derivative; ``.item()`` reads the number on purpose."""
+        if _modes.tracing and self._needs:
+            _refuse_float(self)
         return self.item()
+
+    def __bool__(self) -> bool:
+        """The truth of a one-element Value's number (as numpy); ambiguous for more elements."""
+        if self.size != 1:
+            raise ValueError(f"the truth value of a Value with {self.size} elements (shape "
+                             f"{self.shape}) is ambiguous; use v.data.any() or v.data.all()")
+        return bool(self.item())
 
     def detach(self) -> "Value":
         """The same data as a new leaf that stops gradients (requires_grad=False)."""
@@ -390,6 +419,10 @@ class Value:
     relu = _unary_method(ops.relu)
     abs = _unary_method(ops.abs_)
     __abs__ = abs
+    sqrt = _unary_method(ops.sqrt_)
+    maximum = _binary_method(ops.maximum)
+    maximum.__name__, maximum.__doc__ = "maximum", "elementwise max(self, other); ties share " \
+        "the gradient equally, as in PyTorch"
 
     # --- reductions ---
 
@@ -486,6 +519,41 @@ class Value:
         """Reset the .grad of every node in this Value's graph."""
         for n in walk(self):
             n._grad = None
+
+
+def _checked_grad(v: Value, g):
+    """What may be assigned to v.grad: None (or 0) to reset, a number or an array of v's shape, or
+    a Value of v's shape (a recorded gradient); a scalar Value's grad is kept a Python float."""
+    if g is None or type(g) is Value:
+        if g is not None and g.shape != v.shape:
+            raise ValueError(f"grad: a gradient of shape {g.shape} does not fit a Value of shape "
+                             f"{v.shape}")
+        return g
+    if isinstance(g, (bool, np.bool_)) or not isinstance(g, (int, float, np.number, np.ndarray,
+                                                            list, tuple)):
+        raise TypeError(f"grad: expected None, a number, an array of shape {v.shape} or a Value, "
+                        f"got {type(g).__name__}")
+    data = _as_data(g, "grad", copy=True)
+    if np.shape(data) != v.shape:
+        raise ValueError(f"grad: a gradient of shape {np.shape(data)} does not fit a Value of "
+                         f"shape {v.shape}")
+    if type(v.data) is float:
+        data = float(data)
+        return None if data == 0.0 else data          # 0 is the same as never set
+    return np.asarray(data, dtype=np.float64)
+
+
+def _refuse_float(v: Value) -> None:
+    """Raise if v depends on an argument a transform in this thread is differentiating."""
+    nodes = set(walk(v))
+    for name, args in reversed(_modes.tracing):
+        if any(a in nodes for a in args):
+            raise TypeError(
+                f"float() of a Value that {name}() is differentiating: it would cut the Value off "
+                "the graph and the derivative would be silently wrong (math.exp(x), math.tanh(x) "
+                "... call float(x)). Use the functions that keep the graph: microgradnn.exp, log, "
+                "tanh, sigmoid, relu, abs, sqrt, maximum (they also take floats and arrays), or "
+                "the methods x.exp() ...; call x.item() to read the number on purpose")
 
 
 def _axis(axis, v: Value, name: str):
@@ -632,7 +700,9 @@ def _backprop(root: Value, seed, create_graph: bool, store: bool, trace=None,
     """
     if not root._needs:
         raise RuntimeError("backward: this Value does not depend on anything that requires a "
-                           "gradient (it was built from constants, under no_grad(), or detached)")
+                           "gradient (it was built from constants, under no_grad(), or detached). "
+                           "To differentiate a gradient again, the first pass must record it: "
+                           "backward(create_graph=True), or grad(grad(f))")
     hook = _modes.hook if _slow else None
     with _backward_lock:
         order = _backward_order(root)
@@ -680,20 +750,24 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
             od, ad = n.data, a.data
             if b is None:                 # elementwise: the gradient has a's shape already
                 pg = op.vjps[0](g, od, ad)
+                if type(pg) is not type(ad):  # a 0-d array op gives numpy scalars
+                    pg = ops.unbroadcast(pg, ad)
                 q = a._pg
                 a._pg = pg if q is _PENDING else q + pg
                 continue
             bd = b.data
             vjp_a, vjp_b = op.vjps
+            # unbroadcast: sum a broadcast gradient back to the input's shape, and give a scalar
+            # (float) input a float even where the output is a 0-d array (scalar + tensor.sum()).
             if a._needs:
                 pg = vjp_a(g, od, ad, bd)
-                if type(pg) is not float and pg.shape != np.shape(ad):
+                if type(pg) is not type(ad) or type(ad) is np.ndarray and pg.shape != ad.shape:
                     pg = ops.unbroadcast(pg, ad)
                 q = a._pg
                 a._pg = pg if q is _PENDING else q + pg
             if b._needs:
                 pg = vjp_b(g, od, ad, bd)
-                if type(pg) is not float and pg.shape != np.shape(bd):
+                if type(pg) is not type(bd) or type(bd) is np.ndarray and pg.shape != bd.shape:
                     pg = ops.unbroadcast(pg, bd)
                 q = b._pg
                 b._pg = pg if q is _PENDING else q + pg
@@ -729,6 +803,11 @@ def gradients(y: Value, xs: Sequence[Value], seed: Any = None, create_graph: boo
     >>> gradients(x * x, [x])
     [6.0]
     """
+    for v, what in ((y, "y"), *((x, "xs") for x in xs)):
+        if not isinstance(v, Value):
+            hint = (" (a .grad is a plain number or array unless backward(create_graph=True) "
+                    "recorded it as a Value)") if isinstance(v, (float, np.ndarray)) else ""
+            raise TypeError(f"gradients: {what} must be Values, got {type(v).__name__}{hint}")
     targets = dict.fromkeys(xs)
     if y._needs:
         _backprop(y, _seed(y, seed, "gradients"), create_graph, store=False, targets=targets)
