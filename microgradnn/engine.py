@@ -18,7 +18,9 @@ Design notes, for readers:
   so sorting the reachable nodes by that number, newest first, is a valid order for the backward
   pass: no recursion, no depth limit. The numbers also give drawings stable node ids.
 * A node keeps no closure, only a reference to a shared :class:`~microgradnn.ops.Op`; a dropped
-  graph holds no reference cycles and is freed at once, without the garbage collector.
+  graph holds no reference cycles and is freed at once, without the garbage collector. (The one
+  exception, as in PyTorch: after ``backward(create_graph=True)`` a leaf's ``.grad`` is a graph
+  that refers back to the leaf, until ``.grad`` is reset; see docs/higher-order.md.)
 * Each backward pass accumulates into a private per-pass slot (``_pg``) and only then adds to
   ``.grad``, so a second ``backward()`` propagates its own seed, not the gradients already stored.
 """
@@ -503,7 +505,11 @@ class Value:
         """Accumulate d(self)/d(node) into ``.grad`` of every node self depends on.
 
         ``grad`` is the seed (default 1 when self has one element). With ``create_graph=True``
-        the backward pass is recorded, so each ``.grad`` is a Value you can differentiate again.
+        the backward pass is recorded, so each ``.grad`` is a Value you can differentiate again;
+        without it ``.grad`` is a plain float or array, and ``x.grad.backward()`` fails with
+        Python's AttributeError (see docs/autodiff.md). After ``create_graph=True`` a leaf and its
+        ``.grad`` refer to each other (as in PyTorch): reset ``.grad`` when done, or the pair
+        waits for the garbage collector.
         With ``explain=True`` it returns a :class:`~microgradnn.trace.BackwardTrace` of every
         chain-rule step.
         """
@@ -803,11 +809,11 @@ def gradients(y: Value, xs: Sequence[Value], seed: Any = None, create_graph: boo
     >>> gradients(x * x, [x])
     [6.0]
     """
-    for v, what in ((y, "y"), *((x, "xs") for x in xs)):
+    for v, what in ((y, "y must be a Value"), *((x, "xs must hold Values") for x in xs)):
         if not isinstance(v, Value):
             hint = (" (a .grad is a plain number or array unless backward(create_graph=True) "
                     "recorded it as a Value)") if isinstance(v, (float, np.ndarray)) else ""
-            raise TypeError(f"gradients: {what} must be Values, got {type(v).__name__}{hint}")
+            raise TypeError(f"gradients: {what}, got {type(v).__name__}{hint}")
     targets = dict.fromkeys(xs)
     if y._needs:
         _backprop(y, _seed(y, seed, "gradients"), create_graph, store=False, targets=targets)
