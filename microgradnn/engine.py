@@ -756,8 +756,6 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
             od, ad = n.data, a.data
             if b is None:                 # elementwise: the gradient has a's shape already
                 pg = op.vjps[0](g, od, ad)
-                if type(pg) is not type(ad):  # a 0-d array op gives numpy scalars
-                    pg = ops.unbroadcast(pg, ad)
                 q = a._pg
                 a._pg = pg if q is _PENDING else q + pg
                 continue
@@ -765,15 +763,16 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
             vjp_a, vjp_b = op.vjps
             # unbroadcast: sum a broadcast gradient back to the input's shape, and give a scalar
             # (float) input a float even where the output is a 0-d array (scalar + tensor.sum()).
+            # Floats pay one check: a float gradient never needs either.
             if a._needs:
                 pg = vjp_a(g, od, ad, bd)
-                if type(pg) is not type(ad) or type(ad) is np.ndarray and pg.shape != ad.shape:
+                if type(pg) is not float and (type(ad) is float or pg.shape != ad.shape):
                     pg = ops.unbroadcast(pg, ad)
                 q = a._pg
                 a._pg = pg if q is _PENDING else q + pg
             if b._needs:
                 pg = vjp_b(g, od, ad, bd)
-                if type(pg) is not type(bd) or type(bd) is np.ndarray and pg.shape != bd.shape:
+                if type(pg) is not float and (type(bd) is float or pg.shape != bd.shape):
                     pg = ops.unbroadcast(pg, bd)
                 q = b._pg
                 b._pg = pg if q is _PENDING else q + pg

@@ -98,6 +98,8 @@ def _pow_exponent(a, out):
 
 def pow_slope(a, b):
     """b·aᵇ⁻¹ (∂aᵇ/∂a), but 0 where b = 0: a⁰ = 1 whatever a (b·aᵇ⁻¹ is 0·∞ at a = 0), as PyTorch."""
+    if type(b) is float:                        # the common x ** 2: no mask to build
+        return 0.0 if b == 0.0 else b * power(a, b - 1.0)
     return _where_zero(_data(b) == 0.0, _pow_base, a, b)
 
 
