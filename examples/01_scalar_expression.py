@@ -1,13 +1,21 @@
 """A scalar expression, its gradients, and its computation graph.
 
-    python examples/01_scalar_expression.py          # writes expression.svg (or .dot)
+    python examples/01_scalar_expression.py [--out DIR]    # writes DIR/expression.svg (or .dot)
 
-Every arithmetic operation on a Value records a node; backward() walks the nodes from the
-output back to the inputs, applying the chain rule once per node.
+DIR defaults to out/ in the current directory (git ignores it). Every arithmetic operation on
+a Value records a node; backward() walks the nodes from the output back to the inputs, applying
+the chain rule once per node.
 """
+import argparse
 import shutil
+from pathlib import Path
 
 from microgradnn import Value, draw_graph
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--out", default="out", help="folder for the picture (default: out/)")
+out_dir = Path(parser.parse_args().out)
+out_dir.mkdir(parents=True, exist_ok=True)
 
 # The leaves: the numbers we want derivatives with respect to. Labels name them in drawings.
 x = Value(2.0, label="x")
@@ -30,9 +38,10 @@ print(f"df/dy = {y.grad:.6f}   (by hand: {x.data:.6f})")
 # Draw it: boxes are values (data and grad), ovals are operations.
 graph = draw_graph(f)
 if shutil.which("dot"):
-    graph.render("expression", format="svg", cleanup=True)
-    print("wrote expression.svg")
+    path = out_dir / "expression.svg"
+    path.write_bytes(graph.pipe(format="svg"))
+    print(f"wrote {path}")
 else:
-    with open("expression.dot", "w") as out:
-        out.write(graph.source)
-    print("wrote expression.dot (install Graphviz to get pictures: apt-get install graphviz)")
+    path = out_dir / "expression.dot"
+    path.write_text(graph.source, encoding="utf-8")
+    print(f"wrote {path} (install Graphviz to get pictures: apt-get install graphviz)")

@@ -17,6 +17,7 @@ the engine from outside):
                                                         — microgradnn.functional
 * ``detect_anomaly``                                    — microgradnn.anomaly
 * ``draw_graph``, ``draw_network``                      — microgradnn.viz
+* ``explore`` (a backward pass to step through in the browser) — microgradnn.explorer
 * ``MLP`` (microgradnn.nn), ``NeuralNetwork`` (microgradnn.backprop),
   ``crosscheck``, ``crosscheck_gradients``, ``gradcheck`` (microgradnn.check)
 """
@@ -34,7 +35,7 @@ _LAZY = {
     "exp": "functional", "log": "functional", "tanh": "functional", "sigmoid": "functional",
     "relu": "functional", "abs": "functional", "sqrt": "functional", "maximum": "functional",
     "detect_anomaly": "anomaly",
-    "draw_graph": "viz", "draw_network": "viz",
+    "draw_graph": "viz", "draw_network": "viz", "explore": "explorer",
     "MLP": "nn", "NeuralNetwork": "backprop",
     "crosscheck": "check", "crosscheck_gradients": "check", "gradcheck": "check",
 }

@@ -206,8 +206,8 @@ class NeuralNetwork:
             # BP2: δˡ = ((Wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ)  (softmax only ever sits on the output layer)
             deltas[l] = (self.weights[l + 1].T @ deltas[l + 1]) * \
                 activation_derivative(self.activations[l])(z_s[l])
-        db = [d.sum(axis=1, keepdims=True) for d in deltas]   # BP3: ∂C/∂bʲ = δʲ, summed over x
-        dw = [d @ a_s[l].T for l, d in enumerate(deltas)]     # BP4: ∂C/∂Wʲₖ = aₖˡ⁻¹ δʲ, summed
+        db = [d.sum(axis=1, keepdims=True) for d in deltas]   # BP3: ∂C/∂bˡⱼ = δˡⱼ, summed over x
+        dw = [d @ a_s[l].T for l, d in enumerate(deltas)]     # BP4: ∂C/∂Wˡⱼₖ = aˡ⁻¹ₖ δˡⱼ, summed
         self.deltas = deltas
         return dw, db
 

@@ -19,6 +19,7 @@
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
@@ -68,11 +69,22 @@ class CrossCheckReport:
 
     @property
     def first_failure(self) -> Optional[tuple]:
-        """(layer, equation) of the first disagreement in backprop order, or None."""
+        """(layer, equation) of the first disagreement in backprop order, or None.
+
+        Without δ rows (no ``deltas`` given), a layer whose ∂C/∂b (BP3) *and* ∂C/∂W (BP4) are
+        both wrong has a wrong δ, since both are computed from it: the equation named is then the
+        one that makes δ — BP1 for the output layer, BP2 for the others."""
         for r in self.rows:
             if not r.ok:
-                return (r.layer, r.equation)
+                return (r.layer, self._delta_equation(r.layer) or r.equation)
         return None
+
+    def _delta_equation(self, layer: int) -> Optional[str]:
+        """'BP1'/'BP2' when this layer has no δ row and both its BP3 and BP4 rows fail."""
+        mine = {r.equation: r.ok for r in self.rows if r.layer == layer}
+        if "BP1" in mine or "BP2" in mine or mine.get("BP3", True) or mine.get("BP4", True):
+            return None
+        return "BP1" if layer == max(r.layer for r in self.rows) else "BP2"
 
     @property
     def errors(self) -> dict:
@@ -84,6 +96,10 @@ class CrossCheckReport:
 
     def __str__(self) -> str:
         verdict = "OK" if self.ok else "FAILED at layer {}, {}".format(*self.first_failure)
+        if not self.ok and self._delta_equation(self.first_failure[0]):
+            l, eq = self.first_failure
+            verdict += (f" (∂C/∂b{l} and ∂C/∂W{l} are both wrong, and both are computed from "
+                        f"δ{l}: check δ{l}, which {eq} computes; pass deltas to compare it)")
         lines = [f"Cross-check of {self.checked} against {self.reference} "
                  f"(loss {self.loss!r}, batch {self.batch}, rtol {self.rtol:g}, "
                  f"atol {self.atol:g}): {verdict}",
@@ -108,15 +124,38 @@ def _compare(report: CrossCheckReport, layer: int, equation: str, quantity: str,
     else:
         max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf"))
     ok = max_abs <= report.atol + report.rtol * scale
-    note = ""
-    if not ok and scale > 0:
-        if np.allclose(checked, -reference, rtol=1e-6, atol=1e-12 * scale):
-            note = "this is minus the gradient: the seed article's (y − a) sign"
-        elif report.batch > 1 and np.allclose(checked, report.batch * reference, rtol=1e-6,
-                                               atol=1e-12 * scale):
-            note = (f"this is {report.batch}× the gradient: per-example values, not divided by "
-                    f"the batch size")
+    note = _factor_note(checked, reference, report.batch) if not ok and scale > 0 else ""
     report.rows.append(Comparison(layer, equation, quantity, max_abs, max_rel, ok, note))
+
+
+def _ratio_text(c: float) -> str:
+    """A factor as a learner would write it: 2, −3, 1/8, −1/4, else 4 significant digits."""
+    for k in (c, 1.0 / c):
+        if abs(k - round(k)) <= 1e-6 * abs(k) and round(k) != 0:
+            text = f"{abs(round(k))}" if k is c else f"1/{abs(round(k))}"
+            return ("−" if c < 0 else "") + text
+    return f"{c:.4g}".replace("-", "−")
+
+
+def _factor_note(checked: np.ndarray, reference: np.ndarray, batch: int) -> str:
+    """Name the constant factor c when checked = c · reference (c ≠ 1), with its likely cause."""
+    c = float(np.sum(checked * reference) / np.sum(reference * reference))   # least squares
+    if not (np.isfinite(c) and c != 0 and abs(c - 1) > 1e-6
+            and np.allclose(checked, c * reference, rtol=1e-6,
+                            atol=1e-12 * float(np.abs(reference).max()) * abs(c))):
+        return ""
+    close = lambda k: abs(c - k) <= 1e-6 * abs(k)
+    if close(-1):
+        return "this is minus the gradient: the seed article's (y − a) sign"
+    causes = {batch: "per-example values, not divided by the batch size",
+              -batch: "minus the gradient, and per-example values not divided by the batch size",
+              1 / batch: f"divided by the batch size {batch} once too often",
+              -1 / batch: f"minus the gradient, and divided by the batch size {batch} once too often"}
+    for k, cause in causes.items():
+        if batch > 1 and close(k):
+            return f"this is {_ratio_text(c)}× the gradient: {cause}"
+    return (f"this is {_ratio_text(c)}× the gradient: a constant factor — look for a ½, 2 or n "
+            f"too many or too few{', or a sign' if c < 0 else ''}")
 
 
 def _fill(report: CrossCheckReport, dw, db, deltas, ref_dw, ref_db, ref_deltas) -> None:
@@ -177,16 +216,43 @@ def crosscheck(net, x: Any, y: Any, loss: str = "quadratic", rtol: float = 1e-6,
     x: (batch, layers[0]); y: (batch, layers[-1]) targets — or, for "cross_entropy", integer
     labels (batch,) or one-hot rows. Leaves every ``.grad`` as it was. A row passes when
     max |closed form − autodiff| ≤ atol + rtol · max |autodiff|.
+
+    ``net`` may also be a PyTorch model (a Sequential of Linear layers and activations, see
+    :mod:`microgradnn.torch_bridge`): then *its* gradients, from torch.autograd, are checked
+    against BP1–BP4 with its weights (a float32 model needs a looser rtol, about 1e-4).
     """
+    if _is_torch_model(net):
+        return _crosscheck_torch(net, x, y, loss, rtol, atol)
     x = _prepare(net, x, loss)
     dw, db, deltas = _autodiff(net, x, y, loss)
+    report = CrossCheckReport("closed form (BP1–BP4)", "autodiff", loss, x.shape[0],
+                              rtol=rtol, atol=atol)
+    _fill(report, *_closed_form(net, x, y, loss), dw, db, deltas)
+    return report
+
+
+def _closed_form(net, x: np.ndarray, y: Any, loss: str) -> tuple:
+    """dw, db, deltas of the closed-form BP1–BP4 network with net's weights, in row layout."""
     closed = NeuralNetwork.from_weights([W.data for W in net.weights],
                                         [b.data for b in net.biases], net.activations)
     z_s, a_s = closed.feedforward(x.T)
     c_dw, c_db = closed.backpropagation(_column_targets(net, y, loss, x.shape[0]), z_s, a_s, loss)
-    report = CrossCheckReport("closed form (BP1–BP4)", "autodiff", loss, x.shape[0],
+    return c_dw, [b.ravel() for b in c_db], [d.T for d in closed.deltas]
+
+
+def _is_torch_model(obj) -> bool:
+    torch = sys.modules.get("torch")    # never import it here: PyTorch is optional
+    return torch is not None and isinstance(obj, torch.nn.Module)
+
+
+def _crosscheck_torch(model, x: Any, y: Any, loss: str, rtol: float, atol: float):
+    """A PyTorch model's own gradients (torch.autograd) against BP1–BP4 with its weights."""
+    from .torch_bridge import from_torch, torch_gradients
+    net = from_torch(model)
+    x = _prepare(net, x, loss)
+    report = CrossCheckReport("your PyTorch model", "closed form (BP1–BP4)", loss, x.shape[0],
                               rtol=rtol, atol=atol)
-    _fill(report, c_dw, [b.ravel() for b in c_db], [d.T for d in closed.deltas], dw, db, deltas)
+    _fill(report, *torch_gradients(model, x, y, loss), *_closed_form(net, x, y, loss))
     return report
 
 
@@ -265,8 +331,10 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, rtol: fl
     used) and returns a Value. An output of several elements is reduced to Σ u ⊙ f with a fixed random
     u (seeded), which checks the whole vector-Jacobian product. Element i of an input passes
     when |autodiff − numeric| ≤ atol + rtol · |numeric|. Returns a :class:`GradcheckResult`
-    (false when it fails) naming, for a failing input, the worst element's index, both values
-    and the relative error — it does not raise: write ``assert result, result``.
+    (false when it fails) naming, per input, the worst element — the one with the largest
+    |autodiff − numeric| / (atol + rtol · |numeric|), i.e. the closest to failing — its index,
+    both values, the relative error and that ratio ("× the tolerance": above 1 fails). It
+    does not raise: write ``assert result, result``. A guide: docs/checking.md.
 
     >>> gradcheck(lambda a, b: (a * b).tanh().sum(), [0.5, -1.0], [2.0, 0.3]).ok
     True
@@ -313,20 +381,25 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, rtol: fl
             down = objective([_restore(v, d0) for v, d0 in zip(values, datas)])
             numeric.reshape(-1)[k] = (up - down) / (2 * eps)
         ana = np.asarray(analytic[i], dtype=np.float64)
-        err = np.abs(ana - numeric)
-        bad = err - (atol + rtol * np.abs(numeric))
-        if bad.size == 0:
+        if ana.size == 0:
             lines.append(f"  {names[i]}: empty")
             continue
-        worst = np.unravel_index(int(np.nanargmax(np.where(np.isnan(bad), np.inf, bad))),
-                                 np.shape(d)) if np.ndim(d) else ()
+        # The pass criterion as a ratio: error / allowed error, ≤ 1 passes. The worst element is
+        # the one closest to failing (or furthest past it), never one where both sides are 0.
+        err = np.abs(ana - numeric)
+        allowed = atol + rtol * np.abs(numeric)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(err == 0, 0.0, err / allowed)
+        ratio = np.where(np.isnan(ratio), np.inf, ratio)       # nan on either side fails
+        worst = np.unravel_index(int(np.argmax(ratio)), np.shape(d)) if np.ndim(d) else ()
         a_w, n_w = float(ana[worst]), float(numeric[worst])
         rel = abs(a_w - n_w) / max(abs(n_w), abs(a_w), 1e-300)
-        passed = bool(np.all(bad <= 0))
+        passed = bool(np.all(ratio <= 1))
         ok &= passed
         where = f"element {tuple(int(j) for j in worst)}" if worst != () else "the scalar"
         lines.append(f"  {names[i]}: {'ok' if passed else 'MISMATCH'} — worst at {where}: "
-                     f"autodiff {a_w:.10g}, numeric {n_w:.10g}, relative error {rel:.3g}")
+                     f"autodiff {a_w:.10g}, numeric {n_w:.10g}, relative error {rel:.3g}, "
+                     f"{float(ratio[worst]):.3g}× the tolerance")
     return GradcheckResult(ok, lines)
 
 

@@ -11,14 +11,21 @@ Safety, since a model file may come from anywhere:
 
 * Only numbers are ever read: ``allow_pickle=False``, so a file with a pickled object array is
   refused instead of unpickled (unpickling can run arbitrary code).
-* Writes are atomic: the archive goes to a temporary file in the same directory, is flushed and
-  fsync'ed, then renamed over the target with :func:`os.replace`. A crash mid-save leaves the
-  previous checkpoint intact (and, at worst, a stray ``.<name>.*.tmp`` file beside it).
-* Everything is checked before anything is assigned: a truncated, corrupted or mismatched file
-  (unknown version, wrong architecture, missing or extra arrays, wrong shapes or dtypes, NaN or
-  inf weights) raises :class:`CheckpointError` (a ``ValueError``) and leaves the model and the
-  optimizer untouched. Saving NaN/inf weights is refused too, so a diverged run cannot overwrite
-  a good checkpoint.
+* Writes are atomic: the archive goes to a temporary file in the same directory (created like
+  any file, so the umask applies, and named within the file system's length limit), is flushed
+  and fsync'ed, then renamed over the target with :func:`os.replace`. A crash mid-save leaves
+  the previous checkpoint intact (and, at worst, a stray ``.<name>.*.tmp`` file beside it). An
+  OSError names the target, never the temporary file.
+* Nothing large is read before it is known to fit: the zip directory, the metadata and every
+  member's ``.npy`` header are checked against the architecture (names, dtypes, shapes, sizes)
+  before any array data is decompressed, so a small file holding a huge compressed member is
+  refused at once.
+* Everything is checked before anything is assigned: a truncated, corrupted, encrypted or
+  mismatched file (unknown version, hostile metadata, wrong architecture, missing or extra
+  arrays, wrong shapes or dtypes, NaN or inf weights or optimizer state) raises
+  :class:`CheckpointError` (a ``ValueError``) and leaves the model and the optimizer
+  untouched. Saving NaN/inf weights is refused too, so a diverged run cannot overwrite a good
+  checkpoint.
 
 Two ways to load:
 
@@ -37,11 +44,13 @@ Two ways to load:
 """
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
-import tempfile
+import re
+import stat
 import zipfile
-import zlib
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -89,6 +98,8 @@ def save(net, path, optimizer=None) -> None:
             "optimizer": None}
     if optimizer is not None:
         meta["optimizer"], opt_arrays = _split_state(optimizer.state_dict())
+        # What load would refuse is refused here, before the good file is replaced.
+        _check_optimizer_arrays({**meta["optimizer"], **opt_arrays}, f"save {os.fspath(path)!r}")
         arrays.update({_OPT_PREFIX + k: a for k, a in opt_arrays.items()})
     arrays["meta"] = np.array(json.dumps(meta))
     _write_atomically(os.fspath(path), arrays)
@@ -125,19 +136,30 @@ def _split_state(state: dict) -> tuple:
 
 
 def _write_atomically(path: str, arrays: dict) -> None:
-    """Write the archive to a temporary file beside path, fsync it, then rename it over path."""
+    """Write the archive to a temporary file beside path, fsync it, then rename it over path.
+
+    The temporary file is created like any new file (mode 0666 less the umask; an existing
+    checkpoint's mode is kept), its name fits the folder's NAME_MAX however long ``path``'s
+    name is, and an OSError names ``path``, never the temporary file.
+    """
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
+    try:
+        fd, tmp = _create_beside(path, folder)
+    except OSError as e:
+        raise _naming(e, path) from None
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())       # the bytes are on disk before the name points at them
+        with _ignoring(OSError):       # overwriting keeps the file's mode, as open("w") would
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(tmp, path)          # atomic: readers see the old file or the new one
-    except BaseException:
+    except BaseException as e:
         with _ignoring(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise _naming(e, path) from None
         raise
     with _ignoring(OSError):           # make the rename itself durable (POSIX)
         dfd = os.open(folder, os.O_RDONLY)
@@ -145,6 +167,41 @@ def _write_atomically(path: str, arrays: dict) -> None:
             os.fsync(dfd)
         finally:
             os.close(dfd)
+
+
+def _create_beside(path: str, folder: str) -> tuple:
+    """(fd, name) of a new, empty ``.<name>.<random>.tmp`` file in folder.
+
+    Opened with mode 0666 so that the umask applies, as to any file a program writes
+    (``tempfile.mkstemp`` would force 0600). The user's name is shortened when needed so that
+    the temporary name stays within the file system's limit on a name's length.
+    """
+    try:
+        name_max = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    base = os.path.basename(path)
+    room = name_max - len(b"..01234567.tmp")
+    while len(os.fsencode(base)) > room:
+        base = base[:-1]
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{base}.{os.urandom(4).hex()}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                           0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name beside it", path)
+
+
+def _naming(error: OSError, path: str) -> OSError:
+    """The same kind of OSError, naming the user's path instead of the temporary file."""
+    if error.errno is None:
+        return type(error)(f"{error} (saving {path!r})")
+    try:
+        return type(error)(error.errno, error.strerror, path)
+    except TypeError:                  # an OSError subclass with another signature
+        return OSError(error.errno, error.strerror, path)
 
 
 class _ignoring:
@@ -162,52 +219,60 @@ class _ignoring:
 # Reading and checking
 # ---------------------------------------------------------------------------------------------
 
+# What a checkpoint may hold, bounded before anything is decompressed: the meta text is a few
+# hundred characters for any real network; a .npy header is at most a few hundred bytes.
+MAX_META_CHARS = 1_000_000
+_MAX_HEADER = 10_000
+# How each kind of archive member is compressed: np.savez stores, np.savez_compressed deflates;
+# bzip2 and lzma are read too (zipfile supports them), anything else is refused by name.
+_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate",
+            zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma"}
+_OPT_KEY = re.compile(r"([A-Za-z_]+)\.(\d+)")
+
+
 def read(path) -> Checkpoint:
-    """Read and check a checkpoint without building anything; CheckpointError if it is bad."""
+    """Read and check a checkpoint without building anything; CheckpointError if it is bad.
+
+    Nothing large is read before it is known to fit: the zip directory, then the metadata,
+    then every member's .npy header are checked (names, dtypes, shapes and sizes against the
+    architecture) before any array data is decompressed, and no member is ever decompressed
+    past the size its header declares. Any damage — a wrong kind of file, a corrupt or
+    encrypted member, hostile metadata — is a CheckpointError naming ``path``.
+    """
     where = f"checkpoint {os.fspath(path)!r}"
-    arrays = _read_arrays(path, where)
-    meta = _read_meta(arrays.pop("meta", None), where)
-    layers, activations = meta["layers"], meta["activations"]
-    from .architecture import INITS, check_architecture
-    try:
-        layers, activations = check_architecture(layers, activations)
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"{where}: invalid architecture: {e}") from None
-    if meta.get("init") not in INITS:
-        raise CheckpointError(f"{where}: unknown init {meta.get('init')!r}; known: "
-                              f"{', '.join(INITS)}")
+    with open(path, "rb") as f:        # FileNotFoundError and the like speak for themselves
+        _check_signature(f.read(6), where)
+        f.seek(0)
+        try:
+            archive = zipfile.ZipFile(f)
+        except Exception as e:         # noqa: BLE001 - any failure to parse is a bad archive
+            raise CheckpointError(f"{where}: not a readable .npz archive, truncated or "
+                                  f"corrupted ({type(e).__name__}: {e})") from None
+        with archive:
+            members = _members(archive, where)
+            meta = _read_meta(archive, members.pop("meta", None), where)
+            layers, activations, seed, opt_meta = _check_meta(meta, where)
+            shapes = _expected_shapes(layers, members, opt_meta, where)
+            headers = {name: _member_header(archive, members[name], name, where)
+                       for name in shapes}
+            for name, (dtype, shape, _, _) in headers.items():
+                _check_header(name, dtype, shape, shapes[name], layers, where)
+            arrays = {name: _member_data(archive, members[name], headers[name], name, where)
+                      for name in shapes}
 
     names = [f"{kind}{l}" for l in range(1, len(layers)) for kind in ("W", "b")]
-    opt_keys = sorted(k for k in arrays if k.startswith(_OPT_PREFIX))
-    missing = [n for n in names if n not in arrays]
-    extra = sorted(set(arrays) - set(names) - set(opt_keys))
-    if missing:
-        raise CheckpointError(f"{where}: missing array(s) {', '.join(missing)} for the "
-                              f"architecture {layers}")
-    if extra:
-        raise CheckpointError(f"{where}: unexpected array(s) {', '.join(extra)} for the "
-                              f"architecture {layers}")
     params = [arrays[n] for n in names]
     _check_params(params, layers, where, names)
-
     state = None
-    opt_meta = meta.get("optimizer")
     if opt_meta is not None:
-        if not isinstance(opt_meta, dict):
-            raise CheckpointError(f"{where}: the optimizer entry of meta is not an object")
         state = dict(opt_meta)
-        for k in opt_keys:
-            state[k[len(_OPT_PREFIX):]] = arrays[k]
-    elif opt_keys:
-        raise CheckpointError(f"{where}: optimizer arrays {', '.join(opt_keys)} without the "
-                              "optimizer entry in meta")
-    return Checkpoint(layers, activations, meta["init"], meta.get("seed"), params, state)
+        for key in sorted(k for k in arrays if k.startswith(_OPT_PREFIX)):
+            state[key[len(_OPT_PREFIX):]] = arrays[key]
+        _check_optimizer_arrays(state, where)
+    return Checkpoint(layers, activations, meta["init"], seed, params, state)
 
 
-def _read_arrays(path, where: str) -> dict:
-    """Every array of the archive, read now (so that a damaged member fails here, not later)."""
-    with open(path, "rb") as f:        # FileNotFoundError and the like speak for themselves
-        magic = f.read(6)
+def _check_signature(magic: bytes, where: str) -> None:
     # np.load guesses the kind of file from its first bytes; decide ourselves, so that each
     # wrong kind gets its own message (and a pickle never reaches a loader).
     if magic.startswith(b"\x93NUMPY"):
@@ -218,46 +283,95 @@ def _read_arrays(path, where: str) -> dict:
     if not magic.startswith(b"PK"):
         raise CheckpointError(f"{where}: not a readable .npz archive (it does not start with "
                               f"the zip signature; first bytes {magic!r})")
+
+
+def _members(archive: zipfile.ZipFile, where: str) -> dict:
+    """{array name: ZipInfo} from the zip directory alone: every member a .npy array, named
+    once, not encrypted, compressed in a way zipfile reads."""
+    members = {}
+    for info in archive.infolist():
+        if not info.filename.endswith(".npy"):
+            raise CheckpointError(f"{where}: member {info.filename!r} is not a .npy array; a "
+                                  "checkpoint holds only .npy arrays")
+        name = info.filename[:-len(".npy")]
+        if name in members:
+            raise CheckpointError(f"{where}: member {info.filename!r} appears twice")
+        if info.flag_bits & 0x1:
+            raise CheckpointError(f"{where}: array {name!r} is encrypted; a checkpoint is "
+                                  "never encrypted")
+        if info.compress_type not in _METHODS:
+            raise CheckpointError(f"{where}: array {name!r} is compressed with zip method "
+                                  f"{info.compress_type}; known: "
+                                  + ", ".join(f"{m} ({n})" for m, n in _METHODS.items()))
+        members[name] = info
+    return members
+
+
+def _member_header(archive, info, name: str, where: str) -> tuple:
+    """(dtype, shape, fortran_order, header length) of a member's .npy header, reading only
+    the header's bytes."""
     try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise CheckpointError(f"{where}: not a readable .npz archive, truncated or corrupted "
+        with archive.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(
+                    f, max_header_size=_MAX_HEADER)
+            elif version in ((2, 0), (3, 0)):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(
+                    f, max_header_size=_MAX_HEADER)
+            else:
+                raise ValueError(f"unknown .npy format version {version}")
+            return dtype, shape, fortran, f.tell()
+    except Exception as e:             # noqa: BLE001 - whatever the damage, it is this member's
+        raise CheckpointError(f"{where}: array {name!r} is truncated or corrupted "
                               f"({type(e).__name__}: {e})") from None
-    arrays = {}
-    with archive:
-        for name in archive.files:
-            try:
-                arrays[name] = archive[name]
-            except ValueError as e:
-                if "allow_pickle" in str(e):   # numpy's refusal of an object array
-                    raise CheckpointError(
-                        f"{where}: array {name!r} holds pickled Python objects; refused "
-                        "(allow_pickle=False: a checkpoint holds only numbers, and unpickling "
-                        "can run code)") from None
-                raise CheckpointError(f"{where}: array {name!r} is corrupted ({e})") from None
-            except (OSError, EOFError, zipfile.BadZipFile, zlib.error,
-                    NotImplementedError) as e:
-                raise CheckpointError(f"{where}: array {name!r} is truncated or corrupted "
-                                      f"({type(e).__name__}: {e})") from None
-    return arrays
 
 
-def _read_meta(meta, where: str) -> dict:
-    if meta is None:
-        raise CheckpointError(f"{where}: no 'meta' entry; not a microgradnn checkpoint")
-    if meta.shape != () or meta.dtype.kind != "U":
-        raise CheckpointError(f"{where}: 'meta' must be a JSON string, got an array of dtype "
-                              f"{meta.dtype} and shape {meta.shape}")
+def _member_data(archive, info, header: tuple, name: str, where: str) -> np.ndarray:
+    """The member's array, decompressing exactly the bytes its (checked) header declares."""
+    dtype, shape, fortran, offset = header
+    size = math.prod(shape) * dtype.itemsize
+    if info.file_size != offset + size:
+        raise CheckpointError(f"{where}: array {name!r} declares shape {shape} ({size:,} bytes) "
+                              f"but its member holds {info.file_size - offset:,} bytes")
     try:
-        info = json.loads(str(meta))
-    except json.JSONDecodeError as e:
-        raise CheckpointError(f"{where}: 'meta' is not valid JSON ({e})") from None
+        with archive.open(info) as f:
+            f.read(offset)
+            data = f.read(size)
+            if len(data) != size or f.read(1):
+                raise EOFError(f"expected {size} bytes of data")
+            # zipfile checks the CRC-32 as the last byte is read: damage surfaces here.
+    except Exception as e:             # noqa: BLE001 - whatever the damage, it is this member's
+        raise CheckpointError(f"{where}: array {name!r} is truncated or corrupted "
+                              f"({type(e).__name__}: {e})") from None
+    flat = np.frombuffer(data, dtype=dtype)
+    array = flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
+    return np.array(array, dtype=dtype, order="C")      # a writable copy
+
+
+def _read_meta(archive, info, where: str) -> dict:
+    if info is None:
+        raise CheckpointError(f"{where}: no 'meta' entry; not a microgradnn checkpoint")
+    header = _member_header(archive, info, "meta", where)
+    dtype, shape = header[0], header[1]
+    if shape != () or dtype.kind != "U":
+        raise CheckpointError(f"{where}: 'meta' must be a JSON string, got an array of dtype "
+                              f"{dtype} and shape {shape}")
+    if dtype.itemsize > 4 * MAX_META_CHARS:
+        raise CheckpointError(f"{where}: 'meta' is {dtype.itemsize // 4:,} characters long; "
+                              f"a checkpoint's meta is never more than {MAX_META_CHARS:,}")
+    text = str(_member_data(archive, info, header, "meta", where)[()])
+    try:
+        info = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as e:   # JSONDecodeError, huge ints, deep nesting
+        raise CheckpointError(f"{where}: 'meta' is not valid JSON ({type(e).__name__}: "
+                              f"{str(e)[:200]})") from None
     if not isinstance(info, dict) or info.get("format") != FORMAT:
         raise CheckpointError(f"{where}: not a microgradnn checkpoint (format "
                               f"{info.get('format') if isinstance(info, dict) else None!r}, "
                               f"expected {FORMAT!r})")
     version = info.get("version")
-    if version != VERSION:
+    if version != VERSION or isinstance(version, bool):
         raise CheckpointError(f"{where}: unknown format version {version!r}; this microgradnn "
                               f"reads version {VERSION}")
     if info.get("model") != "MLP":
@@ -267,6 +381,104 @@ def _read_meta(meta, where: str) -> dict:
         if key not in info:
             raise CheckpointError(f"{where}: 'meta' has no {key!r} entry")
     return info
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number a checkpoint holds")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} overflows a float")
+    return value
+
+
+def _check_meta(meta: dict, where: str) -> tuple:
+    """(layers, activations, seed, optimizer entry) of checked metadata."""
+    from .architecture import INITS, check_architecture
+    try:
+        layers, activations = check_architecture(meta["layers"], meta["activations"])
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{where}: invalid architecture: {e}") from None
+    init = meta["init"]
+    if not isinstance(init, str) or init not in INITS:
+        raise CheckpointError(f"{where}: unknown init {init!r}; known: {', '.join(INITS)}")
+    seed = meta.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise CheckpointError(f"{where}: the seed must be a non-negative integer or null, got "
+                              f"{seed!r}")
+    opt_meta = meta.get("optimizer")
+    if opt_meta is not None:
+        if not isinstance(opt_meta, dict):
+            raise CheckpointError(f"{where}: the optimizer entry of meta is not an object")
+        for key, value in opt_meta.items():
+            if value is not None and not isinstance(value, (bool, int, float, str)):
+                raise CheckpointError(f"{where}: optimizer state {key!r} must be a number or "
+                                      f"a string, got {type(value).__name__}")
+        steps = opt_meta.get("steps", 0)
+        if isinstance(steps, bool) or not isinstance(steps, (int, float)) or steps < 0 \
+                or steps != int(steps):
+            raise CheckpointError(f"{where}: optimizer steps must be a non-negative integer, "
+                                  f"got {steps!r}")
+    return layers, activations, seed, opt_meta
+
+
+def _expected_shapes(layers: list, members: dict, opt_meta, where: str) -> dict:
+    """{array name: the shape the architecture needs}, after checking that the archive holds
+    exactly the parameters and, for each parameter, at most one array per optimizer slot."""
+    shapes = {}
+    for l in range(1, len(layers)):
+        shapes[f"W{l}"], shapes[f"b{l}"] = (layers[l], layers[l - 1]), (layers[l],)
+    param_shapes = list(shapes.values())
+    missing = [n for n in shapes if n not in members]
+    extra = []
+    for name in members:
+        if name in shapes:
+            continue
+        m = _OPT_KEY.fullmatch(name[len(_OPT_PREFIX):]) if name.startswith(_OPT_PREFIX) else None
+        if m is not None and int(m.group(2)) < len(param_shapes):
+            shapes[name] = param_shapes[int(m.group(2))]
+        else:
+            extra.append(name)
+    if missing:
+        raise CheckpointError(f"{where}: missing array(s) {', '.join(missing)} for the "
+                              f"architecture {layers}")
+    if extra:
+        raise CheckpointError(f"{where}: unexpected array(s) {', '.join(sorted(extra))} for the "
+                              f"architecture {layers}")
+    opt_keys = sorted(n for n in shapes if n.startswith(_OPT_PREFIX))
+    if opt_meta is None and opt_keys:
+        raise CheckpointError(f"{where}: optimizer arrays {', '.join(opt_keys)} without the "
+                              "optimizer entry in meta")
+    return shapes
+
+
+def _check_header(name: str, dtype: np.dtype, shape: tuple, want: tuple, layers: list,
+                  where: str) -> None:
+    if dtype.hasobject:                 # numpy would unpickle it: never
+        raise CheckpointError(f"{where}: array {name!r} holds pickled Python objects; refused "
+                              "(allow_pickle=False: a checkpoint holds only numbers, and "
+                              "unpickling can run code)")
+    if dtype != np.float64:
+        raise CheckpointError(f"{where}: {name} must be a float64 array, got {dtype}")
+    if tuple(shape) != want:
+        raise CheckpointError(f"{where}: {name} has shape {tuple(shape)}, the architecture "
+                              f"{layers} needs {want}")
+
+
+def _check_optimizer_arrays(state: dict, where: str) -> None:
+    """Optimizer arrays are finite, and Adam's second moments (running means of g²) ≥ 0."""
+    for key, value in state.items():
+        if not isinstance(value, np.ndarray):
+            continue
+        bad = value.size - int(np.count_nonzero(np.isfinite(value)))
+        if bad:
+            raise CheckpointError(f"{where}: optimizer state {key} has {bad} NaN or inf "
+                                  "value(s); refusing a diverged optimizer")
+        if state.get("optimizer") == "adam" and key.startswith("v.") and (value < 0).any():
+            raise CheckpointError(f"{where}: optimizer state {key} (Adam's running mean of g²) "
+                                  "has negative values")
 
 
 def _check_params(params: list, layers: list, where: str, names: Optional[list] = None) -> None:

@@ -1,12 +1,17 @@
 """The ``microgradnn`` command: ``demo``, ``train``, ``check`` and ``graph``.
 
 Run ``microgradnn --help`` (or ``python -m microgradnn --help``), and ``--help`` after any
-subcommand. A mistake in the arguments prints one line, ``microgradnn: error: ...``, and exits
-with status 2; ``check`` exits with 1 when the cross-check finds a disagreement.
+subcommand. The command never shows a traceback: a mistake in the arguments, an output path it
+cannot write (checked before any work starts), a file system error or too little memory prints
+one line, ``microgradnn: error: ...``, and exits with status 2; Ctrl-C exits with 130; ``check``
+exits with 1 when the cross-check finds a disagreement, ``train`` when training diverges.
 """
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import re
 import shutil
 import sys
 import time
@@ -83,6 +88,139 @@ def positive_float(text: str) -> float:
     return _positive(text, float, "number")
 
 
+def seed_int(text: str) -> int:
+    """A seed: a non-negative integer (numpy's generators take no negative seeds)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"a seed must be a non-negative integer, got {text!r}")
+    return n
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        x = -1.0
+    if not 0 <= x < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number ≥ 0, got {text!r}")
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# Output paths, checked before any work starts (a run is never thrown away at the end)
+# ---------------------------------------------------------------------------------------------
+
+def _first_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _missing_folder(folder: Path, flag: str, given: str) -> UsageError:
+    found = _first_existing(folder)
+    if found.exists() and not found.is_dir():
+        return UsageError(f"{flag} {given}: {found} is a file, not a folder")
+    return UsageError(f"{flag} {given}: the folder {folder} does not exist; create it first")
+
+
+def _probe(folder: Path, flag: str, given: str) -> None:
+    """Create and remove a file in folder: the one test of writability that holds for
+    read-only mounts, /proc, and root alike."""
+    probe = folder / f".microgradnn-write-test-{os.getpid()}-{os.urandom(4).hex()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise UsageError(f"{flag} {given}: cannot write in the folder {folder} "
+                         f"({e.strerror or e})") from None
+
+
+def check_output_file(given: str, flag: str, example: str = "name") -> Path:
+    """A file the command will write: its folder exists and is writable, and it is not a
+    folder or a device. Nothing is created."""
+    path = Path(given)
+    if given.endswith(("/", os.sep)) or path.is_dir():
+        raise UsageError(f"{flag} {given}: is a folder; give a file name (e.g. "
+                         f"{path / example})")
+    if path.exists() and not path.is_file():
+        raise UsageError(f"{flag} {given}: exists and is not a regular file")
+    folder = path.parent
+    if not folder.is_dir():
+        raise _missing_folder(folder, flag, given)
+    _probe(folder, flag, given)
+    if path.exists() and not os.access(path, os.W_OK) and flag != "--save":
+        raise UsageError(f"{flag} {given}: the file is read-only")
+    return path
+
+
+def check_output_folder(given: str, flag: str, files: Sequence[str] = ()) -> Path:
+    """A folder the command will write ``files`` into: it exists and is writable, or can be
+    created (its parent exists). Nothing is left behind by the check."""
+    path = Path(given)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{flag} {given}: is a file, not a folder")
+    if path.is_dir():
+        _probe(path, flag, given)
+        for name in files:
+            if (path / name).is_dir():
+                raise UsageError(f"{flag} {given}: {path / name} is a folder, where the "
+                                 f"command writes a file")
+        return path
+    if not path.parent.is_dir():
+        raise _missing_folder(path.parent, flag, given)
+    try:                       # the folder is created when the work is done, not now
+        path.mkdir()
+        path.rmdir()
+    except OSError as e:
+        raise UsageError(f"{flag} {given}: cannot create the folder ({e.strerror or e})") \
+            from None
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory, estimated before allocating: a MemoryError half-way is one line too, but a size the
+# machine cannot hold at all is named with the flag that asked for it
+# ---------------------------------------------------------------------------------------------
+
+def machine_memory() -> Optional[int]:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(needs: Sequence[tuple]) -> None:
+    """needs: (bytes, what, flag to change) tuples; UsageError for the first that cannot fit."""
+    memory = machine_memory()
+    if memory is None:
+        return
+    for size, what, flag in needs:
+        if size > memory:
+            raise UsageError(f"{what} needs about {_bytes(size)} of memory, this machine has "
+                             f"{_bytes(memory)}: choose a smaller {flag}")
+
+
+def _bytes(n: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+
+
+def network_memory(layers: Sequence[int], batch: int) -> list:
+    """(bytes, what, flag) to hold and train a dense network: weights, gradients and two
+    optimizer slots per parameter, and a batch's activations kept for the backward pass."""
+    params = sum((a + 1) * b for a, b in zip(layers[:-1], layers[1:]))
+    return [(8 * 4 * params, f"a network of {params:,} parameters", "--layers"),
+            (8 * 4 * batch * sum(layers),
+             f"a batch of {batch:,} examples through layers of {sum(layers):,} units",
+             "--batch-size (or --layers)")]
+
+
 # ---------------------------------------------------------------------------------------------
 # Writing graphs: pictures when Graphviz's `dot` is installed, DOT text otherwise
 # ---------------------------------------------------------------------------------------------
@@ -91,16 +229,21 @@ def have_dot() -> bool:
     return shutil.which("dot") is not None
 
 
+def picture_format(path: Path) -> str:
+    """'svg', 'png', 'pdf', 'dot' or 'gv' from the file name, or a UsageError."""
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt not in ("svg", "png", "pdf", "dot", "gv"):
+        raise UsageError(f"cannot tell the picture format from {str(path)!r}; "
+                         "end the file name with .svg, .png, .pdf or .dot")
+    return fmt
+
+
 def write_graph(graph, path: Path) -> Path:
     """Render a graphviz graph to ``path`` (format from its suffix: .svg, .png, .pdf or .dot).
 
     Without the ``dot`` program, writes the DOT text next to it (``.dot``) and returns that path.
     """
-    fmt = path.suffix.lstrip(".").lower()
-    if fmt not in ("svg", "png", "pdf", "dot", "gv"):
-        raise UsageError(f"cannot tell the picture format from {str(path)!r}; "
-                         "end the file name with .svg, .png, .pdf or .dot")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    fmt = picture_format(path)
     if fmt in ("dot", "gv"):
         path.write_text(graph.source, encoding="utf-8")
         return path
@@ -125,6 +268,8 @@ def write_graph(graph, path: Path) -> Path:
 def cmd_graph(args) -> int:
     from .expr import build
 
+    output = check_output_file(args.output, "-o/--output", "graph.svg")
+    picture_format(output)
     values = {}
     for group in args.set or []:
         values.update(group)
@@ -139,17 +284,61 @@ def cmd_graph(args) -> int:
     print(f"{args.expr} = {out.data:.6g}")
     for name, leaf in leaves.items():
         print(f"  d/d{name} = {leaf.grad:.6g}")
+    for warning in non_finite_warnings(out, leaves):
+        print(f"microgradnn: warning: {warning}", file=sys.stderr)
     if trace is not None:
         print()
         print(trace)
     from .viz import draw_graph
     graph = draw_graph(out, rankdir=args.rankdir,
                        edge_labels="local" if args.local_derivatives else None)
-    written = write_graph(graph, Path(args.output))
+    written = write_graph(graph, output)
     print(f"wrote {written}")
     if written.suffix == ".dot" and Path(args.output).suffix != ".dot":
         print(NO_DOT.replace("FILE", str(written.with_suffix(""))))
+    if args.html:
+        if not have_dot():
+            raise UsageError("--html draws the graph with Graphviz's `dot` program, which is "
+                             "not installed (Debian/Ubuntu: sudo apt-get install graphviz)")
+        from .explorer import explore
+        print(f"wrote {explore(out, args.html)} (open it in a browser to step through the "
+              "backward pass)")
     return 0
+
+
+def non_finite_warnings(out, leaves: dict) -> list:
+    """Sentences for a NaN or infinite value or derivative, naming the op that made it.
+
+    A derivative printed beside a NaN value means nothing (log(x) at x = -1 has "derivative"
+    1/x = -1, but log is not defined there), so a NaN value is said to void them all.
+    """
+    warnings = []
+    if not math.isfinite(out.data):
+        culprit = _first_non_finite(out)
+        how = ""
+        if culprit is not None and culprit.op:
+            inputs = ", ".join(f"{p.data:.6g}" for p in culprit.parents)
+            how = f": {culprit.op} of {inputs} gives {culprit.data}"
+        elif culprit is not None:                  # a variable set to nan or inf
+            how = f": {culprit.label or 'an input'} is {culprit.data}"
+        warnings.append(f"the value is {out.data}{how}; the derivatives printed are not "
+                        "meaningful there")
+    else:
+        bad = [name for name, leaf in leaves.items() if not math.isfinite(leaf.grad)]
+        if bad:
+            warnings.append(f"{', '.join(f'd/d{n}' for n in bad)} "
+                            f"{'is' if len(bad) == 1 else 'are'} not finite: the expression "
+                            "has no derivative there")
+    return warnings
+
+
+def _first_non_finite(out):
+    """The oldest node whose value is not finite while its inputs are: where it started."""
+    from .engine import walk
+    for node in walk(out):                          # oldest first, iterative
+        if not math.isfinite(node.data) and all(math.isfinite(p.data) for p in node.parents):
+            return node
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,6 +354,10 @@ def load_dataset(name: str, samples: Optional[int], noise: Optional[float], seed
         return datasets.load("digits")
     kwargs = {"seed": seed}
     if samples is not None:
+        least = 3 if name == "spirals" else 2
+        if samples < least:
+            raise UsageError(f"--samples {samples}: the {name} data set needs at least {least} "
+                             "examples, one per class")
         kwargs["n"] = samples
     if noise is not None:
         kwargs["noise"] = noise
@@ -185,79 +378,170 @@ def split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> tupl
     return x[train], y[train], x[test], y[test]
 
 
-def choose_architecture(args, x: np.ndarray, y: np.ndarray) -> tuple:
-    """(layers, activations, loss): the user's choices, completed from the data.
+# Fewer examples than this in a split and its numbers are noise: the command says so.
+FEW_TRAIN, FEW_TEST = 10, 5
 
-    Two classes → one sigmoid output and "bce"; k > 2 classes → k softmax outputs and
-    "cross_entropy"; hidden layers default to two of 16 relu units.
+
+def split_warnings(y_train: np.ndarray, y_test: np.ndarray, classes: int) -> list:
+    """Sentences for a split too small to learn from or to measure on."""
+    warnings = []
+    if len(y_train) < FEW_TRAIN or 0 < len(y_test) < FEW_TEST:
+        warnings.append(f"only {len(y_train)} training and {len(y_test)} test examples: too few "
+                        "to learn from or to measure (raise --samples, or lower "
+                        "--test-fraction)")
+    absent = sorted(set(range(classes)) - set(y_train.tolist()))
+    if absent:
+        warnings.append(f"the training examples hold no example of class "
+                        f"{', '.join(map(str, absent))}: the network cannot learn "
+                        f"{'it' if len(absent) == 1 else 'them'} (raise --samples)")
+    return warnings
+
+
+def choose_architecture(args, x: np.ndarray, y: np.ndarray) -> tuple:
+    """(layers, activations, loss): the user's choices, completed from the data, or a
+    UsageError saying which flag to change.
+
+    Left out, the loss follows the output activation (softmax → cross_entropy, sigmoid → bce,
+    else quadratic), and the output layer follows the loss: one unit per class for
+    cross_entropy (softmax), one sigmoid unit for two classes otherwise, one per class for
+    more. Hidden layers default to two of 16 relu units.
     """
     from .losses import OUTPUT_ACTIVATION
     classes = int(y.max()) + 1
+    out_act = args.activations[-1] if args.activations else None
+    loss = args.loss
+    if loss is None and out_act is not None:
+        loss = {"softmax": "cross_entropy", "sigmoid": "bce"}.get(out_act, "quadratic")
     if args.layers is None:
-        layers = [x.shape[1], 16, 16, 1 if classes == 2 else classes]
+        outputs = classes if loss == "cross_entropy" or classes > 2 else 1
+        layers = [x.shape[1], 16, 16, outputs]
     else:
-        layers = args.layers
+        layers = list(args.layers)
         if layers[0] != x.shape[1]:
-            raise UsageError(f"the {args.dataset} data set has {x.shape[1]} features per example, "
-                             f"but --layers starts with {layers[0]}")
-    loss = args.loss or ("bce" if layers[-1] == 1 else "cross_entropy")
-    if args.activations is None:
+            raise UsageError(f"the {args.dataset} data set has {x.shape[1]} features per "
+                             f"example, but --layers starts with {layers[0]}")
+    outputs = layers[-1]
+    if loss is None:
+        loss = "bce" if outputs == 1 else "cross_entropy"
+    activations = args.activations
+    if activations is None:
         activations = ["relu"] * (len(layers) - 2) + [OUTPUT_ACTIVATION.get(loss, "sigmoid")]
     else:
-        activations = args.activations
+        check_activation_count(layers, activations, args.layers is not None)
+    _check_outputs(args.dataset, classes, outputs, activations[-1], loss)
     return layers, activations, loss
 
 
+def check_activation_count(layers: list, activations: list, layers_given: bool) -> None:
+    if len(activations) != len(layers) - 1:
+        which = "--layers" if layers_given else "the default --layers"
+        raise UsageError(f"--activations names {len(activations)} activation(s) but {which} "
+                         f"{','.join(map(str, layers))} has {len(layers) - 1} weight layers: "
+                         "give one activation per weight layer")
+
+
+def check_loss_fits(loss: str, activation: str) -> None:
+    """The cross-entropies read the logits of their own output activation; say which flag."""
+    from .losses import OUTPUT_ACTIVATION
+    needed = OUTPUT_ACTIVATION.get(loss)
+    if needed is not None and activation != needed:
+        raise UsageError(f"--loss {loss} needs a {needed} output layer (it reads the logits "
+                         f"before the {needed}), but --activations ends with {activation}: end "
+                         f"--activations with {needed}, or use --loss quadratic")
+
+
+def _check_outputs(dataset: str, classes: int, outputs: int, activation: str, loss: str) -> None:
+    """The output layer, the loss and the data fit together, or which flag to change."""
+    end = f"end --layers with {classes}" + (" (or 1, with --loss bce)" if classes == 2 else "")
+    if outputs != classes and not (outputs == 1 and classes == 2):
+        raise UsageError(f"the {dataset} data set has {classes} classes, but --layers ends "
+                         f"with {outputs} output(s): {end}")
+    if loss == "cross_entropy" and outputs != classes:
+        raise UsageError(f"--loss cross_entropy needs one output per class: the {dataset} data "
+                         f"set has {classes} classes, so end --layers with {classes}, not "
+                         f"{outputs}" + (" (or use --loss bce with 1 output)"
+                                         if classes == 2 else ""))
+    check_loss_fits(loss, activation)
+    if activation == "softmax" and outputs == 1:
+        raise UsageError(f"a softmax over 1 output is always 1: {end}, or end --activations "
+                         "with sigmoid")
+
+
 def targets_for(loss: str, y: np.ndarray, outputs: int) -> np.ndarray:
-    """Labels as the loss wants them: one-hot rows for a quadratic loss on several outputs."""
-    if loss == "quadratic" and outputs > 1:
+    """Labels as the loss wants them: one-hot rows for quadratic or bce on several outputs."""
+    if loss != "cross_entropy" and outputs > 1:
         from .losses import one_hot
-        return one_hot(y, outputs)
+        return one_hot(y, outputs, f"--loss {loss} targets")
     return y
 
 
 def cmd_train(args) -> int:
     from .nn import MLP
-    from .training import evaluate, fit
+    from .training import accuracy, evaluate, fit
 
+    save = check_output_file(args.save, "--save", "model.npz") if args.save else None
+    plots = check_output_folder(args.plots, "--plots", ("loss.png", "boundary.png")) \
+        if args.plots else None
+    if plots is not None:
+        from .plots import require_matplotlib
+        require_matplotlib()   # an optional extra: if it is missing, say so before training
+    if args.samples is not None:
+        check_memory([(8 * 16 * args.samples, f"generating {args.samples:,} examples",
+                       "--samples")])
+    if args.layers is not None:
+        check_memory(network_memory(args.layers, args.batch_size))
     x, y = load_dataset(args.dataset, args.samples, args.noise, args.seed)
     layers, activations, loss = choose_architecture(args, x, y)
     x_train, y_train, x_test, y_test = split(x, y, args.test_fraction, args.seed)
+    for warning in split_warnings(y_train, y_test, int(y.max()) + 1):
+        print(f"microgradnn: warning: {warning}", file=sys.stderr)
     net = MLP(layers, activations, seed=args.seed, init=args.init)
     t_train, t_test = targets_for(loss, y_train, layers[-1]), targets_for(loss, y_test, layers[-1])
     n_params = sum(p.size for p in net.parameters())
     print(f"training {net} ({n_params:,} parameters) on {args.dataset}: "
-          f"{len(x_train)} training, {len(x_test)} test examples")
+          f"{len(x_train)} training, {len(x_test)} test examples", flush=True)
     start = time.perf_counter()
-    history = fit(net, x_train, t_train, loss=loss, optimizer=args.optimizer, lr=args.lr,
-                  epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                  validation_data=(x_test, t_test) if len(x_test) else None,
-                  progress=not args.no_progress)
+    try:
+        history = fit(net, x_train, t_train, loss=loss, optimizer=args.optimizer, lr=args.lr,
+                      epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                      validation_data=(x_test, t_test) if len(x_test) else None,
+                      validation_name="test", progress=not args.no_progress)
+    except FloatingPointError as e:
+        message = str(e).removeprefix("fit: ").replace("learning rate (lr=", "learning rate "
+                                                       "(--lr ")
+        print(f"microgradnn: error: {message}; nothing was saved", file=sys.stderr)
+        return 1
     seconds = time.perf_counter() - start
 
     rows = [("", "train", "test" if len(x_test) else "")]
-    train_loss, train_acc = evaluate(net, x_train, t_train, loss=loss)
-    test_loss, test_acc = evaluate(net, x_test, t_test, loss=loss) if len(x_test) else (None, None)
+    train_loss, _ = evaluate(net, x_train, t_train, loss=loss)
+    test_loss = evaluate(net, x_test, t_test, loss=loss)[0] if len(x_test) else None
     rows.append((f"loss ({loss})", f"{train_loss:.4f}", "" if test_loss is None else f"{test_loss:.4f}"))
-    if train_acc is not None:
-        rows.append(("accuracy", f"{train_acc:.1%}", "" if test_acc is None else f"{test_acc:.1%}"))
+    # Accuracy is the share of examples whose class the network ranks first, whatever the loss.
+    train_acc = accuracy(net, x_train, y_train)
+    test_acc = accuracy(net, x_test, y_test) if len(x_test) else None
+    rows.append(("accuracy", f"{train_acc:.1%}", "" if test_acc is None else f"{test_acc:.1%}"))
     print()
     print(f"{args.epochs} epochs of {args.optimizer} (lr {args.lr:g}, batch {args.batch_size}, "
           f"seed {args.seed}) in {seconds:.1f} s")
     for name, a, b in rows:
         print(f"  {name:<24}{a:>10}{b:>10}".rstrip())
-    if args.save:
-        net.save(args.save)
+    if not args.no_progress:
+        print("  (the trained network's numbers; the progress bar's training numbers were "
+              "running means over each epoch, while the weights changed)")
+    if save is not None:
+        net.save(save)
         print(f"saved the network to {args.save} (load it with MLP.load)")
-    if args.plots:
-        folder = Path(args.plots)
+    if plots is not None:
         from .plots import decision_boundary, loss_curve
-        written = [loss_curve(history, folder / "loss.png", title=args.dataset)]
+        written = [loss_curve(history, plots / "loss.png", title=args.dataset)]
         if x.shape[1] == 2:
             written.append(decision_boundary(net, x_test if len(x_test) else x_train,
                                              y_test if len(x_test) else y_train,
-                                             folder / "boundary.png",
-                                             title=f"{args.dataset}: test points"))
+                                             plots / "boundary.png",
+                                             title=f"{args.dataset}: "
+                                                   f"{'test' if len(x_test) else 'training'} "
+                                                   "points"))
         print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -286,6 +570,9 @@ def cmd_check(args) -> int:
     from .nn import MLP
 
     activations = args.activations or default_activations(args.layers, args.loss)
+    check_activation_count(args.layers, activations, True)
+    check_loss_fits(args.loss, activations[-1])
+    check_memory(network_memory(args.layers, args.batch_size))
     net = MLP(args.layers, activations, seed=args.seed, init=args.init)
     rng = np.random.default_rng(args.seed + 1)   # the batch: independent of the weights' draws
     x = rng.standard_normal((args.batch_size, args.layers[0]))
@@ -302,6 +589,8 @@ def cmd_check(args) -> int:
 # ---------------------------------------------------------------------------------------------
 
 DEMO_EXPR, DEMO_VALUES = "tanh(x*w + b)", {"x": 0.5, "w": -1.2, "b": 0.3}
+DEMO_FILES = ("neuron.svg", "neuron.dot", "neuron-backward.txt", "loss-graph.svg",
+              "loss-graph.dot", "network.svg", "network.dot", "loss.png", "boundary.png")
 
 
 def cmd_demo(args) -> int:
@@ -313,8 +602,8 @@ def cmd_demo(args) -> int:
     from .training import evaluate, fit
     from .viz import draw_graph, draw_network
 
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = check_output_folder(args.out, "--out", DEMO_FILES)
+    out_dir.mkdir(exist_ok=True)
     written = []
 
     # 1. Train: two moons, a 2-16-16-1 network, Adam. Seeded, so every run prints the same.
@@ -326,7 +615,7 @@ def cmd_demo(args) -> int:
           f"({len(x_test)} more held out for testing)")
     history = fit(net, x_train, y_train, loss="bce", optimizer="adam", lr=0.01, epochs=epochs,
                   batch_size=32, seed=args.seed, validation_data=(x_test, y_test),
-                  progress=not args.no_progress)
+                  validation_name="test", progress=not args.no_progress)
     _, train_acc = evaluate(net, x_train, y_train, loss="bce")
     _, test_acc = evaluate(net, x_test, y_test, loss="bce")
     print(f"   accuracy after {epochs} epochs: {train_acc:.1%} on the training points, "
@@ -354,7 +643,8 @@ def cmd_demo(args) -> int:
     loss.backward()
     drawings = [
         (draw_graph(neuron, edge_labels="local"), "neuron.svg", "the neuron, with local derivatives"),
-        (draw_graph(loss, cluster_layers=True), "loss-graph.svg", "the network's loss on 8 points"),
+        (draw_graph(loss, cluster_layers=True, rankdir="TB"), "loss-graph.svg",
+         "the network's loss on 8 points"),
         (draw_network(net), "network.svg", "the network's layers"),
     ]
     dot_only = False
@@ -365,6 +655,14 @@ def cmd_demo(args) -> int:
         print(f"   {path.name:<22} {what}")
     if dot_only:
         print("   " + NO_DOT.replace("FILE", str(out_dir / "NAME")))
+    else:   # the same loss, to step through in a browser, with the closed form's verdict
+        from .explorer import explore
+        check = crosscheck(net, x_test[:8], y_test[:8], loss="bce")
+        net(x_test[:8])
+        page = explore(network_loss(net, y_test[:8], "bce"), out_dir / "explorer.html",
+                       network=net, check=check)
+        written.append(page)
+        print(f"   {page.name:<22} step through its backward pass in a browser")
 
     # 4. Plots, when matplotlib is installed (an optional extra).
     print("\n4. Plots:")
@@ -421,6 +719,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write each local derivative ∂out/∂input on its arrow")
     g.add_argument("--explain", action="store_true",
                    help="also print the backward pass step by step (the chain rule at work)")
+    g.add_argument("--html", metavar="PAGE.html",
+                   help="also write a page that steps through the backward pass in a browser")
     g.set_defaults(run=cmd_graph)
 
     d = sub.add_parser(
@@ -431,7 +731,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="microgradnn-demo", metavar="DIR",
                    help="output folder (default: microgradnn-demo)")
     d.add_argument("--epochs", type=positive_int, default=100, help="(default: 100)")
-    d.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    d.add_argument("--seed", type=seed_int, default=0, help="(default: 0)")
     d.add_argument("--fast", action="store_true", help="a tiny run, for tests")
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
     d.set_defaults(run=cmd_demo)
@@ -446,7 +746,8 @@ def build_parser() -> argparse.ArgumentParser:
                "--lr 0.02 --save spirals.npz")
     t.add_argument("--dataset", choices=DATASETS, default="moons", help="(default: moons)")
     t.add_argument("--samples", type=positive_int, help="examples to generate (not for digits)")
-    t.add_argument("--noise", type=float, help="noise of the generated points (not for digits)")
+    t.add_argument("--noise", type=non_negative_float,
+                   help="noise of the generated points (not for digits)")
     t.add_argument("--test-fraction", type=float, default=0.2,
                    help="share of the examples held out for testing (default: 0.2)")
     t.add_argument("--layers", type=int_list, metavar="N,N,...",
@@ -454,7 +755,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--activations", type=name_list, metavar="NAME,...",
                    help="one per weight layer: sigmoid, tanh, relu, linear, softmax "
                         "(default: relu, then the loss's output activation)")
-    t.add_argument("--loss", choices=LOSSES, help="cost function (default: from the outputs)")
+    t.add_argument("--loss", choices=LOSSES,
+                   help="cost function (default: from the output activation, else the data)")
     t.add_argument("--optimizer", choices=("sgd", "adam"), default="adam",
                    help="(default: adam)")
     t.add_argument("--lr", type=positive_float, default=0.01, help="learning rate (default: 0.01)")
@@ -462,7 +764,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=positive_int, default=32, help="(default: 32)")
     t.add_argument("--init", choices=INITS, default="he",
                    help="weight initialisation (default: he)")
-    t.add_argument("--seed", type=int, default=0,
+    t.add_argument("--seed", type=seed_int, default=0,
                    help="seed of the data, the weights and the shuffling (default: 0)")
     t.add_argument("--save", metavar="FILE.npz", help="save the trained network")
     t.add_argument("--plots", metavar="DIR",
@@ -486,27 +788,79 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cost function (default: quadratic, the seed article's)")
     c.add_argument("--batch-size", type=positive_int, default=8, help="examples (default: 8)")
     c.add_argument("--init", choices=INITS, default="normal", help="weight initialisation")
-    c.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    c.add_argument("--seed", type=seed_int, default=0, help="random seed (default: 0)")
     c.set_defaults(run=cmd_check)
     return parser
 
 
+# An expression starting with "-" (but not a plain negative number) is an option to argparse.
+_OPTION_LIKE = re.compile(r"-(?!\d+$|\d*\.\d+$)\S*$")
+
+
+def _expression_read_as_option(argv: Sequence[str]) -> Optional[str]:
+    for flag, value in zip(argv, argv[1:]):
+        if flag == "--expr" and _OPTION_LIKE.match(value):
+            return (f"argument --expr: the expression {value!r} starts with '-' and reads as an "
+                    f"option; write it as --expr={value} (or put a space or parentheses "
+                    "first)")
+    return None
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Entry point of the ``microgradnn`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
+    """Entry point of the ``microgradnn`` console script; returns the exit status.
+
+    Never a traceback: every failure is one line on stderr. Status 2 for what the user can
+    change (arguments, paths, memory, a file system error), 1 for a failed check, a diverged
+    training or a missing optional extra, 130 for Ctrl-C.
+    """
     try:
-        return args.run(args)
+        argv = list(sys.argv[1:] if argv is None else argv)
+        parser = build_parser()
+        problem = _expression_read_as_option(argv)
+        if problem is not None:
+            parser.error(problem)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        with np.errstate(all="ignore"):   # overflow is reported by the command, in words
+            return args.run(args)
+    except KeyboardInterrupt:
+        return _fail("interrupted (Ctrl-C)", 130, prefix="microgradnn: ")
+    except FloatingPointError as e:       # training diverged: one line, status 1
+        return _fail(str(e), 1)
     except (ValueError, TypeError) as e:
         # The library's errors are written for people; show the sentence, not a traceback.
-        print(f"microgradnn: error: {e}", file=sys.stderr)
-        return 2
+        return _fail(str(e), 2)
     except ImportError as e:   # an optional extra (matplotlib, scikit-learn, ...) is missing
-        print(f"microgradnn: error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("microgradnn: interrupted", file=sys.stderr)
-        return 130
+        return _fail(str(e), 1)
+    except MemoryError as e:
+        return _fail(f"out of memory{f' ({e})' if str(e) else ''}: choose smaller sizes "
+                     "(--layers, --batch-size, --samples)", 2)
+    except RecursionError:
+        return _fail("the input nests too deeply", 2)
+    except OSError as e:
+        if isinstance(e, BrokenPipeError):   # the reader went away (e.g. `| head`): stop quietly
+            _silence_stdout()
+            return 2
+        where = f"{e.filename}: " if e.filename else ""
+        return _fail(f"{where}{e.strerror or e}", 2)
+    except Exception as e:                   # noqa: BLE001 - the promise: never a traceback
+        return _fail(f"internal error, please report it: {type(e).__name__}: {e}", 1)
+
+
+def _fail(message: str, status: int, prefix: str = "microgradnn: error: ") -> int:
+    try:
+        print(f"{prefix}{message}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+    return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

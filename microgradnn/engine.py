@@ -145,7 +145,9 @@ def _lift(x: Any) -> Optional["Value"]:
     elif t is int or isinstance(x, (np.ndarray, np.integer, np.floating, list, bool)):
         data = _as_data(x, "operand")
     else:
-        return None
+        # An instance of a Value subclass (microgradnn.micrograd's Value, a scalar-mode weight)
+        # is an operand as it is: the operators test `type(other) is Value` only, for speed.
+        return x if isinstance(x, Value) else None
     v = _new(Value)
     v.data, v._grad, v._pg, v._a, v._b, v._op, v._needs, v._seq = (
         data, None, None, None, None, None, False, _next())

@@ -7,7 +7,8 @@
   logits, with integer labels or one-hot rows.
 
 Both cross-entropies work from the logits because ln σ(z) and ln softmax(z) are finite for any
-z when computed that way, while σ(z) itself rounds to exactly 0 or 1 beyond |z| ≈ 37.
+z when computed that way, while σ(z) itself rounds to exactly 1 above z ≈ 37 (1 − σ(z) falls
+below half an ulp of 1) — and to 0 only below z ≈ −745, where e^z underflows.
 With an :class:`~microgradnn.nn.MLP` whose output layer is a sigmoid (bce) or a softmax
 (cross_entropy), :func:`network_loss` picks the logits for you (``net.nodes["z<L>"]``); so
 does :func:`microgradnn.training.fit`.
@@ -69,9 +70,10 @@ def quadratic(output: Any, y: Any) -> Value:
             total = d * d if total is None else total + d * d
         loss = total * 0.5
     else:
-        t = _targets(y, output.shape, "quadratic")
+        t = Value(_targets(y, output.shape, "quadratic"), label="y", requires_grad=False)
         d = output - t
-        loss = (d * d).sum() * (0.5 / _batch_size(output, "quadratic"))
+        loss = (d * d).sum() * Value(0.5 / _batch_size(output, "quadratic"), label="1/(2n)",
+                                     requires_grad=False)
     loss.label = "loss"
     return loss
 
@@ -91,9 +93,16 @@ def binary_cross_entropy(logits: Value, y: Any) -> Value:
     if np.any((t < 0) | (t > 1)):
         raise ValueError("binary_cross_entropy: targets must lie in [0, 1], got values from "
                          f"{t.min()} to {t.max()}")
-    m = np.maximum(logits.data, 0.0)
-    softplus = ((logits - m).exp() + np.exp(-m)).log() + m
-    loss = (softplus - logits * t).sum() * (1.0 / _batch_size(logits, "binary_cross_entropy"))
+    n = _batch_size(logits, "binary_cross_entropy")
+    # The constants carry labels, and the steps that matter too, so that a drawing of the loss
+    # says what each box is (viz draws a labelled formula such as "max(z, 0)" as a constant).
+    m = Value(np.maximum(logits.data, 0.0), label="max(z, 0)", requires_grad=False)
+    exp_m = Value(np.exp(-m.data), label="exp(−max(z, 0))", requires_grad=False)
+    softplus = ((logits - m).exp() + exp_m).log() + m
+    softplus.label = "softplus(z)"
+    per_point = softplus - logits * Value(t, label="y", requires_grad=False)
+    per_point.label = "bce per point"
+    loss = per_point.sum() * Value(1.0 / n, label="1/n", requires_grad=False)
     loss.label = "loss"
     return loss
 
@@ -103,8 +112,11 @@ def one_hot(targets: Any, classes: int, name: str = "softmax_cross_entropy") -> 
     t = np.asarray(targets.data if isinstance(targets, Value) else targets)
     if t.ndim == 1:
         if t.dtype.kind == "f":
-            if not np.all(np.isfinite(t)) or np.any(t != np.round(t)):
-                raise ValueError(f"{name}: integer labels expected, got non-integer values")
+            fractional = np.flatnonzero(~np.isfinite(t) | (t != np.round(t)))
+            if fractional.size:
+                i = int(fractional[0])
+                raise ValueError(f"{name}: integer labels expected, got non-integer values "
+                                 f"(first: {t[i]:g} at index {i})")
             t = t.astype(np.int64)
         elif t.dtype.kind not in "iub":
             raise TypeError(f"{name}: labels must be integers, got dtype {t.dtype}")

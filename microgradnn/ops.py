@@ -407,14 +407,14 @@ scatter_add_ = Op("scatter_add", "scatter", scatter_add,
                   params=("index", "shape"), elementwise=False)
 
 matmul = Op("matmul", "@", lambda a, b: a @ b,
-            (lambda g, out, a, b: g @ matrix_transpose(b),    # ∂(AB)/∂A: G Bᵀ
-             lambda g, out, a, b: matrix_transpose(a) @ g),   # ∂(AB)/∂B: Aᵀ G
+            (lambda g, out, a, b: g @ matrix_transpose(b),    # VJP into A: G Bᵀ (not a Jacobian)
+             lambda g, out, a, b: matrix_transpose(a) @ g),   # VJP into B: Aᵀ G
             elementwise=False)
 
 # A dense layer's product x Wᵀ with W stored (out, in), as in the seed article and PyTorch. It is
 # matmul with the transpose folded in: one node instead of two, so W feeds the layer directly in
 # drawings, and no transposed copy is made forward or backward.
 linear = Op("linear", "xWᵀ", lambda x, w: x @ w.T,
-            (lambda g, out, x, w: g @ w,                      # ∂(XWᵀ)/∂X: G W
-             lambda g, out, x, w: matrix_transpose(g) @ x),   # ∂(XWᵀ)/∂W: Gᵀ X
+            (lambda g, out, x, w: g @ w,                      # VJP into X: G W
+             lambda g, out, x, w: matrix_transpose(g) @ x),   # VJP into W: Gᵀ X
             elementwise=False)

@@ -20,14 +20,19 @@ CLASS_COLOURS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#db2777",
 TRAIN_COLOUR, VALID_COLOUR = "#2563eb", "#ea580c"
 
 
-def _figure(width: float, height: float):
-    """A matplotlib Figure with an Agg canvas, or an ImportError that says how to get it."""
+def require_matplotlib():
+    """matplotlib's Figure class, or an ImportError that says how to get it."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
         raise ImportError("plots need matplotlib, an optional extra: "
                           "pip install \"microgradnn[demo]\" (or pip install matplotlib)") from None
-    return Figure(figsize=(width, height), dpi=110, layout="constrained")
+    return Figure
+
+
+def _figure(width: float, height: float):
+    """A matplotlib Figure with an Agg canvas, or an ImportError that says how to get it."""
+    return require_matplotlib()(figsize=(width, height), dpi=110, layout="constrained")
 
 
 def _style(ax) -> None:
@@ -42,12 +47,24 @@ def _series(history: Any, name: str) -> Optional[list]:
     return list(values) if values else None
 
 
-def loss_curve(history: Any, path, *, title: str = "Training") -> Path:
+def loss_curve(history: Any, path, *, title: str = "Training",
+               validation_name: Optional[str] = None) -> Path:
     """Plot the loss per epoch (and the accuracy, when recorded) to a PNG file; return its path.
 
     ``history`` is what :func:`microgradnn.training.fit` returns (or a dict) with lists
     ``loss`` and optionally ``val_loss``, ``accuracy``, ``val_accuracy``, one entry per epoch.
+    The training curves are labelled "train (running mean)": fit records the mean over each
+    epoch's batches while the weights change. The held-out curves are labelled
+    ``validation_name``, by default the history's own (``fit(..., validation_name="test")``).
     """
+    return _save(loss_figure(history, title=title, validation_name=validation_name), path)
+
+
+def loss_figure(history: Any, *, title: str = "Training", validation_name: Optional[str] = None):
+    """The matplotlib Figure :func:`loss_curve` saves."""
+    if validation_name is None:
+        validation_name = getattr(history, "validation_name", None) or "validation"
+    train_label = "train (running mean)"
     loss = _series(history, "loss")
     if loss is None:
         raise ValueError("loss_curve: the history has no recorded 'loss' values")
@@ -57,10 +74,11 @@ def loss_curve(history: Any, path, *, title: str = "Training") -> Path:
     epochs = np.arange(1, len(loss) + 1)
 
     ax = axes[0]
-    ax.plot(epochs, loss, color=TRAIN_COLOUR, linewidth=2, label="train")
+    ax.plot(epochs, loss, color=TRAIN_COLOUR, linewidth=2, label=train_label)
     val_loss = _series(history, "val_loss")
     if val_loss:
-        ax.plot(epochs[:len(val_loss)], val_loss, color=VALID_COLOUR, linewidth=2, label="validation")
+        ax.plot(epochs[:len(val_loss)], val_loss, color=VALID_COLOUR, linewidth=2,
+                label=validation_name)
     if min(loss) > 0 and max(loss) / min(loss) > 30:
         ax.set_yscale("log")   # a loss falling by orders of magnitude reads better on a log axis
     ax.set(xlabel="epoch", ylabel="loss", title=f"{title}: loss")
@@ -69,18 +87,25 @@ def loss_curve(history: Any, path, *, title: str = "Training") -> Path:
 
     if accuracy:
         ax = axes[1]
-        ax.plot(epochs, np.asarray(accuracy) * 100, color=TRAIN_COLOUR, linewidth=2, label="train")
+        ax.plot(epochs, np.asarray(accuracy) * 100, color=TRAIN_COLOUR, linewidth=2,
+                label=train_label)
         val_accuracy = _series(history, "val_accuracy")
         if val_accuracy:
             ax.plot(epochs[:len(val_accuracy)], np.asarray(val_accuracy) * 100, color=VALID_COLOUR,
-                    linewidth=2, label="validation")
+                    linewidth=2, label=validation_name)
         ax.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{title}: accuracy")
         ax.set_ylim(top=100.5)
         _style(ax)
         ax.legend(frameon=False, loc="lower right")
 
+    from matplotlib.ticker import MaxNLocator
     for ax in axes:
         ax.set_xlim(1, max(len(loss), 2))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # epochs are whole numbers
+    return fig
+
+
+def _save(fig, path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
@@ -155,7 +180,4 @@ def decision_boundary(net: Any, x: Any, y: Any, path, *, title: str = "Decision 
     # Above the plot, under the title: inside, it would hide data points.
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(n_classes, 5),
               frameon=False, fontsize=9, handletextpad=0.2, columnspacing=1.2)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path
+    return _save(fig, path)

@@ -27,21 +27,34 @@ from .optim import Optimizer, get_optimizer
 
 class History:
     """Per-epoch lists: ``loss`` and ``accuracy`` (classification only) on the training data,
-    ``val_loss`` and ``val_accuracy`` when validation data was given."""
+    ``val_loss`` and ``val_accuracy`` when validation data was given.
 
-    def __init__(self) -> None:
+    ``loss`` and ``accuracy`` are running means over the epoch's batches, taken while the
+    weights change; ``val_*`` are measured on the held-out data after the epoch, which is
+    called ``validation_name`` in printed lines and plots ("validation", or "test")."""
+
+    def __init__(self, validation_name: str = "validation") -> None:
         self.loss: list = []
         self.accuracy: list = []
         self.val_loss: list = []
         self.val_accuracy: list = []
+        self.validation_name = validation_name
 
     def as_dict(self) -> dict:
-        return {k: list(v) for k, v in vars(self).items() if v}
+        return {k: list(v) for k, v in vars(self).items() if isinstance(v, list) and v}
 
     def line(self, epoch: int) -> str:
-        """One epoch as text, e.g. "epoch 3: loss 0.2104  accuracy 0.9500"."""
-        parts = [f"{k.replace('_', ' ')} {v[epoch]:.4f}" for k, v in self.as_dict().items()]
-        return f"epoch {epoch + 1}: " + "  ".join(parts)
+        """One epoch as text, e.g. "epoch 3: loss 0.2104  accuracy 0.9500 (running means)
+        validation loss 0.1980  validation accuracy 0.9625"."""
+        return f"epoch {epoch + 1}: " + self.summary(epoch)
+
+    def summary(self, epoch: int) -> str:
+        """The numbers of one epoch, training (running means) then held-out data."""
+        train = "  ".join(f"{k} {getattr(self, k)[epoch]:.4f}" for k in ("loss", "accuracy")
+                          if getattr(self, k))
+        held = "  ".join(f"{self.validation_name} {k[4:]} {getattr(self, k)[epoch]:.4f}"
+                         for k in ("val_loss", "val_accuracy") if getattr(self, k))
+        return f"{train} (running means)" + (f"  {held}" if held else "")
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -90,10 +103,15 @@ def prepare_data(net, x: Any, y: Any, loss: str, what: str = "x") -> tuple:
                              f"{tuple(int(i) for i in bad)})")
     if loss == "cross_entropy":
         if y.ndim == 1:
-            if np.any(y != np.round(y)) or y.min() < 0 or y.max() >= n_out:
+            fractional = np.flatnonzero(y != np.round(y))
+            if fractional.size:
+                i = int(fractional[0])
                 raise ValueError(f"fit: labels must be integers in 0..{n_out - 1} for "
-                                 f"{n_out} output classes, got values from {y.min()} to "
-                                 f"{y.max()}")
+                                 f"{n_out} output classes, got {y[i]:g} at index {i}")
+            if y.min() < 0 or y.max() >= n_out:
+                raise ValueError(f"fit: labels must be integers in 0..{n_out - 1} for "
+                                 f"{n_out} output classes, got values from {y.min():g} to "
+                                 f"{y.max():g}")
             y = y.astype(np.int64)
         elif y.shape != (x.shape[0], n_out):
             raise ValueError(f"fit: {ylabel} must be integer labels (n,) or one-hot rows "
@@ -123,7 +141,8 @@ def _positive_int(name: str, value) -> int:
 def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
         optimizer: Union[str, Optimizer] = "sgd", lr: float = 0.1, epochs: int = 100,
         batch_size: int = 32, shuffle: bool = True, seed: int = 0,
-        validation_data: Optional[tuple] = None, progress: bool = True) -> History:
+        validation_data: Optional[tuple] = None, validation_name: str = "validation",
+        progress: bool = True) -> History:
     """Train ``net`` by mini-batch gradient descent and return its :class:`History`.
 
     Batches are taken along axis 0 (the last one may be smaller), in a fresh order each epoch
@@ -131,8 +150,13 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     :class:`~microgradnn.optim.Optimizer` over ``net.parameters()``. Every check on the data
     and the settings happens before the first step. The recorded loss of an epoch is the
     mean of its batches' losses (weighted by batch size), taken during training; accuracy is
-    recorded for "bce" and "cross_entropy". ``progress`` shows a tqdm bar when tqdm is
-    installed, else one printed line per epoch.
+    recorded for "bce" and "cross_entropy". ``validation_name`` is what printed lines and
+    plots call the held-out data. ``progress`` shows a tqdm bar when tqdm is installed, else
+    one printed line per epoch.
+
+    Divergence is never silent: at the first non-finite loss or gradient, fit raises
+    ``FloatingPointError`` naming the epoch and the batch, and that step is not taken, so the
+    network's weights and the optimizer's state are those from before it.
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
@@ -152,32 +176,40 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
             raise ValueError("fit: the optimizer updates Values that are not this network's "
                              "parameters; build it from net.parameters()")
     elif isinstance(optimizer, str):
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) \
-                or lr <= 0:
+        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"fit: lr must be a positive finite number, got {lr!r}")
-        opt = get_optimizer(optimizer, net.parameters(), lr)
+        opt = get_optimizer(optimizer, net.parameters(), float(lr))
     else:
         raise TypeError(f"fit: optimizer must be 'sgd', 'adam' or an Optimizer, "
                         f"got {type(optimizer).__name__}")
 
-    history = History()
+    history = History(validation_name)
     rng = np.random.default_rng(seed)
     n = x.shape[0]
+    batches = -(-n // batch_size)
     classify = _is_classification(loss)
     bar, report = _progress(epochs, progress)
     try:
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)
             total, correct = 0.0, 0.0
-            for start in range(0, n, batch_size):
+            for b, start in enumerate(range(0, n, batch_size)):
                 idx = order[start:start + batch_size]
                 xb, yb = x[idx], y[idx]
                 out = net(xb)
                 cost = network_loss(net, yb, loss)
+                value = float(cost.data)
+                if not math.isfinite(value):
+                    raise _diverged(f"the loss is {value}", epoch, b, batches, opt)
                 opt.zero_grad()
                 cost.backward()
+                bad = _first_non_finite_gradient(opt.params)
+                if bad is not None:
+                    raise _diverged(f"the gradient of {bad} is not finite", epoch, b, batches,
+                                    opt)
                 opt.step()
-                total += float(cost.data) * len(idx)
+                total += value * len(idx)
                 if classify:
                     correct += _correct(out.data, yb, loss)
             history.loss.append(total / n)
@@ -195,6 +227,26 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     return history
 
 
+def _first_non_finite_gradient(params: list) -> Optional[str]:
+    """The label of the first parameter whose gradient holds NaN or inf, else None."""
+    for i, p in enumerate(params):
+        g = p.grad
+        # A sum is finite when every element is (it reads the array once, allocating nothing);
+        # only when it is not is the exact, element-wise test needed.
+        if g is not None and not math.isfinite(float(np.sum(g))) and not np.isfinite(g).all():
+            return p.label or f"parameter {i}"
+    return None
+
+
+def _diverged(what: str, epoch: int, batch: int, batches: int, opt) -> FloatingPointError:
+    lr = getattr(opt, "lr", None)
+    now = f" (lr={lr:g} now)" if isinstance(lr, (int, float)) else ""
+    return FloatingPointError(
+        f"fit: training diverged at epoch {epoch + 1}, batch {batch + 1} of {batches}: {what}; "
+        f"stopped before that step, so the weights are those from before it. Try a smaller "
+        f"learning rate{now}")
+
+
 def _progress(epochs: int, enabled: bool):
     """(bar, report(history, epoch)): a tqdm bar, plain printed lines, or nothing."""
     if not enabled:
@@ -206,7 +258,7 @@ def _progress(epochs: int, enabled: bool):
     bar = tqdm(total=epochs, desc="fit", unit="epoch")
 
     def report(history, epoch):
-        bar.set_postfix_str(history.line(epoch).split(": ", 1)[1], refresh=False)
+        bar.set_postfix_str(history.summary(epoch), refresh=False)
         bar.update(1)
     return bar, report
 

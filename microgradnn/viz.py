@@ -54,8 +54,10 @@ EDGE_COLOUR = "#64748b"
 PATH_COLOUR = "#e11d48"
 MUTED = "#64748b"
 
-# Ops whose operands cannot be swapped: their arrows say which input is `a` and which is `b`.
+# Ops whose operands cannot be swapped: their arrows say which input is on the left of the
+# operator and which on the right (words, not letters: a letter could be one of the learner's names).
 _ORDERED = {"sub", "div", "pow", "matmul", "linear"}
+_SIDES = ("left", "right")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,7 +194,7 @@ def _value_label(v: Value, role: str, show_grad: bool) -> str:
     title = f"<B>{esc(v.label)}</B>" if v.label else ""
     if not v.is_scalar:
         shape = _muted(_shape_text(v.shape))
-        title = f"{title}  {shape}" if title else shape
+        title = f"{title}&#160;&#160;{shape}" if title else shape   # kept in SVG, unlike spaces
     if role == "constant":               # an unlabelled number used in an expression: just it
         data = _plain(v.data)
         text = _num(data) if isinstance(data, float) else _values_text(data)
@@ -226,7 +228,13 @@ def _value_label(v: Value, role: str, show_grad: bool) -> str:
             + "".join(out) + "</TABLE>>")
 
 
+_NAME = re.compile(r"^[^\W\d]\w*(?:\[[^\]]*\])?$")       # x, x1, y, X, x[0]: a name, not a formula
+
+
 def _role(v: Value, root: Value) -> str:
+    """The colour rule: the root is the output; a leaf that wants gradients is a parameter,
+    unless it is labelled x (x[0], ...); a leaf that wants none is an input when its label is a
+    name (x1, y, ...) and a constant when it has no label or a formula for one (1/n, max(z, 0))."""
     if v is root:
         return "output"
     if v._op is not None:
@@ -235,7 +243,7 @@ def _role(v: Value, root: Value) -> str:
     if label == "x" or label.startswith("x["):
         return "input"
     if not v.requires_grad:
-        return "input" if label else "constant"
+        return "input" if _NAME.match(label) else "constant"
     return "parameter"
 
 
@@ -268,21 +276,42 @@ def _op_text(v: Value) -> str:
     return f"{op.name}({', '.join(f'{k}={_index_text(p)}' for k, p in shown.items())})"
 
 
-def _local_text(v: Value, i: int) -> str:
-    """∂out/∂input_i for an edge: the formula from the op's VJP (microgradnn.trace) and, on a
-    scalar graph, its value, which is the VJP applied to an upstream gradient of 1."""
+def _formula_names(nodes: list) -> tuple:
+    """The names local-derivative formulas use, and the placeholders for nodes without one.
+
+    A node goes by its label where it has one, else by the short expression that made it
+    ('x*w', as in the explained trace); otherwise a placeholder stands in — u, v for an op's
+    first and second input, out for its output — primed until no label in the graph is spelt
+    the same, so that a formula's names never clash with the learner's own.
+    """
+    from .trace import node_names
+    labels = {n.label for n in nodes if n.label}
+    placeholders = ("u", "v", "out")
+    while labels.intersection(placeholders):
+        placeholders = tuple(p + "′" for p in placeholders)
+    names = {n: name for n, name in node_names(nodes).items()
+             if n.label or (len(name) <= 12 and not any(c in name for c in "#…")
+                            and not name.startswith("leaf"))}
+    return names, placeholders
+
+
+def _local_text(v: Value, i: int, names: dict, placeholders: tuple) -> str:
+    """∂out/∂input_i for an edge: the formula from the op's VJP (microgradnn.trace), in the
+    nodes' own names, and, on a scalar graph, its value, which is the VJP applied to an upstream
+    gradient of 1."""
+    from .trace import local_formula, operand_text
     op = v._op
+    inputs = [names.get(p, placeholders[k]) for k, p in enumerate(v.parents)]
     try:
-        from .trace import local_formula
-        formula = local_formula(op, i)
-    except (ImportError, AttributeError, ValueError):
+        formula = local_formula(op, i, (names.get(v, placeholders[2]), *inputs))
+    except ValueError:
         formula = ""                     # no formula text available: show the value only
-    name = "ab"[i] if len(v.parents) == 2 else "a"
+    name = operand_text(inputs[i])
     if not v.is_scalar:
         return f"∂/∂{name}: {formula}" if formula else ""
-    inputs = tuple(p.data for p in v.parents)
+    data = tuple(p.data for p in v.parents)
     with np.errstate(all="ignore"):
-        value = _num(float(np.asarray(op.vjps[i](1.0, v.data, *inputs, *(v._arg if op.params else ())))))
+        value = _num(float(np.asarray(op.vjps[i](1.0, v.data, *data, *(v._arg if op.params else ())))))
     if not formula or formula.startswith("vjp:") or formula == value:
         return f"∂/∂{name} = {value}"
     return f"∂/∂{name} = {formula} = {value}"
@@ -388,7 +417,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     highlight: a Value (usually a parameter); the paths from it to root — the routes the chain
         rule takes — are drawn in red.
     edge_labels: "local" writes on each arrow the local derivative ∂out/∂input (its formula,
-        and its value on scalar graphs).
+        in the nodes' own labels, and its value on scalar graphs): "∂/∂w = x = 0.5".
     legend: add a key to the colours.
 
     >>> from microgradnn import Value
@@ -432,6 +461,25 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
             "a few thousand nodes), collapse_layers=True to draw each network layer (labels W1, "
             "b1, z1, a1, ...) as one box, or draw a smaller part of the computation.")
 
+    # The loss: what is computed from the network's last layer on, outside every layer, with
+    # the constants used only there (targets, 1/n, ...). Framed, and titled by the root's label.
+    in_loss = [False] * len(nodes)
+    if cluster_layers and not collapse and any(k is not None for k in layer):
+        after = [False] * len(nodes)
+        for i, n in enumerate(nodes):
+            after[i] = n._op is not None and layer[i] is None and any(
+                layer[index[p]] is not None or after[index[p]] for p in n.parents)
+        users: dict = {}
+        for i, n in enumerate(nodes):
+            for p in n.parents:
+                users.setdefault(index[p], []).append(i)
+        for i, n in enumerate(nodes):
+            in_loss[i] = after[i] or (n._op is None and layer[i] is None and i in users
+                                      and all(after[u] for u in users[i]))
+
+    in_frame = [("loss" if in_loss[i] else layer[i]) if cluster_layers and not collapse else None
+                for i in range(len(nodes))]
+
     # Which nodes lie on a path from `highlight` to the root: highlight itself and, in creation
     # order, every node with a parent on such a path.
     on_path = [False] * len(nodes)
@@ -459,7 +507,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
             attrs.update(fontsize="10", style="rounded,filled,dashed", width="0.3", height="0.3")
         if on_path[i]:
             attrs.update(color=PATH_COLOUR, penwidth="2.5")
-        values, ops_ = groups.setdefault(layer[i], ([], []))
+        values, ops_ = groups.setdefault("loss" if in_loss[i] else layer[i], ([], []))
         values.append((value_id[i], _value_label(n, role, show_grad), attrs))
         if op_id[i] is not None:
             ops_.append((op_id[i], _op_text(n),
@@ -481,15 +529,21 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     top_values, top_ops = groups.get(None, ([], []))
     for name, label, attrs in top_values:
         d.node(name, label, **attrs)
-    for k in sorted(key for key in groups if key is not None):
+    for k in sorted(key for key in groups if isinstance(key, int)):
         with d.subgraph(name=f"cluster_layer{k}") as c:
             c.attr(label=f"layer {k}", style="rounded,dashed", color="#94a3b8",
                    fontcolor=MUTED, fontsize="11", margin="10")
             _emit_ops_after(c, *groups[k])
+    if "loss" in groups:
+        with d.subgraph(name="cluster_loss") as c:
+            c.attr(label=root.label or "output", style="rounded,dashed", color=ROLES["output"][1],
+                   fontcolor=ROLES["output"][1], fontsize="11", margin="10")
+            _emit_ops_after(c, *groups["loss"])
     _emit_ops_after(d, [], top_ops)
 
     # Edges: input → op, one per use and in order; op → output.
     drawn = set()
+    names, placeholders = _formula_names(nodes) if edge_labels == "local" else ({}, ())
     for i, n in enumerate(nodes):
         if n._op is None:
             continue
@@ -504,11 +558,13 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
                     continue                  # inside one box, or already joined
                 drawn.add((source, target))
             elif edge_labels == "local":
-                text = _local_text(n, k)
+                text = _local_text(n, k, names, placeholders)
                 if text:
                     attrs["label"] = text
             elif len(parents) == 2 and n._op.name in _ORDERED:
-                attrs["label"] = "ab"[k]      # which operand is which: a − b, a / b, a ** b, a @ b
+                attrs["label"] = _SIDES[k]    # which operand is which: left − right, left / right
+            if in_frame[i] and in_frame[j] and in_frame[i] != in_frame[j]:
+                attrs["minlen"] = "2"     # a rank between two frames: stacked, not a staircase
             if on_path[j] and on_path[i]:
                 attrs.update(color=PATH_COLOUR, penwidth="2.2")
             d.edge(source, target, **attrs)
@@ -591,7 +647,8 @@ def draw_network(net: Any, *, rankdir: str = "LR", neurons: Optional[bool] = Non
         for l in range(1, last + 1):
             w, b = name(weights, l, f"W{l}"), name(biases, l, f"b{l}")
             fill, border = (out_fill, out_border) if l == last else (hid_fill, hid_border)
-            rows = [f"<B>dense {sizes[l]}</B> · {html.escape(_activation_name(acts[l - 1]))}",
+            # &#160;: SVG drops a plain space that starts the text after </B> ("dense 16· relu")
+            rows = [f"<B>dense {sizes[l]}</B>&#160;· {html.escape(_activation_name(acts[l - 1]))}",
                     f'<FONT COLOR="{MUTED}">{html.escape(w)} {sizes[l]}×{sizes[l - 1]} · '
                     f'{html.escape(b)} {sizes[l]}</FONT>',
                     f'<FONT COLOR="{MUTED}">{sizes[l] * sizes[l - 1] + sizes[l]:,} parameters</FONT>']

@@ -1,10 +1,16 @@
 """Checkpoints: bit-identical round trips, exact resume, no pickles, atomic writes, clear errors."""
+import io
 import json
 import os
 import signal
+import stat
+import struct
 import subprocess
 import sys
 import textwrap
+import tracemalloc
+import zipfile
+import zlib
 
 import numpy as np
 import pytest
@@ -386,3 +392,292 @@ def test_a_failed_load_into_leaves_the_network_untouched_for_each_bad_file(saved
     with pytest.raises(CheckpointError):
         checkpoint.load_into(net, bad)
     assert _same_arrays(_weights(net), before)
+
+
+# --- a hostile file is always a CheckpointError, found before anything large is read ---
+#
+# The files below are built byte by byte (zipfile, struct, zlib), as an attacker would: each
+# one must be refused with a CheckpointError that names the file, never another exception.
+
+def _members(path):
+    """[(name, raw .npy bytes)] of a saved checkpoint, in archive order."""
+    with zipfile.ZipFile(path) as z:
+        return [(info.filename, z.read(info)) for info in z.infolist()]
+
+
+def _raw_zip(path, members):
+    """Write a zip archive from (name, method, payload, crc, size, flags) tuples, payload as
+    stored in the file (already compressed for method 8), so sizes and flags can lie."""
+    body, central = bytearray(), bytearray()
+    for name, method, payload, crc, size, flags in members:
+        encoded, offset = name.encode(), len(body)
+        body += struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, flags, method, 0, 0, crc,
+                            len(payload), size, len(encoded), 0) + encoded + payload
+        central += struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, flags, method, 0, 0, crc,
+                               len(payload), size, len(encoded), 0, 0, 0, 0, 0,
+                               offset) + encoded
+    end = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, len(members), len(members),
+                      len(central), len(body), 0)
+    path.write_bytes(bytes(body + central + end))
+
+
+def _stored(name, payload):
+    return name, zipfile.ZIP_STORED, payload, zlib.crc32(payload), len(payload), 0
+
+
+def _npy_header(shape, dtype="<f8"):
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": dtype, "fortran_order": False,
+                                               "shape": shape})
+    return buf.getvalue()
+
+
+def _deflated_zeros(prefix: bytes, megabytes: int) -> bytes:
+    """A raw deflate stream of prefix + megabytes MiB of zeros, made without compressing them:
+    after a full flush the compressor starts afresh, so each MiB deflates to the same ~1 kB."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = c.compress(prefix) + c.flush(zlib.Z_FULL_FLUSH)
+    zeros = bytes(1 << 20)
+    one = c.compress(zeros) + c.flush(zlib.Z_FULL_FLUSH)
+    assert c.compress(zeros) + c.flush(zlib.Z_FULL_FLUSH) == one
+    return head + one * megabytes + c.flush()
+
+
+def _refused_quickly(path, match):
+    """load(path) raises CheckpointError(match), naming path, while allocating little."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError, match=match) as caught:
+            checkpoint.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(caught.value)
+    assert peak < 20 * 2 ** 20, f"{peak / 2 ** 20:.0f} MiB allocated to refuse {path.name}"
+
+
+@pytest.mark.parametrize("junk_name", ["junk.npy", "W1.npy"])
+def test_a_small_file_with_a_deflated_2gb_member_is_refused_before_decompressing_it(
+        saved, tmp_path, junk_name):
+    # ~2 MB on disk, 2 GiB once inflated: as an unexpected array, and as a parameter whose
+    # header fits the architecture but whose member is 2 GiB long.
+    _, _, path = saved
+    members = [_stored(n, p) for n, p in _members(path) if n != junk_name]
+    header = _npy_header((2 ** 28,) if junk_name == "junk.npy" else (5, 3))
+    bomb = _deflated_zeros(header, 2048)
+    # The CRC is left 0: checking it needs the whole 2 GiB, which the reader must never inflate.
+    members.append((junk_name, zipfile.ZIP_DEFLATED, bomb, 0, len(header) + 2 ** 31, 0))
+    bad = tmp_path / "bomb.npz"
+    _raw_zip(bad, members)
+    assert bad.stat().st_size < 3 * 2 ** 20
+    _refused_quickly(bad, "unexpected array.*junk" if junk_name == "junk.npy"
+                     else r"'W1' declares shape \(5, 3\) \(120 bytes\) but its member holds "
+                          "2,147,483,648 bytes")
+
+
+def test_a_member_inflating_past_its_declared_size_is_never_read_past_it(saved, tmp_path):
+    # The directory says W1 is 128 + 120 bytes; the deflate stream goes on for 1 GiB.
+    _, _, path = saved
+    members = [_stored(n, p) for n, p in _members(path) if n != "W1.npy"]
+    header = _npy_header((5, 3))
+    members.append(("W1.npy", zipfile.ZIP_DEFLATED, _deflated_zeros(header, 1024), 0,
+                    len(header) + 120, 0))
+    bad = tmp_path / "long.npz"
+    _raw_zip(bad, members)
+    _refused_quickly(bad, "'W1' is truncated or corrupted.*CRC")
+
+
+def test_a_header_declaring_a_huge_shape_is_refused_without_allocating_it(saved, tmp_path):
+    _, _, path = saved
+    members = [_stored(n, p) for n, p in _members(path) if n != "b1.npy"]
+    members.append(_stored("b1.npy", _npy_header((10 ** 12,)) + bytes(40)))
+    bad = tmp_path / "huge.npz"
+    _raw_zip(bad, members)
+    _refused_quickly(bad, r"b1 has shape \(1000000000000,\), the architecture \[3, 5, 2\] "
+                          r"needs \(5,\)")
+
+
+def test_a_member_that_is_not_a_npy_array_is_refused(saved, tmp_path):
+    _, _, path = saved
+    members = [_stored(n, p) for n, p in _members(path)] + [_stored("README.txt", b"hello")]
+    bad = tmp_path / "extra.npz"
+    _raw_zip(bad, members)
+    _refused_quickly(bad, "member 'README.txt' is not a .npy array")
+
+
+def test_an_encrypted_member_is_refused(saved, tmp_path):
+    _, _, path = saved
+    members = [(n, m, p, c, s, 0x1 if n == "W2.npy" else f)
+               for n, m, p, c, s, f in (_stored(n, p) for n, p in _members(path))]
+    bad = tmp_path / "encrypted.npz"
+    _raw_zip(bad, members)
+    _refused_quickly(bad, "array 'W2' is encrypted")
+
+
+def test_a_member_named_twice_is_refused(saved, tmp_path):
+    _, _, path = saved
+    members = [_stored(n, p) for n, p in _members(path)]
+    bad = tmp_path / "twice.npz"
+    _raw_zip(bad, members + [m for m in members if m[0] == "b2.npy"])
+    _refused_quickly(bad, "member 'b2.npy' appears twice")
+
+
+def _recompressed(src, dst, method):
+    with zipfile.ZipFile(dst, "w", compression=method) as out:
+        for name, payload in _members(src):
+            out.writestr(name, payload)
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA],
+                         ids=["deflate", "bzip2", "lzma"])
+def test_a_compressed_checkpoint_loads_and_a_corrupt_compressed_member_is_refused(
+        saved, tmp_path, method):
+    net, _, path = saved
+    good = tmp_path / "packed.npz"
+    _recompressed(path, good, method)
+    assert _same_arrays(_weights(checkpoint.load(good)), _weights(net))
+    raw = bytearray(good.read_bytes())
+    with zipfile.ZipFile(good) as z:
+        info = z.getinfo("optimizer.m.1.npy")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for at in range(start + 2, start + info.compress_size - 2, 3):   # damage the whole stream
+        raw[at] ^= 0x5A
+    bad = tmp_path / "damaged.npz"
+    bad.write_bytes(bytes(raw))
+    _refused_quickly(bad, "array 'optimizer.m.1' is truncated or corrupted")
+
+
+def _with_meta_text(src, dst, text):
+    members = [_stored(n, p) for n, p in _members(src) if n != "meta.npy"]
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.array(text), allow_pickle=False)
+    _raw_zip(dst, members + [_stored("meta.npy", buf.getvalue())])
+
+
+def test_meta_nested_100000_deep_is_refused(saved, tmp_path):
+    bad = tmp_path / "deep.npz"
+    _with_meta_text(saved[2], bad, '{"format": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    _refused_quickly(bad, "'meta' is not valid JSON")
+
+
+def test_meta_longer_than_any_real_meta_is_refused_from_its_header(saved, tmp_path):
+    members = [_stored(n, p) for n, p in _members(saved[2]) if n != "meta.npy"]
+    chars = checkpoint.MAX_META_CHARS + 1
+    members.append(("meta.npy", zipfile.ZIP_DEFLATED,
+                    _deflated_zeros(_npy_header((), f"<U{chars}"), 4), 0, 128 + 4 * chars, 0))
+    bad = tmp_path / "long-meta.npz"
+    _raw_zip(bad, members)
+    _refused_quickly(bad, "'meta' is 1,000,001 characters long")
+
+
+@pytest.mark.parametrize("steps", [float("inf"), float("nan"), -1, 2.5, True, "3"])
+def test_optimizer_steps_that_are_not_a_count_are_refused(saved, tmp_path, steps):
+    bad = tmp_path / "steps.npz"
+    _rewrite_meta(saved[2], bad, lambda m: m["optimizer"].__setitem__("steps", steps))
+    with pytest.raises(CheckpointError, match=str(bad)):
+        checkpoint.read(bad)
+    net = _net()
+    opt = Adam(net.parameters())
+    with pytest.raises(CheckpointError):
+        checkpoint.load_into(net, bad, optimizer=opt)
+    assert opt.steps == 0
+
+
+def test_a_float_too_large_for_a_double_in_meta_is_refused(saved, tmp_path):
+    bad = tmp_path / "big.npz"
+    text = json.dumps(json.loads(str(_contents(saved[2])["meta"])))
+    _with_meta_text(saved[2], bad, text.replace('"lr": 0.05', '"lr": 1e400'))
+    _refused_quickly(bad, "'meta' is not valid JSON.*1e400 overflows")
+
+
+@pytest.mark.parametrize("seed", ["abc", -1, 1.5, True, [1]])
+def test_a_seed_that_is_not_a_non_negative_integer_is_refused(saved, tmp_path, seed):
+    bad = tmp_path / "seed.npz"
+    _rewrite_meta(saved[2], bad, lambda m: m.__setitem__("seed", seed))
+    with pytest.raises(CheckpointError, match="the seed must be a non-negative integer"):
+        checkpoint.load(bad)
+
+
+@pytest.mark.parametrize("key, value, match", [
+    ("optimizer.m.0", np.nan, r"optimizer state m.0 has 1 NaN or inf"),
+    ("optimizer.v.3", np.inf, r"optimizer state v.3 has 1 NaN or inf"),
+    ("optimizer.v.1", -1e-3, r"optimizer state v.1 \(Adam's running mean of g²\) has negative"),
+])
+def test_non_finite_or_negative_optimizer_state_is_refused_like_non_finite_weights(
+        saved, tmp_path, key, value, match):
+    bad = tmp_path / "state.npz"
+    _rewrite(saved[2], bad, lambda a: a[key].reshape(-1).__setitem__(0, value))
+    net = _net(seed=11)
+    opt = Adam(net.parameters())
+    before, state = _weights(net), opt.state_dict()
+    with pytest.raises(CheckpointError, match=match):
+        checkpoint.load_into(net, bad, optimizer=opt)
+    assert _same_arrays(_weights(net), before) and opt.steps == state["steps"]
+
+
+def test_a_negative_first_moment_is_fine(saved, tmp_path):
+    ok = tmp_path / "m.npz"
+    _rewrite(saved[2], ok, lambda a: a["optimizer.m.0"].reshape(-1).__setitem__(0, -5.0))
+    assert checkpoint.read(ok).optimizer_state["m.0"].reshape(-1)[0] == -5.0
+
+
+# --- the file written: a long legal name, the user's path in every error, the umask ---
+
+def test_a_file_name_of_250_characters_saves_and_loads(tmp_path):
+    net = _net(seed=6)
+    path = tmp_path / ("n" * 246 + ".npz")
+    checkpoint.save(net, path)
+    assert _same_arrays(_weights(checkpoint.load(path)), _weights(net))
+    assert os.listdir(tmp_path) == [path.name]
+
+
+def test_a_save_into_a_missing_folder_names_the_path_not_a_temporary_file(tmp_path):
+    path = tmp_path / "missing" / "m.npz"
+    with pytest.raises(FileNotFoundError) as caught:
+        checkpoint.save(_net(), path)
+    assert caught.value.filename == str(path) and ".tmp" not in str(caught.value)
+
+
+@pytest.mark.parametrize("failing", ["fsync", "replace"])
+def test_an_os_error_while_saving_names_the_path_not_the_temporary_file(tmp_path, monkeypatch,
+                                                                       failing):
+    path = tmp_path / "m.npz"
+
+    def broken(*args):
+        raise OSError(5, "Input/output error", str(tmp_path / ".m.npz.0000.tmp"))
+    monkeypatch.setattr(os, failing, broken)
+    with pytest.raises(OSError, match="Input/output error") as caught:
+        checkpoint.save(_net(), path)
+    monkeypatch.undo()
+    assert caught.value.filename == str(path) and ".tmp" not in str(caught.value)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_checkpoint_is_created_with_the_mode_the_umask_gives_any_new_file(tmp_path, umask,
+                                                                             mode):
+    old = os.umask(umask)
+    try:
+        checkpoint.save(_net(), tmp_path / "m.npz")
+        with open(tmp_path / "plain", "wb"):
+            pass
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "m.npz").st_mode) == mode
+    assert stat.S_IMODE(os.stat(tmp_path / "plain").st_mode) == mode
+
+
+def test_overwriting_a_checkpoint_keeps_its_mode(tmp_path):
+    path = tmp_path / "m.npz"
+    checkpoint.save(_net(), path)
+    os.chmod(path, 0o640)
+    checkpoint.save(_net(seed=2), path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+
+
+def test_saving_a_non_finite_optimizer_state_is_refused_and_keeps_the_good_checkpoint(saved):
+    net, opt, path = saved
+    opt.state["v"][0][0, 0] = np.inf
+    with pytest.raises(CheckpointError, match=r"save .*optimizer state v.0 has 1 NaN or inf"):
+        checkpoint.save(net, path, optimizer=opt)
+    assert checkpoint.read(path).optimizer_state["v.0"][0, 0] != np.inf

@@ -5,9 +5,13 @@ Most tests call ``microgradnn.cli.main(argv)`` in-process (fast); a few run the 
 traceback.
 """
 import math
+import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -208,10 +212,18 @@ def test_check_exits_1_and_names_the_layer_when_the_equations_are_wrong(capsys, 
     assert "FAILED at layer 1, BP2" in out
 
 
-def test_check_rejects_an_architecture_the_network_rejects(capsys):
+def test_check_rejects_an_architecture_in_terms_of_its_flags(capsys):
     status, _, err = run(capsys, "check", "--layers", "2,3,1", "--activations", "relu")
     assert status == 2
-    assert err.startswith("microgradnn: error: 3 layer sizes [2, 3, 1] need 2 activations")
+    assert err.startswith("microgradnn: error: --activations names 1 activation(s) but "
+                          "--layers 2,3,1 has 2 weight layers")
+
+
+def test_check_says_which_flag_to_change_when_the_loss_does_not_fit_the_output(capsys):
+    status, _, err = run(capsys, "check", "--layers", "2,3,1", "--activations", "sigmoid,tanh",
+                         "--loss", "bce")
+    one_line_error(status, err)
+    assert "end --activations with sigmoid, or use --loss quadratic" in err and "loss='" not in err
 
 
 # --- train -----------------------------------------------------------------------------------
@@ -311,6 +323,7 @@ def test_demo_trains_checks_draws_and_plots_into_its_folder(capsys, tmp_path):
     expected = {"neuron-backward.txt", "loss.png", "boundary.png"}
     graphs = {"neuron", "loss-graph", "network"}
     expected |= {f"{g}.svg" if shutil.which("dot") else f"{g}.dot" for g in graphs}
+    expected |= {"explorer.html"} if shutil.which("dot") else set()
     assert demo_files(out_dir) == expected
     assert f"Wrote {len(expected)} files to {out_dir}/" in out
     assert "tanh" in (out_dir / "neuron-backward.txt").read_text()
@@ -336,3 +349,361 @@ def test_demo_without_matplotlib_still_does_everything_else(capsys, tmp_path, mo
     assert status == 0
     assert "skipped: plots need matplotlib" in out
     assert not (out_dir / "loss.png").exists() and (out_dir / "neuron-backward.txt").exists()
+
+
+# --- never a traceback, never a lost run ------------------------------------------------------
+
+def one_line_error(status, err, want_status=2, lines=1):
+    """One line (an expression's mistake adds the expression and a caret under it)."""
+    assert status == want_status, err
+    assert "Traceback" not in err
+    assert err.count("\n") == lines and err.startswith("microgradnn: error:"), err
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Make any training fail the test: output paths must be refused before work starts."""
+    from microgradnn import training
+
+    def fit(*args, **kwargs):
+        raise AssertionError("fit ran before the output path was checked")
+    monkeypatch.setattr(training, "fit", fit)
+
+
+def _bad_output_paths(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    missing = tmp_path / "missing" / "deeper"
+    cases = [
+        (["train", "--save", f"{missing}/m.npz"], "does not exist"),
+        (["train", "--save", f"{a_file}/m.npz"], "is a file, not a folder"),
+        (["train", "--save", str(tmp_path)], "is a folder; give a file name"),
+        (["train", "--save", "/dev/null"], "is not a regular file"),
+        (["train", "--plots", str(missing)], "does not exist"),
+        (["train", "--plots", str(a_file)], "is a file, not a folder"),
+        (["graph", "--expr", "x", "--set", "x=1", "-o", f"{missing}/g.svg"], "does not exist"),
+        (["graph", "--expr", "x", "--set", "x=1", "-o", str(tmp_path)], "is a folder"),
+        (["demo", "--fast", "--out", str(missing)], "does not exist"),
+        (["demo", "--fast", "--out", str(a_file)], "is a file, not a folder"),
+    ]
+    if Path("/proc/self").is_dir():        # not writable, even by root
+        cases += [(["train", "--save", "/proc/m.npz"], "cannot write in the folder /proc"),
+                  (["train", "--plots", "/proc/plots"], "cannot create the folder"),
+                  (["demo", "--fast", "--out", "/proc/demo"], "cannot create the folder")]
+    return cases
+
+
+def test_every_bad_output_path_is_refused_before_any_work_in_one_line(capsys, tmp_path,
+                                                                      no_training):
+    for argv, words in _bad_output_paths(tmp_path):
+        before = sorted(tmp_path.rglob("*"))
+        status, out, err = run(capsys, *argv)
+        one_line_error(status, err)
+        assert argv[-1] in err and words in err, (argv, err)
+        assert out == "" and sorted(tmp_path.rglob("*")) == before      # nothing was made
+
+
+def test_a_read_only_folder_is_refused_before_training(capsys, tmp_path, no_training):
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders (the /proc cases cover root)")
+    folder = tmp_path / "ro"
+    folder.mkdir(mode=0o555)
+    status, _, err = run(capsys, "train", "--save", str(folder / "m.npz"))
+    one_line_error(status, err)
+    assert "cannot write in the folder" in err and "Permission denied" in err
+
+
+def test_plots_create_their_folder_but_not_missing_parents(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    status, out, _ = run(capsys, "train", "--epochs", "1", "--no-progress", "--plots",
+                         str(tmp_path / "new"))
+    assert status == 0 and (tmp_path / "new" / "loss.png").exists()
+
+
+HOSTILE = [
+    (["train", "--layers", "2,100000000000,1"], "choose a smaller --layers"),
+    (["check", "--layers", "2,100000000000,1"], "choose a smaller --layers"),
+    (["check", "--batch-size", "100000000000"], "choose a smaller --batch-size"),
+    (["check", "--batch-size", "1e11"], "expected a positive integer, got '1e11'"),
+    (["train", "--samples", "100000000000000"], "choose a smaller --samples"),
+    (["train", "--samples", "1"], "--samples 1: the moons data set needs at least 2"),
+    (["train", "--seed", "-1"], "a seed must be a non-negative integer, got '-1'"),
+    (["check", "--seed", "-5"], "got '-5'"),
+    (["demo", "--seed", "x"], "got 'x'"),
+    (["train", "--noise", "inf"], "expected a finite number ≥ 0, got 'inf'"),
+    (["train", "--noise", "-1"], "got '-1'"),
+    (["train", "--test-fraction", "nan"], "--test-fraction must lie in [0, 1)"),
+    (["train", "--test-fraction", "0.999", "--samples", "10"], "leaves no training"),
+    (["graph", "--expr", "-x", "--set", "x=1"], "write it as --expr=-x"),
+    (["graph", "--expr", "-2*x", "--set", "x=1"], "write it as --expr=-2*x"),
+    (["train", "--activations", "relu"], "give one activation per weight layer"),
+    (["train", "--activations", "relu,swish,sigmoid"], "unknown activation 'swish'"),
+    (["train", "--layers", "2,8,3"], "the moons data set has 2 classes, but --layers ends with 3"),
+    (["train", "--loss", "cross_entropy", "--layers", "2,8,1"], "end --layers with 2, not 1"),
+    (["train", "--loss", "bce", "--activations", "relu,relu,softmax"],
+     "end --activations with sigmoid, or use --loss quadratic"),
+    (["train", "--activations", "relu,softmax", "--layers", "2,4,1", "--loss", "quadratic"],
+     "a softmax over 1 output is always 1"),
+]
+
+
+@pytest.mark.parametrize("argv, words", HOSTILE, ids=[" ".join(a)[:60] for a, _ in HOSTILE])
+def test_a_hostile_invocation_is_one_line_and_status_2(capsys, argv, words):
+    status, _, err = run(capsys, *argv)
+    one_line_error(status, err)
+    assert words in err
+
+
+@pytest.mark.parametrize("expr", ["(" * 5000 + "x" + ")" * 5000, "y", "x +", "x ^ 2", "2x"])
+def test_a_bad_expression_is_an_error_pointing_at_it_never_a_traceback(capsys, expr):
+    status, _, err = run(capsys, "graph", "--expr", expr, "--set", "x=1")
+    one_line_error(status, err, lines=3)
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--layers", "2,100000000000,1"],
+    ["train", "--save", "/no/such/dir/m.npz"],
+    ["check", "--batch-size", "100000000000"],
+    ["graph", "--expr", "-x", "--set", "x=1"],
+])
+def test_the_real_command_never_prints_a_traceback(tmp_path, argv):
+    done = subprocess.run([sys.executable, "-m", "microgradnn", *argv], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    one_line_error(done.returncode, done.stderr)
+
+
+@pytest.mark.parametrize("error, status, words", [
+    (OSError(28, "No space left on device", "/data/m.npz"), 2,
+     "/data/m.npz: No space left on device"),
+    (PermissionError(13, "Permission denied", "/data/m.npz"), 2, "Permission denied"),
+    (MemoryError("Unable to allocate 2 TiB"), 2, "out of memory (Unable to allocate 2 TiB)"),
+    (RecursionError("maximum recursion depth exceeded"), 2, "nests too deeply"),
+    (RuntimeError("a bug"), 1, "internal error, please report it: RuntimeError: a bug"),
+])
+def test_any_failure_during_the_work_is_one_line_with_a_status(capsys, monkeypatch, error,
+                                                              status, words):
+    from microgradnn import training
+
+    def failing(*args, **kwargs):
+        raise error
+    monkeypatch.setattr(training, "fit", failing)
+    got, _, err = run(capsys, "train", "--epochs", "1", "--no-progress")
+    one_line_error(got, err, status)
+    assert words in err
+
+
+def test_ctrl_c_in_process_is_one_line_and_status_130(capsys, monkeypatch):
+    from microgradnn import training
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(training, "fit", interrupted)
+    status, _, err = run(capsys, "train", "--epochs", "1")
+    assert status == 130 and err == "microgradnn: interrupted (Ctrl-C)\n"
+
+
+def test_ctrl_c_during_training_exits_130_without_a_traceback(tmp_path):
+    child = subprocess.Popen([sys.executable, "-u", "-m", "microgradnn", "train", "--epochs",
+                              "100000", "--no-progress", "--save", str(tmp_path / "m.npz")],
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout.readline().startswith("training MLP")
+        time.sleep(0.5)                                 # well inside the epochs
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 130
+    assert err == "microgradnn: interrupted (Ctrl-C)\n"
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_a_diverging_training_is_one_line_exit_1_and_saves_nothing(capsys, tmp_path):
+    status, out, err = run(capsys, "train", "--optimizer", "sgd", "--lr", "1e10", "--activations",
+                           "relu,relu,linear", "--epochs", "20", "--no-progress",
+                           "--save", str(tmp_path / "m.npz"))
+    one_line_error(status, err, 1)
+    assert re.search(r"training diverged at epoch \d+, batch \d+ of \d+: the loss is (inf|nan)",
+                     err)
+    assert "Try a smaller learning rate (--lr 1e+10 now)" in err and "nothing was saved" in err
+    assert "loss nan" not in out and not (tmp_path / "m.npz").exists()
+
+
+def test_an_expression_starting_with_minus_works_when_written_with_equals(capsys, tmp_path):
+    status, out, _ = run(capsys, "graph", "--expr=-x", "--set", "x=2", "-o", str(tmp_path / "g.dot"))
+    assert status == 0 and "-x = -2" in out and "d/dx = -1" in out
+
+
+# --- the command says what it means ----------------------------------------------------------
+
+def test_cross_entropy_on_two_classes_gets_two_softmax_outputs(capsys):
+    status, out, _ = run(capsys, "train", "--dataset", "moons", "--loss", "cross_entropy",
+                         "--epochs", "2", "--no-progress")
+    assert status == 0
+    assert "layers=[2, 16, 16, 2]" in out and "'softmax'" in out
+
+
+def test_the_output_activation_given_picks_the_loss(capsys):
+    status, out, _ = run(capsys, "train", "--activations", "relu,relu,tanh", "--epochs", "1",
+                         "--no-progress")
+    assert status == 0 and "loss (quadratic)" in out
+
+
+def test_errors_from_the_command_advise_flags_not_python(capsys):
+    status, _, err = run(capsys, "train", "--loss", "bce", "--activations", "relu,relu,tanh")
+    assert status == 2 and "--loss quadratic" in err and "loss='" not in err
+
+
+def _table(out):
+    return {line.split()[0]: line.split()[-2:] for line in out.splitlines()
+            if line.strip().startswith(("loss", "accuracy"))}
+
+
+@pytest.mark.parametrize("argv", [
+    ["--layers", "64,10", "--activations", "sigmoid", "--loss", "bce"],
+    ["--loss", "quadratic"],
+    ["--loss", "cross_entropy", "--layers", "64,10"],
+])
+def test_every_loss_trains_on_digits_and_prints_the_class_accuracy(capsys, argv):
+    pytest.importorskip("sklearn")
+    from microgradnn.datasets import digits
+    from microgradnn.nn import MLP
+    from microgradnn.training import predict
+    status, out, _ = run(capsys, "train", "--dataset", "digits", "--epochs", "2",
+                         "--no-progress", *argv)
+    assert status == 0, out
+    train_acc, test_acc = (float(v.rstrip("%")) for v in _table(out)["accuracy"])
+    assert 0 <= train_acc <= 100 and 0 <= test_acc <= 100
+
+
+def test_train_accuracy_is_the_share_of_examples_whose_class_ranks_first(capsys, tmp_path):
+    pytest.importorskip("sklearn")
+    from microgradnn.datasets import digits
+    from microgradnn.nn import MLP
+    path = tmp_path / "m.npz"
+    status, out, _ = run(capsys, "train", "--dataset", "digits", "--loss", "quadratic",
+                         "--epochs", "2", "--no-progress", "--save", str(path))
+    assert status == 0
+    x, y = digits()
+    _, _, x_test, y_test = split(x, y, 0.2, seed=0)
+    scores = MLP.load(path)(x_test).data                      # (n, 10) sigmoid outputs
+    assert _table(out)["accuracy"][1] == f"{np.mean(scores.argmax(axis=1) == y_test):.1%}"
+
+
+def test_a_split_too_small_to_learn_from_is_warned_about(capsys):
+    status, out, err = run(capsys, "train", "--samples", "3", "--epochs", "1", "--no-progress")
+    assert status == 0
+    assert "microgradnn: warning: only 2 training and 1 test examples" in err
+    assert "--samples" in err and "Traceback" not in err
+
+
+def test_a_large_enough_split_is_not_warned_about(capsys):
+    status, _, err = run(capsys, "train", "--samples", "100", "--epochs", "1", "--no-progress")
+    assert status == 0 and err == ""
+
+
+@pytest.mark.parametrize("expr, values, words", [
+    ("log(x)", "x=-1", "the value is nan: log of -1 gives nan; the derivatives printed are not "
+                       "meaningful"),
+    ("1/x", "x=0", "the value is inf"),
+    ("x**0.5", "x=0", "d/dx is not finite"),
+])
+def test_a_nan_or_inf_result_is_warned_about_and_still_drawn(capsys, tmp_path, expr, values,
+                                                              words):
+    status, out, err = run(capsys, "graph", "--expr", expr, "--set", values,
+                           "-o", str(tmp_path / "g.dot"))
+    assert status == 0 and (tmp_path / "g.dot").exists()
+    assert err.startswith("microgradnn: warning: ") and words in err
+
+
+def test_a_finite_result_gets_no_warning(capsys, tmp_path):
+    status, _, err = run(capsys, "graph", "--expr", "log(x)", "--set", "x=2",
+                         "-o", str(tmp_path / "g.dot"))
+    assert status == 0 and err == ""
+
+
+def test_the_progress_bar_says_test_and_running_means_like_the_table(capsys):
+    pytest.importorskip("tqdm")
+    status, out, err = run(capsys, "train", "--epochs", "2")
+    assert status == 0
+    assert "test loss" in err and "test accuracy" in err and "(running means)" in err
+    assert "val " not in err and "validation" not in err
+    assert "running means over each epoch" in out
+
+
+def test_the_plots_say_test(capsys, tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from microgradnn import plots
+    seen = []
+    real = plots.loss_curve
+    monkeypatch.setattr(plots, "loss_curve", lambda h, *a, **k: seen.append(h) or real(h, *a, **k))
+    status, _, _ = run(capsys, "train", "--epochs", "2", "--no-progress", "--plots", str(tmp_path))
+    assert status == 0 and [h.validation_name for h in seen] == ["test"]
+
+
+# --- the table of the command's errors in docs/errors.md, executed ----------------------------
+
+def _command_rows():
+    text = (Path(__file__).resolve().parent.parent / "docs" / "errors.md").read_text("utf-8")
+    section = text.split("\n## The command\n", 1)[1].split("\n## ", 1)[0]
+    rows = [[c.strip() for c in line.strip().strip("|").split(" | ")]
+            for line in section.splitlines() if line.startswith("| `")]
+    assert len(rows) >= 15
+    return rows
+
+
+@pytest.mark.parametrize("command, status, message", _command_rows(),
+                         ids=[r[0][13:70] for r in _command_rows()])
+def test_the_command_gets_the_error_the_docs_promise(capsys, tmp_path, monkeypatch, command,
+                                                     status, message):
+    import shlex
+    if "/proc/" in command and not Path("/proc/self").is_dir():
+        pytest.skip("no /proc here")
+    monkeypatch.chdir(tmp_path)
+    argv = shlex.split(command.strip("`"))
+    assert argv[0] == "microgradnn"
+    got, _, err = run(capsys, *argv[1:])
+    one_line_error(got, err, int(status))
+    assert message in err
+
+
+# --- the README's way to run the command works as written -------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_readme_says_to_activate_the_environment_make_demo_creates():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    venv = re.search(r"^VENV\s*:=\s*(\S+)", makefile, re.M).group(1)
+    assert f"source {venv}/bin/activate" in readme
+    assert f"`{venv}/bin/microgradnn`" in readme
+    demo = re.search(r"^demo:.*?(?=^\S)", makefile, re.M | re.S).group(0)
+    assert "$(BIN)/microgradnn demo" in demo              # runs the command from that venv
+    assert "source $(VENV)/bin/activate" in demo          # and says how to use it afterwards
+
+
+def test_activating_the_environment_puts_the_command_on_the_path(tmp_path):
+    # The environment the tests run in was made by the same Makefile (make test): activate it in
+    # a shell whose PATH does not have it, from a folder elsewhere, and run the README's command.
+    activate = Path(sys.prefix) / "bin" / "activate"
+    if sys.prefix == sys.base_prefix or not (Path(sys.prefix) / "bin" / "microgradnn").exists():
+        pytest.skip("not running in a virtual environment with the command installed")
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    assert subprocess.run(["bash", "-c", "command -v microgradnn"], env=env,
+                          capture_output=True).returncode != 0
+    done = subprocess.run(["bash", "-c", f"source {activate} && microgradnn --version"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("microgradnn "), done.stderr
+
+
+def test_plots_without_matplotlib_are_refused_before_training(capsys, tmp_path, monkeypatch,
+                                                             no_training):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    status, out, err = run(capsys, "train", "--plots", str(tmp_path / "p"))
+    one_line_error(status, err, 1)
+    assert "plots need matplotlib" in err and out == ""

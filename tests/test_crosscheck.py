@@ -106,17 +106,61 @@ def test_wrong_sigma_prime_is_located_by_layer_and_equation(wrong_layer, equatio
     assert all(r.ok for r in report.rows if r.layer > wrong_layer)
 
 
-def test_without_deltas_the_first_wrong_bias_gradient_is_reported():
+@pytest.mark.parametrize("wrong_layer, equation", [(1, "BP2"), (2, "BP2"), (3, "BP1")])
+def test_without_deltas_a_wrong_delta_is_named_by_the_equation_that_makes_it(wrong_layer, equation):
+    """∂C/∂b and ∂C/∂W of the layer are both wrong: both come from δ, so the δ equation is named."""
     net, x, y, W, B = _setup()
-    dw, db, _ = _hand_backprop(W, B, net.activations, x.T, y.T, wrong_layer=2)
+    dw, db, _ = _hand_backprop(W, B, net.activations, x.T, y.T, wrong_layer=wrong_layer)
+    report = crosscheck_gradients(net, x, y, dw, db)
+    assert report.first_failure == (wrong_layer, equation)
+    assert f"check δ{wrong_layer}, which {equation} computes" in str(report)
+
+
+def test_without_deltas_a_wrong_bias_gradient_alone_is_bp3():
+    net, x, y, W, B = _setup()
+    dw, db, _ = _hand_backprop(W, B, net.activations, x.T, y.T)
+    db[1] = db[1] * 0.0 + 1.0                  # layer 2's BP3 slip; its δ and BP4 are right
     assert crosscheck_gradients(net, x, y, dw, db).first_failure == (2, "BP3")
+
+
+def test_without_deltas_a_wrong_weight_gradient_alone_is_bp4():
+    net, x, y, W, B = _setup()
+    dw, db, _ = _hand_backprop(W, B, net.activations, x.T, y.T)
+    dw[1] = dw[1].T.copy().reshape(dw[1].shape) + 0.1      # layer 2's BP4 slip
+    assert crosscheck_gradients(net, x, y, dw, db).first_failure == (2, "BP4")
 
 
 def test_seed_article_sign_is_flagged():
     net, x, y, W, B = _setup()
     dw, db, _ = _hand_backprop(W, B, net.activations, x.T, y.T)
     report = crosscheck_gradients(net, x, y, [-g for g in dw], [-g for g in db])
-    assert report.first_failure == (3, "BP3") and "minus the gradient" in str(report)
+    assert report.first_failure == (3, "BP1") and "minus the gradient" in str(report)
+
+
+@pytest.mark.parametrize("factor, words", [
+    (-1.0, "minus the gradient"),
+    (5.0, "5× the gradient: per-example"),
+    (-5.0, "−5× the gradient: minus the gradient, and per-example"),
+    (1 / 5, "1/5× the gradient: divided by the batch size 5 once too often"),
+    (-1 / 5, "−1/5× the gradient: minus the gradient, and divided by the batch size 5"),
+    (2.0, "2× the gradient: a constant factor"),
+    (0.5, "1/2× the gradient: a constant factor"),
+    (-3.0, "−3× the gradient: a constant factor"),
+    (1.7, "1.7× the gradient: a constant factor"),
+])
+def test_a_constant_factor_between_given_and_true_gradients_is_named(factor, words):
+    net, x, y, W, B = _setup()                 # batch of 5
+    dw, db, _ = _hand_backprop(W, B, net.activations, x.T, y.T)
+    report = crosscheck_gradients(net, x, y, [g * factor for g in dw], [g * factor for g in db])
+    assert not report.ok
+    assert all(words in r.note for r in report.rows), report
+
+
+def test_an_error_that_is_no_constant_factor_gets_no_factor_note():
+    net, x, y, W, B = _setup()
+    dw, db, _ = _hand_backprop(W, B, net.activations, x.T, y.T, wrong_layer=3)
+    report = crosscheck_gradients(net, x, y, dw, db)
+    assert not report.ok and "× the gradient" not in str(report)
 
 
 def test_per_example_deltas_are_accepted_when_declared():

@@ -44,6 +44,26 @@ def test_failure_names_input_worst_element_values_and_relative_error():
     assert "input 1: ok" in text
 
 
+def test_the_worst_element_is_the_one_closest_to_failing_not_one_where_both_are_zero():
+    # f = Σ relu(v)·c: elements with v < 0 have gradient 0 on both sides; the element with the
+    # largest |autodiff − numeric| / (atol + rtol·|numeric|) is the one nearest the relu's kink,
+    # where the central difference straddles 0 (numeric c/2·(1 + v/eps) vs autodiff c).
+    v = np.array([-1.0, 2.0, 3e-7, -2.0])
+    result = gradcheck(lambda a: (a.relu() * 3.0).sum(), v, eps=1e-6)
+    assert not result.ok
+    assert "element (2,)" in str(result)
+    numeric = 3.0 * (3e-7 + 1e-6) / 2e-6                   # by hand: (f(v+ε) − f(v−ε)) / 2ε
+    assert f"numeric {numeric:.6g}"[:14] in str(result)
+
+
+def test_a_passing_input_names_the_element_nearest_the_tolerance_not_a_zero_one():
+    # relu(v).tanh(): at v = -1 and -2 both gradients are exactly 0; at 0.5 the finite
+    # difference carries a little rounding error, so that element is the closest to failing
+    result = gradcheck(lambda a: a.relu().tanh().sum(), np.array([-1.0, 0.5, -2.0]))
+    assert result.ok
+    assert "worst at element (1,)" in str(result) and "relative error 0," not in str(result)
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.floats(-2, 2), min_size=1, max_size=6))
 def test_passes_for_random_vectors(values):

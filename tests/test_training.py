@@ -1,5 +1,6 @@
 """fit / predict: training learns, mini-batches and shuffling behave, bad data is refused early."""
 import builtins
+import re
 import sys
 
 import numpy as np
@@ -131,3 +132,95 @@ def test_predict_returns_labels_for_one_or_several_outputs():
     several = MLP([2, 3], ["softmax"], seed=0)
     np.testing.assert_array_equal(predict(one, x), (predict_proba(one, x)[:, 0] >= 0.5).astype(int))
     np.testing.assert_array_equal(predict(several, x), predict_proba(several, x).argmax(axis=1))
+
+
+# --- divergence is never silent ---
+
+class _RecordingSGD(SGD):
+    """Plain SGD that keeps a copy of the weights after every step it takes (a spy: the
+    updates are SGD's own)."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, lr=lr)
+        self.after = []
+
+    def step(self):
+        super().step()
+        self.after.append([p.data.copy() for p in self.params])
+
+
+def test_a_diverging_fit_stops_at_the_first_non_finite_loss_and_keeps_the_last_good_weights():
+    x, y = datasets.moons(n=100, seed=0)
+    net = MLP([2, 16, 1], ["relu", "linear"], seed=0)
+    opt = _RecordingSGD(net.parameters(), lr=1e10)
+    with pytest.raises(FloatingPointError, match=r"epoch (\d+), batch (\d+) of 4: the loss is "
+                                                  r"(inf|nan).*smaller learning rate") as caught, \
+            np.errstate(over="ignore", invalid="ignore"):
+        fit(net, x * 10, y * 10, optimizer=opt, epochs=50, progress=False)
+    epoch, batch = (int(v) for v in re.search(r"epoch (\d+), batch (\d+)",
+                                              str(caught.value)).groups())
+    assert len(opt.after) == (epoch - 1) * 4 + batch - 1     # the failing step was not taken
+    weights = [p.data for p in net.parameters()]
+    assert all(np.isfinite(w).all() for w in weights)
+    assert all(np.array_equal(w, last) for w, last in zip(weights, opt.after[-1]))
+
+
+def test_the_issues_repro_raises_instead_of_returning_nan_weights():
+    x, y = datasets.moons(n=100, seed=0)
+    net = MLP([2, 16, 16, 1], ["relu", "relu", "linear"], seed=0)
+    with pytest.raises(FloatingPointError, match="Try a smaller learning rate"), \
+            np.errstate(over="ignore", invalid="ignore"):
+        fit(net, x * 10, y * 10, optimizer="sgd", lr=1e10, progress=False)
+    assert all(np.isfinite(p.data).all() for p in net.parameters())
+
+
+def test_a_non_finite_gradient_stops_fit_before_the_step_with_weights_and_state_unchanged():
+    # loss ½(wx − y)² is finite (5e19), but ∂C/∂w = (wx − y)·x = 1e10 · 1e300 overflows.
+    net = MLP([1, 1], ["linear"], seed=0)
+    net.weights[0].data[...] = 1e-300
+    net.biases[0].data[...] = 0.0
+    opt = SGD(net.parameters(), lr=0.1, momentum=0.9)
+    before, state = [p.data.copy() for p in net.parameters()], opt.state_dict()
+    with pytest.raises(FloatingPointError, match="epoch 1, batch 1 of 1: the gradient of W1 is "
+                                                 "not finite"), \
+            np.errstate(over="ignore", invalid="ignore"):
+        fit(net, np.array([[1e300]]), np.array([-1e10]), optimizer=opt, progress=False)
+    assert all(np.array_equal(p.data, b) for p, b in zip(net.parameters(), before))
+    assert opt.steps == state["steps"] and np.array_equal(opt.state_dict()["velocity.0"],
+                                                          state["velocity.0"])
+
+
+def test_the_divergence_check_does_not_stop_a_finite_run():
+    x, y = datasets.moons(n=60, seed=0)
+    net = MLP([2, 8, 1], ["tanh", "sigmoid"], seed=0)
+    h = fit(net, x, y, loss="bce", optimizer="adam", lr=0.05, epochs=5, progress=False)
+    assert len(h) == 5 and all(np.isfinite(h.loss))
+
+
+# --- settings and messages ---
+
+def test_a_numpy_learning_rate_is_accepted_like_the_optimizers_accept_it():
+    x, y = datasets.xor(n=8)
+    nets = [MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0) for _ in range(2)]
+    fit(nets[0], x, y, loss="bce", lr=np.float32(0.1), epochs=3, progress=False)
+    fit(nets[1], x, y, loss="bce", lr=float(np.float32(0.1)), epochs=3, progress=False)
+    assert all(np.array_equal(a.data, b.data)
+               for a, b in zip(nets[0].parameters(), nets[1].parameters()))
+
+
+def test_a_fractional_label_is_named_with_its_position():
+    net = MLP([2, 3, 3], ["tanh", "softmax"], seed=0)
+    with pytest.raises(ValueError, match=r"labels must be integers in 0..2 for 3 output classes, "
+                                         r"got 1.5 at index 2"):
+        fit(net, np.ones((4, 2)), [0, 2, 1.5, 1], loss="cross_entropy", progress=False)
+
+
+def test_printed_lines_call_the_training_numbers_running_means_and_name_the_held_out_data():
+    x, y = datasets.moons(n=40, seed=0)
+    net = MLP([2, 4, 1], ["tanh", "sigmoid"], seed=0)
+    h = fit(net, x, y, loss="bce", epochs=2, progress=False, validation_data=(x, y),
+            validation_name="test")
+    assert h.line(1) == (f"epoch 2: loss {h.loss[1]:.4f}  accuracy {h.accuracy[1]:.4f} "
+                         f"(running means)  test loss {h.val_loss[1]:.4f}  test accuracy "
+                         f"{h.val_accuracy[1]:.4f}")
+    assert set(h.as_dict()) == {"loss", "accuracy", "val_loss", "val_accuracy"}
