@@ -18,7 +18,9 @@ Design notes, for readers:
   so sorting the reachable nodes by that number, newest first, is a valid order for the backward
   pass: no recursion, no depth limit. The numbers also give drawings stable node ids.
 * A node keeps no closure, only a reference to a shared :class:`~microgradnn.ops.Op`; a dropped
-  graph holds no reference cycles and is freed at once, without the garbage collector.
+  graph holds no reference cycles and is freed at once, without the garbage collector. (The one
+  exception, as in PyTorch: after ``backward(create_graph=True)`` a leaf's ``.grad`` is a graph
+  that refers back to the leaf, until ``.grad`` is reset; see docs/higher-order.md.)
 * Each backward pass accumulates into a private per-pass slot (``_pg``) and only then adds to
   ``.grad``, so a second ``backward()`` propagates its own seed, not the gradients already stored.
 """
@@ -48,7 +50,7 @@ class _Modes(threading.local):
     """One thread's modes; each thread sees the class defaults until it changes them."""
     grad_enabled = True
     hook = None                   # the anomaly checker while detect_anomaly() is active
-    tracing = 0                   # how many grad()/jacobian() calls are running f in this thread
+    tracing = ()                  # (transform name, its arguments) while grad() & co. run f
 
 
 _modes = _Modes()
@@ -74,6 +76,18 @@ def _set_modes(grad_enabled: bool, hook) -> None:
 def _current_modes() -> tuple:
     """(grad_enabled, hook) of the calling thread."""
     return _modes.grad_enabled, _modes.hook
+
+
+@contextlib.contextmanager
+def _tracing(name: str, args: Sequence["Value"]) -> Iterator[None]:
+    """While a transform (grad, jacobian ...) runs f on args: float() of what depends on them
+    would silently cut the derivative, so Value.__float__ refuses it."""
+    saved = _modes.tracing
+    _modes.tracing = saved + ((name, tuple(args)),)
+    try:
+        yield
+    finally:
+        _modes.tracing = saved
 
 
 @contextlib.contextmanager
@@ -270,8 +284,12 @@ class Value:
 
     @property
     def grad(self):
-        """dOutput/dself after backward(): a float for scalars, an array of data's shape for
-        tensors (a Value after ``backward(create_graph=True)``)."""
+        """dOutput/dself after backward(): a Python float for a scalar Value, an array of data's
+        shape for a tensor (a Value after ``backward(create_graph=True)``).
+
+        A plain float or array has no ``.backward()``: to differentiate a gradient again, call
+        ``backward(create_graph=True)`` (or use ``grad(grad(f))``), which makes ``.grad`` a Value.
+        """
         g = self._grad
         if g is None:
             return 0.0 if type(self.data) is float else np.zeros(self.data.shape)
@@ -279,7 +297,7 @@ class Value:
 
     @grad.setter
     def grad(self, g) -> None:
-        self._grad = None if g is None or (isinstance(g, (int, float)) and g == 0) else g
+        self._grad = _checked_grad(self, g)
 
     @property
     def shape(self) -> tuple:
@@ -325,7 +343,20 @@ class Value:
         return float(self.data) if type(self.data) is float else float(self.data.reshape(()))
 
     def __float__(self) -> float:
+        """The number, for printing: ``float(loss)``. Refused inside grad(), value_and_grad(),
+        jacobian(), hessian() and hvp() for a Value that depends on the arguments being
+        differentiated, where it would cut the graph (``math.exp(x)`` calls float(x)) and give a
+        silently wrong derivative; ``.item()`` reads the number on purpose."""
+        if _modes.tracing and self._needs:
+            _refuse_float(self)
         return self.item()
+
+    def __bool__(self) -> bool:
+        """The truth of a one-element Value's number (as numpy); ambiguous for more elements."""
+        if self.size != 1:
+            raise ValueError(f"the truth value of a Value with {self.size} elements (shape "
+                             f"{self.shape}) is ambiguous; use v.data.any() or v.data.all()")
+        return bool(self.item())
 
     def detach(self) -> "Value":
         """The same data as a new leaf that stops gradients (requires_grad=False)."""
@@ -398,6 +429,10 @@ class Value:
     relu = _unary_method(ops.relu)
     abs = _unary_method(ops.abs_)
     __abs__ = abs
+    sqrt = _unary_method(ops.sqrt_)
+    maximum = _binary_method(ops.maximum)
+    maximum.__name__, maximum.__doc__ = "maximum", "elementwise max(self, other); ties share " \
+        "the gradient equally, as in PyTorch"
 
     # --- reductions ---
 
@@ -478,7 +513,11 @@ class Value:
         """Accumulate d(self)/d(node) into ``.grad`` of every node self depends on.
 
         ``grad`` is the seed (default 1 when self has one element). With ``create_graph=True``
-        the backward pass is recorded, so each ``.grad`` is a Value you can differentiate again.
+        the backward pass is recorded, so each ``.grad`` is a Value you can differentiate again;
+        without it ``.grad`` is a plain float or array, and ``x.grad.backward()`` fails with
+        Python's AttributeError (see docs/autodiff.md). After ``create_graph=True`` a leaf and its
+        ``.grad`` refer to each other (as in PyTorch): reset ``.grad`` when done, or the pair
+        waits for the garbage collector.
         With ``explain=True`` it returns a :class:`~microgradnn.trace.BackwardTrace` of every
         chain-rule step.
         """
@@ -494,6 +533,41 @@ class Value:
         """Reset the .grad of every node in this Value's graph."""
         for n in walk(self):
             n._grad = None
+
+
+def _checked_grad(v: Value, g):
+    """What may be assigned to v.grad: None (or 0) to reset, a number or an array of v's shape, or
+    a Value of v's shape (a recorded gradient); a scalar Value's grad is kept a Python float."""
+    if g is None or type(g) is Value:
+        if g is not None and g.shape != v.shape:
+            raise ValueError(f"grad: a gradient of shape {g.shape} does not fit a Value of shape "
+                             f"{v.shape}")
+        return g
+    if isinstance(g, (bool, np.bool_)) or not isinstance(g, (int, float, np.number, np.ndarray,
+                                                            list, tuple)):
+        raise TypeError(f"grad: expected None, a number, an array of shape {v.shape} or a Value, "
+                        f"got {type(g).__name__}")
+    data = _as_data(g, "grad", copy=True)
+    if np.shape(data) != v.shape:
+        raise ValueError(f"grad: a gradient of shape {np.shape(data)} does not fit a Value of "
+                         f"shape {v.shape}")
+    if type(v.data) is float:
+        data = float(data)
+        return None if data == 0.0 else data          # 0 is the same as never set
+    return np.asarray(data, dtype=np.float64)
+
+
+def _refuse_float(v: Value) -> None:
+    """Raise if v depends on an argument a transform in this thread is differentiating."""
+    nodes = set(walk(v))
+    for name, args in reversed(_modes.tracing):
+        if any(a in nodes for a in args):
+            raise TypeError(
+                f"float() of a Value that {name}() is differentiating: it would cut the Value off "
+                "the graph and the derivative would be silently wrong (math.exp(x), math.tanh(x) "
+                "... call float(x)). Use the functions that keep the graph: microgradnn.exp, log, "
+                "tanh, sigmoid, relu, abs, sqrt, maximum (they also take floats and arrays), or "
+                "the methods x.exp() ...; call x.item() to read the number on purpose")
 
 
 def _axis(axis, v: Value, name: str):
@@ -642,7 +716,9 @@ def _backprop(root: Value, seed, create_graph: bool, store: bool, trace=None,
     """
     if not root._needs:
         raise RuntimeError("backward: this Value does not depend on anything that requires a "
-                           "gradient (it was built from constants, under no_grad(), or detached)")
+                           "gradient (it was built from constants, under no_grad(), or detached). "
+                           "To differentiate a gradient again, the first pass must record it: "
+                           "backward(create_graph=True), or grad(grad(f))")
     hook = _modes.hook if _slow else None
     with _backward_lock:
         order = _backward_order(root)
@@ -696,15 +772,18 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
                 continue
             bd = b.data
             vjp_a, vjp_b = op.vjps
+            # unbroadcast: sum a broadcast gradient back to the input's shape, and give a scalar
+            # (float) input a float even where the output is a 0-d array (scalar + tensor.sum()).
+            # Floats pay one check: a float gradient never needs either.
             if a._needs:
                 pg = vjp_a(g, od, ad, bd)
-                if type(pg) is not type(ad) or type(ad) is not float and pg.shape != ad.shape:
+                if type(pg) is not float and (type(ad) is float or pg.shape != ad.shape):
                     pg = ops.unbroadcast(pg, ad)
                 q = a._pg
                 a._pg = pg if q is _PENDING else q + pg
             if b._needs:
                 pg = vjp_b(g, od, ad, bd)
-                if type(pg) is not type(bd) or type(bd) is not float and pg.shape != bd.shape:
+                if type(pg) is not float and (type(bd) is float or pg.shape != bd.shape):
                     pg = ops.unbroadcast(pg, bd)
                 q = b._pg
                 b._pg = pg if q is _PENDING else q + pg
@@ -740,6 +819,11 @@ def gradients(y: Value, xs: Sequence[Value], seed: Any = None, create_graph: boo
     >>> gradients(x * x, [x])
     [6.0]
     """
+    for v, what in ((y, "y must be a Value"), *((x, "xs must hold Values") for x in xs)):
+        if not isinstance(v, Value):
+            hint = (" (a .grad is a plain number or array unless backward(create_graph=True) "
+                    "recorded it as a Value)") if isinstance(v, (float, np.ndarray)) else ""
+            raise TypeError(f"gradients: {what}, got {type(v).__name__}{hint}")
     targets = dict.fromkeys(xs)
     if y._needs:
         _backprop(y, _seed(y, seed, "gradients"), create_graph, store=False, targets=targets)

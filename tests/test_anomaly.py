@@ -247,3 +247,13 @@ def test_a_nan_seed_does_not_blame_the_ops_it_flows_through():
         y = x * 3.0
         y.backward(np.array([np.nan, 1.0]))
     assert np.isnan(x.grad[0])
+
+
+def test_a_node_made_before_the_block_is_said_to_be_so_not_created_at_none():
+    x = Value(0.0)
+    y = x.sqrt()                                  # made outside detect_anomaly(): no line known
+    with pytest.raises(FloatingPointError) as e:
+        with detect_anomaly():
+            y.backward()
+    assert "created before detect_anomaly() was entered" in str(e.value)
+    assert "None" not in str(e.value)
