@@ -12,8 +12,12 @@ the engine from outside):
 
 * ``Value``, ``no_grad``, ``gradients``                 — microgradnn.engine
 * ``grad``, ``value_and_grad``, ``jacobian``, ``hessian``, ``hvp`` — microgradnn.functional
+* ``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu``, ``abs``, ``sqrt``, ``maximum``: math that
+  takes floats, arrays and Values alike (use them, not ``math.*``, in what you differentiate)
+                                                        — microgradnn.functional
 * ``detect_anomaly``                                    — microgradnn.anomaly
 * ``draw_graph``, ``draw_network``                      — microgradnn.viz
+* ``explore`` (a backward pass to step through in the browser) — microgradnn.explorer
 * ``MLP`` (microgradnn.nn), ``NeuralNetwork`` (microgradnn.backprop),
   ``crosscheck``, ``crosscheck_gradients``, ``gradcheck`` (microgradnn.check)
 """
@@ -46,8 +50,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "grad": "functional", "value_and_grad": "functional", "jacobian": "functional",
     "hessian": "functional", "hvp": "functional",
+    "exp": "functional", "log": "functional", "tanh": "functional", "sigmoid": "functional",
+    "relu": "functional", "abs": "functional", "sqrt": "functional", "maximum": "functional",
     "detect_anomaly": "anomaly",
-    "draw_graph": "viz", "draw_network": "viz",
+    "draw_graph": "viz", "draw_network": "viz", "explore": "explorer",
     "MLP": "nn", "NeuralNetwork": "backprop",
     "crosscheck": "check", "crosscheck_gradients": "check", "gradcheck": "check",
 }

@@ -312,6 +312,13 @@ def cmd_graph(args) -> int:
     print(f"wrote {written}")
     if written.suffix == ".dot" and Path(args.output).suffix != ".dot":
         print(NO_DOT.replace("FILE", str(written.with_suffix(""))))
+    if args.html:
+        if not have_dot():
+            raise UsageError("--html draws the graph with Graphviz's `dot` program, which is "
+                             "not installed (Debian/Ubuntu: sudo apt-get install graphviz)")
+        from .explorer import explore
+        print(f"wrote {explore(out, args.html)} (open it in a browser to step through the "
+              "backward pass)")
     return 0
 
 
@@ -671,6 +678,14 @@ def cmd_demo(args) -> int:
         print(f"   {path.name:<22} {what}")
     if dot_only:
         print("   " + NO_DOT.replace("FILE", str(out_dir / "NAME")))
+    else:   # the same loss, to step through in a browser, with the closed form's verdict
+        from .explorer import explore
+        check = crosscheck(net, x_test[:8], y_test[:8], loss="bce")
+        net(x_test[:8])
+        page = explore(network_loss(net, y_test[:8], "bce"), out_dir / "explorer.html",
+                       network=net, check=check)
+        written.append(page)
+        print(f"   {page.name:<22} step through its backward pass in a browser")
 
     # 4. Plots, when matplotlib is installed (an optional extra).
     print("\n4. Plots:")
@@ -727,6 +742,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write each local derivative ∂out/∂input on its arrow")
     g.add_argument("--explain", action="store_true",
                    help="also print the backward pass step by step (the chain rule at work)")
+    g.add_argument("--html", metavar="PAGE.html",
+                   help="also write a page that steps through the backward pass in a browser")
     g.set_defaults(run=cmd_graph)
 
     d = sub.add_parser(
