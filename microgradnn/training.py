@@ -155,7 +155,7 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     one printed line per epoch.
 
     Divergence is never silent: at the first non-finite loss or gradient, or a step that
-    makes a weight non-finite, fit raises ``FloatingPointError`` naming the epoch and the
+    makes a weight or the optimizer's state non-finite, fit raises ``FloatingPointError`` naming the epoch and the
     batch, and that step is not taken (or is undone), so the network's weights and the
     optimizer's state are those from before it. A non-finite held-out loss after an epoch
     raises it too.
@@ -214,9 +214,11 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
                 undo.keep()
                 opt.step()
                 bad = _first_non_finite(opt.params, "data")
-                if bad is not None:
+                state = undo.non_finite_state() if bad is None else None
+                if bad is not None or state is not None:
                     undo.restore()
-                    raise _diverged(f"the step makes {bad} non-finite", epoch, b, batches, opt)
+                    what = bad if bad is not None else f"the optimizer's state {state}"
+                    raise _diverged(f"the step makes {what} non-finite", epoch, b, batches, opt)
                 total += value * len(idx)
                 if classify:
                     correct += _correct(out.data, yb, loss)
@@ -263,9 +265,12 @@ class _Undo:
         self.opt = opt
         self.arrays = [p.data for p in opt.params if isinstance(p.data, np.ndarray)]
         state = getattr(opt, "state", None)
+        self.state = {}                  # "v.0" → Adam's running mean of g² for parameter 0, ...
         if isinstance(state, dict):
-            self.arrays += [a for slot in state.values() if isinstance(slot, list)
-                            for a in slot if isinstance(a, np.ndarray)]
+            self.state = {f"{slot}.{i}": a for slot, arrays in state.items()
+                          if isinstance(arrays, list)
+                          for i, a in enumerate(arrays) if isinstance(a, np.ndarray)}
+            self.arrays += list(self.state.values())
         self.copies = [np.empty_like(a) for a in self.arrays]
         self.scalars: list = []
         self.steps = None
@@ -275,6 +280,14 @@ class _Undo:
             np.copyto(c, a)
         self.scalars = [p.data for p in self.opt.params]   # floats of scalar Values
         self.steps = getattr(self.opt, "steps", None)
+
+    def non_finite_state(self) -> Optional[str]:
+        """The name of the first optimizer array the step made NaN or inf (Adam's v overflows
+        when g² does, and then every later step of that weight is 0: a silent stall)."""
+        for name, a in self.state.items():
+            if not math.isfinite(float(np.sum(a))) and not np.isfinite(a).all():
+                return name
+        return None
 
     def restore(self) -> None:
         for a, c in zip(self.arrays, self.copies):

@@ -89,3 +89,18 @@ def test_the_command_never_reports_a_non_finite_loss_as_success(capsys, tmp_path
     assert "smaller learning rate (--lr 1e+300 now)" in err and "nothing was saved" in err
     assert "Traceback" not in err and "loss nan" not in out and "inf " not in out
     assert not model.exists()
+
+
+def test_a_step_that_overflows_adams_second_moment_is_stopped_and_undone():
+    # C = ½(w·1e100)² = 5e199 and ∂C/∂w = 1e200 are finite, but g² = 1e400 overflows Adam's
+    # v to inf: the weight would not move (m / √inf = 0), now or ever — a silent stall.
+    net = MLP([1, 1], ["linear"], seed=0)
+    net.weights[0].data[...] = 1.0
+    net.biases[0].data[...] = 0.0
+    opt = _recording(Adam)(net.parameters(), lr=0.01)
+    with pytest.raises(FloatingPointError, match=r"epoch 1, batch 1 of 1: the step makes the "
+                                                 r"optimizer's state v.0 non-finite"), \
+            np.errstate(over="ignore", invalid="ignore"):
+        fit(net, np.array([[1e100]]), np.array([0.0]), optimizer=opt, progress=False)
+    _assert_restored(net, opt)
+    assert all(np.isfinite(a).all() for slot in opt.state.values() for a in slot)
