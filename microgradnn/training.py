@@ -192,7 +192,7 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     batches = -(-n // batch_size)
     classify = _is_classification(loss)
     bar, report = _progress(epochs, progress)
-    undo = _Undo(opt)
+    guard = _StepGuard(opt)
     try:
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)
@@ -207,18 +207,15 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
                     raise _diverged(f"the loss is {value}", epoch, b, batches, opt)
                 opt.zero_grad()
                 cost.backward()
-                bad = _first_non_finite(opt.params, "grad")
+                bad, g_max = _gradient_bound(opt.params)
                 if bad is not None:
                     raise _diverged(f"the gradient of {bad} is not finite", epoch, b, batches,
                                     opt)
-                undo.keep()
+                guard.before_step(g_max)
                 opt.step()
-                bad = _first_non_finite(opt.params, "data")
-                state = undo.non_finite_state() if bad is None else None
-                if bad is not None or state is not None:
-                    undo.restore()
-                    what = bad if bad is not None else f"the optimizer's state {state}"
-                    raise _diverged(f"the step makes {what} non-finite", epoch, b, batches, opt)
+                bad = guard.after_step()
+                if bad is not None:
+                    raise _diverged(f"the step makes {bad} non-finite", epoch, b, batches, opt)
                 total += value * len(idx)
                 if classify:
                     correct += _correct(out.data, yb, loss)
@@ -243,26 +240,43 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     return history
 
 
-def _first_non_finite(params: list, field: str) -> Optional[str]:
-    """The label of the first parameter whose ``field`` ("grad" or "data") holds NaN or inf,
-    else None."""
+def _gradient_bound(params: list) -> tuple:
+    """(label of the first parameter whose gradient holds NaN or inf, or None; an upper bound
+    on every |gradient element|). One read of each gradient: ‖g‖₂ ≥ max |gᵢ|, and it is not
+    finite when an element is not (or is beyond 1e154) — only then is the exact test needed."""
+    bound = 0.0
     for i, p in enumerate(params):
-        g = getattr(p, field)
-        # A sum is finite when every element is (it reads the array once, allocating nothing);
-        # only when it is not is the exact, element-wise test needed.
-        if g is not None and not math.isfinite(float(np.sum(g))) and not np.isfinite(g).all():
-            return p.label or f"parameter {i}"
-    return None
+        g = p.grad
+        if g is None:
+            continue
+        flat = np.ravel(g)
+        norm = math.sqrt(float(np.dot(flat, flat)))
+        if not math.isfinite(norm):
+            if not np.isfinite(flat).all():
+                return p.label or f"parameter {i}", math.inf
+        bound = max(bound, norm)
+    return None, bound
 
 
-class _Undo:
-    """A copy of the weights and the optimizer's state taken before each step, put back when
-    the step itself makes a weight NaN or inf (a finite loss and finite gradients times a huge
-    learning rate): the weights after a FloatingPointError are always those before the failing
-    step. The copies go into buffers allocated once, so a step allocates nothing more."""
+# Bounds below this are safe: the step's arithmetic cannot overflow a float64 (max 1.8e308).
+_SAFE = 1e300
+
+
+class _StepGuard:
+    """Makes sure that a step which would turn a weight or the optimizer's state NaN or inf (a
+    finite gradient times a huge learning rate; Adam's v when g² overflows) is not kept: the
+    weights and the state after the FloatingPointError are those before the failing step.
+
+    Copying everything before every step would cost as much as a third of a step, so for SGD
+    and Adam the guard carries upper bounds instead — on |w|, on the state's elements, and
+    (from the gradient bound) on the step itself — that prove, in a few float operations, that
+    the step stays finite. Only when they cannot (or for another optimizer) is a copy taken
+    before the step and checked after it."""
 
     def __init__(self, opt) -> None:
+        from .optim import SGD, Adam
         self.opt = opt
+        self.kind = type(opt) if type(opt) in (SGD, Adam) else None
         self.arrays = [p.data for p in opt.params if isinstance(p.data, np.ndarray)]
         state = getattr(opt, "state", None)
         self.state = {}                  # "v.0" → Adam's running mean of g² for parameter 0, ...
@@ -271,32 +285,88 @@ class _Undo:
                           if isinstance(arrays, list)
                           for i, a in enumerate(arrays) if isinstance(a, np.ndarray)}
             self.arrays += list(self.state.values())
-        self.copies = [np.empty_like(a) for a in self.arrays]
-        self.scalars: list = []
-        self.steps = None
+        self.copies: Optional[list] = None      # allocated the first time a copy is needed
+        self.copied = self.pending_measure = False
+        self._measure()
 
-    def keep(self) -> None:
+    def _measure(self) -> None:
+        """Exact bounds, from the data: max |w| and max |element| of each kind of state."""
+        self.w = max((float(np.max(np.abs(p.data))) if np.size(p.data) else 0.0
+                      for p in self.opt.params), default=0.0)
+        self.slot = {}
+        for name, a in self.state.items():
+            slot = name.split(".")[0]
+            top = float(np.max(np.abs(a))) if a.size else 0.0
+            self.slot[slot] = max(self.slot.get(slot, 0.0), top)
+
+    def _bounds_after(self, g: float) -> Optional[tuple]:
+        """(bound on |w|, bounds on the state) after a step with |g| ≤ g, if provably finite."""
+        o = self.opt
+        if self.kind is None or not math.isfinite(g):
+            return None
+        slot = dict(self.slot)
+        if o.name == "sgd":
+            if o.momentum == 0.0:
+                step = o.lr * g
+            else:                                  # v ← μ v + g; Δw = lr v
+                slot["velocity"] = o.momentum * slot.get("velocity", 0.0) + g
+                step = o.lr * slot["velocity"]
+        else:                                      # Adam, step t = steps + 1
+            t = o.steps + 1
+            slot["m"] = o.beta1 * slot.get("m", 0.0) + (1.0 - o.beta1) * g
+            slot["v"] = o.beta2 * slot.get("v", 0.0) + (1.0 - o.beta2) * g * g
+            m_hat = slot["m"] / (1.0 - o.beta1 ** t)
+            v_hat = slot["v"] / (1.0 - o.beta2 ** t)
+            if not (g * g < _SAFE and m_hat < _SAFE and v_hat < _SAFE):
+                return None
+            step = o.lr * m_hat / o.eps            # √v̂ + eps ≥ eps
+        w = self.w + step * (1.0 + 1e-9)           # a margin for rounding
+        if not (w < _SAFE and all(v < _SAFE for v in slot.values())):
+            return None
+        return w, slot
+
+    def before_step(self, g: float) -> None:
+        bounds = self._bounds_after(g)
+        self.copied = bounds is None
+        if bounds is not None:
+            self.w, self.slot = bounds
+            if self.w > 1e250:                     # the bound has drifted: measure again
+                self.pending_measure = True
+            return
+        if self.copies is None:
+            self.copies = [np.empty_like(a) for a in self.arrays]
         for a, c in zip(self.arrays, self.copies):
             np.copyto(c, a)
         self.scalars = [p.data for p in self.opt.params]   # floats of scalar Values
         self.steps = getattr(self.opt, "steps", None)
 
-    def non_finite_state(self) -> Optional[str]:
-        """The name of the first optimizer array the step made NaN or inf (Adam's v overflows
-        when g² does, and then every later step of that weight is 0: a silent stall)."""
-        for name, a in self.state.items():
-            if not math.isfinite(float(np.sum(a))) and not np.isfinite(a).all():
-                return name
-        return None
-
-    def restore(self) -> None:
-        for a, c in zip(self.arrays, self.copies):
-            np.copyto(a, c)
-        for p, d in zip(self.opt.params, self.scalars):
-            if not isinstance(p.data, np.ndarray):
-                p.data = d
-        if self.steps is not None:
-            self.opt.steps = self.steps
+    def after_step(self) -> Optional[str]:
+        """None when the step is kept; else what it made non-finite, after undoing it."""
+        if not self.copied:
+            if self.pending_measure:
+                self.pending_measure = False
+                self._measure()
+            return None
+        bad = None
+        for i, p in enumerate(self.opt.params):
+            if not np.isfinite(p.data).all():
+                bad = p.label or f"parameter {i}"
+                break
+        if bad is None:
+            for name, a in self.state.items():
+                if not np.isfinite(a).all():
+                    bad = f"the optimizer's state {name}"
+                    break
+        if bad is not None:
+            for a, c in zip(self.arrays, self.copies):
+                np.copyto(a, c)
+            for p, d in zip(self.opt.params, self.scalars):
+                if not isinstance(p.data, np.ndarray):
+                    p.data = d
+            if self.steps is not None:
+                self.opt.steps = self.steps
+        self._measure()
+        return bad
 
 
 def _lr_now(opt) -> str:

@@ -104,3 +104,28 @@ def test_a_step_that_overflows_adams_second_moment_is_stopped_and_undone():
         fit(net, np.array([[1e100]]), np.array([0.0]), optimizer=opt, progress=False)
     _assert_restored(net, opt)
     assert all(np.isfinite(a).all() for slot in opt.state.values() for a in slot)
+
+
+@pytest.mark.parametrize("optimizer, kwargs, lr", [
+    (SGD, {}, 1e306), (SGD, {"momentum": 0.9}, 1e305), (Adam, {}, 1e300), (Adam, {}, 1e-2)],
+    ids=["sgd", "sgd momentum", "adam diverging", "adam finite"])
+def test_plain_optimizers_end_exactly_where_a_step_by_step_recording_does(optimizer, kwargs, lr):
+    # fit proves most steps safe from bounds instead of copying the weights; whichever way it
+    # goes, a run ends with the same weights, state and error as the recorded, copied one.
+    x, y = datasets.moons(n=64, noise=0.1, seed=0)
+    ends = []
+    for kind in (optimizer, _recording(optimizer)):
+        net = MLP([2, 8, 1], ["relu", "linear"], seed=0)
+        opt = kind(net.parameters(), lr=lr, **kwargs)
+        try:
+            with np.errstate(all="ignore"):
+                fit(net, x * 30, y * 30, optimizer=opt, epochs=4, progress=False)
+            error = None
+        except FloatingPointError as e:
+            error = str(e)
+        ends.append((error, [p.data.copy() for p in net.parameters()], opt.state_dict()))
+    (e1, w1, s1), (e2, w2, s2) = ends
+    assert e1 == e2
+    assert all(np.array_equal(a, b) for a, b in zip(w1, w2))
+    assert s1.keys() == s2.keys() and all(np.array_equal(s1[k], s2[k]) for k in s1)
+    assert all(np.isfinite(w).all() for w in w1)
