@@ -127,3 +127,16 @@ def test_without_graphviz_the_dot_file_written_instead_is_checked_first(capsys, 
                                     "-o", str(tmp_path / "g.svg")])
     assert status == 2 and out == "" and "Traceback" not in err
     assert "g.dot: exists and is not a regular file" in err
+
+
+def test_a_read_only_file_where_demo_writes_is_refused_before_any_work(capsys, no_training,
+                                                                       tmp_path, monkeypatch):
+    # As root every file is writable, so the file system's answer is stood in for: the check
+    # must ask os.access about the file the command will write.
+    (tmp_path / "loss.png").write_bytes(b"")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False
+                        if str(p) == str(tmp_path / "loss.png") and mode == os.W_OK
+                        else real_access(p, mode, **kw))
+    status, _, err = run(capsys, ["train", "--plots", str(tmp_path)])
+    assert status == 2 and f"{tmp_path / 'loss.png'} is read-only" in err
