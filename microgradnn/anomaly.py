@@ -96,6 +96,13 @@ def _site_of_caller() -> tuple:
     return ("<unknown>", 0, via)
 
 
+def _created(v) -> str:
+    """'created at file:line', or the truth when the node was made outside the block."""
+    site = creation_site(v)
+    return (f"created at {site}" if site is not None else
+            "created before detect_anomaly() was entered (no line recorded)")
+
+
 def creation_site(v) -> Optional[str]:
     """'file:line' of the code that created Value v under detect_anomaly(), else None."""
     site = getattr(v, "_site", None)
@@ -147,6 +154,10 @@ def _forward_cause(op, a, b) -> str:
             if negatives:
                 parts.append(f"log of a negative number is nan ({negatives} element(s) < 0)")
             return "likely cause: " + "; ".join(parts) + ".\n" + _LOG_FIX
+        if name == "sqrt":
+            n = _count(np.asarray(a) < 0)
+            return (f"likely cause: the square root of a negative number is nan ({n} element(s) "
+                    "< 0).\nstable alternative: keep the argument ≥ 0 (e.g. sqrt(x * x + eps))")
         if name == "exp":
             n = _count(np.asarray(a) > _EXP_LIMIT)
             return (f"likely cause: exp overflow: exp(x) exceeds the float64 range for x > "
@@ -181,12 +192,16 @@ def _backward_cause(node, parent) -> str:
                             "number ≤ 0 is nan or -inf.\nstable alternative: if the exponent is "
                             "a constant, write it as a plain number (x ** 2.0, not x ** Value(2.0))"
                             ", so no gradient is taken for it; otherwise keep the base positive")
-            elif _count((np.asarray(a) == 0) & (np.asarray(b) < 1)):
+            elif _count((np.asarray(a) == 0) & (np.asarray(b) < 1) & (np.asarray(b) != 0)):
                 return ("likely cause: 0 to a power < 1 (a square root, for instance) has an "
                         "infinite derivative b·aᵇ⁻¹ at 0.\nstable alternative: add a small "
                         "epsilon (x + eps) ** b, or use abs(x) for sqrt(x ** 2)")
         if op.name == "log":
             return ("likely cause: log's derivative 1/x is infinite at 0.\n" + _LOG_FIX)
+        if op.name == "sqrt":
+            return ("likely cause: sqrt's derivative 1/(2√x) is infinite at 0.\nstable "
+                    "alternative: add a small epsilon, sqrt(x + eps), or use abs(x) for "
+                    "sqrt(x ** 2)")
         if op.name == "div":
             return ("likely cause: the derivative of a / b (1/b and −a/b²) is infinite or "
                     "overflows for b at or near 0.\n" + _DIV_FIX)
@@ -220,12 +235,12 @@ class _AnomalyChecker:
             raise FloatingPointError(
                 f"{op.name} produced {_what(out.data)} while recording the backward pass "
                 f"(create_graph=True), differentiating {n.op}\n"
-                f"  {n.op} created at {creation_site(n)}\n"
+                f"  {n.op} {_created(n)}\n"
                 f"  {n.op} input shape(s): {_inputs(n)}\n"
                 f"  {_indent(_backward_cause(n, rev['p']))}")
         raise FloatingPointError(
             f"{op.name} produced {_what(out.data)} in the forward pass\n"
-            f"  created at {creation_site(out)}\n"
+            f"  {_created(out)}\n"
             f"  input shape(s): {inputs}\n"
             f"  {_indent(_forward_cause(op, a.data, None if b is None else b.data))}")
 
@@ -243,7 +258,7 @@ class _AnomalyChecker:
             f"the gradient of {node.op} with respect to {which} ({_shape(parent)}) is "
             f"{_what(pg)} in the backward pass, although the gradient arriving at it and its "
             f"inputs are finite\n"
-            f"  {node.op} created at {creation_site(node)}\n"
+            f"  {node.op} {_created(node)}\n"
             f"  input shape(s): {_inputs(node)}\n"
             f"  {_indent(_backward_cause(node, parent))}")
 
@@ -263,11 +278,13 @@ _CHECKER = _AnomalyChecker()
 def detect_anomaly() -> Iterator[None]:
     """Raise FloatingPointError at the first NaN or inf, forward or backward, naming its line.
 
-    Off by default. Re-entrant: nested blocks, and no_grad() inside, restore what they found.
+    Off by default, and on only in the thread that entered the block (other threads run
+    unchecked, as in PyTorch). Re-entrant: nested blocks, and no_grad() inside, restore what they
+    found.
     Costs a few µs per op while on (see the module docstring); nothing when off.
     """
-    saved = (engine._grad_enabled, engine._hook)
-    engine._set_modes(engine._grad_enabled, _CHECKER)
+    saved = engine._current_modes()
+    engine._set_modes(saved[0], _CHECKER)
     try:
         yield
     finally:

@@ -18,7 +18,9 @@ Design notes, for readers:
   so sorting the reachable nodes by that number, newest first, is a valid order for the backward
   pass: no recursion, no depth limit. The numbers also give drawings stable node ids.
 * A node keeps no closure, only a reference to a shared :class:`~microgradnn.ops.Op`; a dropped
-  graph holds no reference cycles and is freed at once, without the garbage collector.
+  graph holds no reference cycles and is freed at once, without the garbage collector. (The one
+  exception, as in PyTorch: after ``backward(create_graph=True)`` a leaf's ``.grad`` is a graph
+  that refers back to the leaf, until ``.grad`` is reset; see docs/higher-order.md.)
 * Each backward pass accumulates into a private per-pass slot (``_pg``) and only then adds to
   ``.grad``, so a second ``backward()`` propagates its own seed, not the gradients already stored.
 """
@@ -27,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import operator
+import threading
 from typing import Any, Iterator, Optional, Sequence
 
 import numpy as np
@@ -37,22 +40,59 @@ _new = object.__new__
 _counter = itertools.count()   # creation order of nodes: a valid topological order
 _next = _counter.__next__
 
-# Global modes. `_slow` is True when any of them departs from the default, so that the hot path
-# of every op pays for one check only.
-_grad_enabled = True
-_hook = None                   # the anomaly checker while detect_anomaly() is active
-_slow = False
+# Modes (no_grad, detect_anomaly, a transform tracing f) belong to a thread, as in PyTorch: each
+# thread starts with gradients on, no anomaly hook and no tracing, and what one thread enters or
+# leaves never changes another. The hot path of every op pays for one check only: `_slow` counts
+# the threads that are currently in a non-default mode, and only while it is non-zero does an op
+# look up its own thread's modes (a threading.local, much slower to read than a module global).
+
+class _Modes(threading.local):
+    """One thread's modes; each thread sees the class defaults until it changes them."""
+    grad_enabled = True
+    hook = None                   # the anomaly checker while detect_anomaly() is active
+    tracing = ()                  # (transform name, its arguments) while grad() & co. run f
+
+
+_modes = _Modes()
+_slow = 0                         # how many threads have a mode that departs from the default
+_slow_lock = threading.Lock()
+# One backward pass at a time: a pass marks the nodes it visits in their _pg slots, and two
+# threads sharing a parameter would otherwise add into each other's slots.
+_backward_lock = threading.RLock()
 
 
 def _set_modes(grad_enabled: bool, hook) -> None:
-    global _grad_enabled, _hook, _slow
-    _grad_enabled, _hook = grad_enabled, hook
-    _slow = (not grad_enabled) or hook is not None
+    """Set this thread's grad mode and anomaly hook, keeping the count of unusual threads."""
+    global _slow
+    m = _modes
+    was = (not m.grad_enabled) or m.hook is not None
+    m.grad_enabled, m.hook = grad_enabled, hook
+    now = (not grad_enabled) or hook is not None
+    if was != now:
+        with _slow_lock:
+            _slow += 1 if now else -1
+
+
+def _current_modes() -> tuple:
+    """(grad_enabled, hook) of the calling thread."""
+    return _modes.grad_enabled, _modes.hook
+
+
+@contextlib.contextmanager
+def _tracing(name: str, args: Sequence["Value"]) -> Iterator[None]:
+    """While a transform (grad, jacobian ...) runs f on args: float() of what depends on them
+    would silently cut the derivative, so Value.__float__ refuses it."""
+    saved = _modes.tracing
+    _modes.tracing = saved + ((name, tuple(args)),)
+    try:
+        yield
+    finally:
+        _modes.tracing = saved
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
-    """Compute without recording a graph (evaluation, parameter updates).
+    """Compute without recording a graph (evaluation, parameter updates), in this thread.
 
     >>> w = Value(3.0)
     >>> with no_grad():
@@ -60,8 +100,8 @@ def no_grad() -> Iterator[None]:
     >>> y.requires_grad
     False
     """
-    saved = (_grad_enabled, _hook)
-    _set_modes(False, _hook)
+    saved = _current_modes()
+    _set_modes(False, saved[1])
     try:
         yield
     finally:
@@ -105,7 +145,9 @@ def _lift(x: Any) -> Optional["Value"]:
     elif t is int or isinstance(x, (np.ndarray, np.integer, np.floating, list, bool)):
         data = _as_data(x, "operand")
     else:
-        return None
+        # An instance of a Value subclass (microgradnn.micrograd's Value, a scalar-mode weight)
+        # is an operand as it is: the operators test `type(other) is Value` only, for speed.
+        return x if isinstance(x, Value) else None
     v = _new(Value)
     v.data, v._grad, v._pg, v._a, v._b, v._op, v._needs, v._seq = (
         data, None, None, None, None, None, False, _next())
@@ -135,14 +177,15 @@ def _apply(op: ops.Op, a: "Value", b: Optional["Value"] = None, arg: tuple = ())
         data = np.asarray(data, dtype=np.float64)   # numpy reductions return numpy scalars
     out = _new(Value)
     out.data, out._grad, out._pg, out._op, out._arg, out._seq = data, None, None, op, arg, _next()
-    if _slow and not _grad_enabled:     # no_grad(): a result without history
-        out._a = out._b = out._op = None
-        out._needs = False
-    else:
-        out._a, out._b = a, b
-        out._needs = a._needs or (b is not None and b._needs)
-    if _slow and _hook is not None:
-        _hook.forward(out, op, a, b)
+    out._a, out._b = a, b
+    out._needs = a._needs or (b is not None and b._needs)
+    if _slow:                           # some thread is in no_grad() or detect_anomaly(): this one?
+        m = _modes
+        if not m.grad_enabled:          # no_grad(): a result without history
+            out._a = out._b = out._op = None
+            out._needs = False
+        if m.hook is not None:
+            m.hook.forward(out, op, a, b)
     return out
 
 
@@ -241,8 +284,12 @@ class Value:
 
     @property
     def grad(self):
-        """dOutput/dself after backward(): a float for scalars, an array of data's shape for
-        tensors (a Value after ``backward(create_graph=True)``)."""
+        """dOutput/dself after backward(): a Python float for a scalar Value, an array of data's
+        shape for a tensor (a Value after ``backward(create_graph=True)``).
+
+        A plain float or array has no ``.backward()``: to differentiate a gradient again, call
+        ``backward(create_graph=True)`` (or use ``grad(grad(f))``), which makes ``.grad`` a Value.
+        """
         g = self._grad
         if g is None:
             return 0.0 if type(self.data) is float else np.zeros(self.data.shape)
@@ -250,7 +297,7 @@ class Value:
 
     @grad.setter
     def grad(self, g) -> None:
-        self._grad = None if g is None or (isinstance(g, (int, float)) and g == 0) else g
+        self._grad = _checked_grad(self, g)
 
     @property
     def shape(self) -> tuple:
@@ -296,7 +343,20 @@ class Value:
         return float(self.data) if type(self.data) is float else float(self.data.reshape(()))
 
     def __float__(self) -> float:
+        """The number, for printing: ``float(loss)``. Refused inside grad(), value_and_grad(),
+        jacobian(), hessian() and hvp() for a Value that depends on the arguments being
+        differentiated, where it would cut the graph (``math.exp(x)`` calls float(x)) and give a
+        silently wrong derivative; ``.item()`` reads the number on purpose."""
+        if _modes.tracing and self._needs:
+            _refuse_float(self)
         return self.item()
+
+    def __bool__(self) -> bool:
+        """The truth of a one-element Value's number (as numpy); ambiguous for more elements."""
+        if self.size != 1:
+            raise ValueError(f"the truth value of a Value with {self.size} elements (shape "
+                             f"{self.shape}) is ambiguous; use v.data.any() or v.data.all()")
+        return bool(self.item())
 
     def detach(self) -> "Value":
         """The same data as a new leaf that stops gradients (requires_grad=False)."""
@@ -352,7 +412,13 @@ class Value:
         if len(sx) != 2 or len(sw) != 2 or sx[1] != sw[1]:
             raise ValueError(f"linear: x of shape {sx} and W of shape {sw} do not fit: x must be "
                              f"(batch, in) and W (out, in)")
-        return _apply(ops.linear, self, weight)
+        if _slow:
+            return _apply(ops.linear, self, weight)
+        out = _new(Value)             # the shapes fit: record the node directly (a dense layer)
+        out.data, out._grad, out._pg, out._a, out._b, out._op, out._needs, out._seq = (
+            self.data @ weight.data.T, None, None, self, weight, ops.linear,
+            self._needs or weight._needs, _next())
+        return out
 
     # --- elementwise functions ---
 
@@ -363,6 +429,10 @@ class Value:
     relu = _unary_method(ops.relu)
     abs = _unary_method(ops.abs_)
     __abs__ = abs
+    sqrt = _unary_method(ops.sqrt_)
+    maximum = _binary_method(ops.maximum)
+    maximum.__name__, maximum.__doc__ = "maximum", "elementwise max(self, other); ties share " \
+        "the gradient equally, as in PyTorch"
 
     # --- reductions ---
 
@@ -443,7 +513,11 @@ class Value:
         """Accumulate d(self)/d(node) into ``.grad`` of every node self depends on.
 
         ``grad`` is the seed (default 1 when self has one element). With ``create_graph=True``
-        the backward pass is recorded, so each ``.grad`` is a Value you can differentiate again.
+        the backward pass is recorded, so each ``.grad`` is a Value you can differentiate again;
+        without it ``.grad`` is a plain float or array, and ``x.grad.backward()`` fails with
+        Python's AttributeError (see docs/autodiff.md). After ``create_graph=True`` a leaf and its
+        ``.grad`` refer to each other (as in PyTorch): reset ``.grad`` when done, or the pair
+        waits for the garbage collector.
         With ``explain=True`` it returns a :class:`~microgradnn.trace.BackwardTrace` of every
         chain-rule step.
         """
@@ -461,6 +535,41 @@ class Value:
             n._grad = None
 
 
+def _checked_grad(v: Value, g):
+    """What may be assigned to v.grad: None (or 0) to reset, a number or an array of v's shape, or
+    a Value of v's shape (a recorded gradient); a scalar Value's grad is kept a Python float."""
+    if g is None or type(g) is Value:
+        if g is not None and g.shape != v.shape:
+            raise ValueError(f"grad: a gradient of shape {g.shape} does not fit a Value of shape "
+                             f"{v.shape}")
+        return g
+    if isinstance(g, (bool, np.bool_)) or not isinstance(g, (int, float, np.number, np.ndarray,
+                                                            list, tuple)):
+        raise TypeError(f"grad: expected None, a number, an array of shape {v.shape} or a Value, "
+                        f"got {type(g).__name__}")
+    data = _as_data(g, "grad", copy=True)
+    if np.shape(data) != v.shape:
+        raise ValueError(f"grad: a gradient of shape {np.shape(data)} does not fit a Value of "
+                         f"shape {v.shape}")
+    if type(v.data) is float:
+        data = float(data)
+        return None if data == 0.0 else data          # 0 is the same as never set
+    return np.asarray(data, dtype=np.float64)
+
+
+def _refuse_float(v: Value) -> None:
+    """Raise if v depends on an argument a transform in this thread is differentiating."""
+    nodes = set(walk(v))
+    for name, args in reversed(_modes.tracing):
+        if any(a in nodes for a in args):
+            raise TypeError(
+                f"float() of a Value that {name}() is differentiating: it would cut the Value off "
+                "the graph and the derivative would be silently wrong (math.exp(x), math.tanh(x) "
+                "... call float(x)). Use the functions that keep the graph: microgradnn.exp, log, "
+                "tanh, sigmoid, relu, abs, sqrt, maximum (they also take floats and arrays), or "
+                "the methods x.exp() ...; call x.item() to read the number on purpose")
+
+
 def _axis(axis, v: Value, name: str):
     if axis is None:
         return None
@@ -471,10 +580,12 @@ def _axis(axis, v: Value, name: str):
         axes = tuple(axis)
     else:
         raise TypeError(f"{name}: axis must be an int or a tuple of ints, got {axis!r}")
+    ndim = v.ndim
+    bound = max(ndim, 1)
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -max(v.ndim, 1) <= a < max(v.ndim, 1):
+        if not -bound <= a < bound:
             raise ValueError(f"{name}: axis {axis} is out of range for shape {v.shape}")
-    if v.ndim == 0:
+    if ndim == 0:
         return None       # as in PyTorch, a 0-d Value accepts axis 0 or -1: reduce "everything"
     return int(axes[0]) if isinstance(axis, (int, np.integer)) else tuple(int(a) for a in axes)
 
@@ -605,25 +716,30 @@ def _backprop(root: Value, seed, create_graph: bool, store: bool, trace=None,
     """
     if not root._needs:
         raise RuntimeError("backward: this Value does not depend on anything that requires a "
-                           "gradient (it was built from constants, under no_grad(), or detached)")
-    order = _backward_order(root)
-    try:
-        root._pg = _lift(seed) if create_graph else seed
-        if create_graph:
-            with _recording():
-                _reverse(order, True, store, trace, targets, _hook)
-        else:
-            _reverse(order, False, store, trace, targets, _hook)
-    finally:
-        for n in order:
-            n._pg = None
+                           "gradient (it was built from constants, under no_grad(), or detached). "
+                           "To differentiate a gradient again, the first pass must record it: "
+                           "backward(create_graph=True), or grad(grad(f))")
+    hook = _modes.hook if _slow else None
+    with _backward_lock:
+        order = _backward_order(root)
+        try:
+            root._pg = _lift(seed) if create_graph else seed
+            if create_graph:
+                with _recording():
+                    _reverse(order, True, store, trace, targets, hook)
+            else:
+                _reverse(order, False, store, trace, targets, hook)
+        except BaseException:
+            for n in order:           # _reverse clears each slot it visits; after an error,
+                n._pg = None          # clear the rest, so the next pass starts clean
+            raise
 
 
 @contextlib.contextmanager
 def _recording():
     """create_graph records the backward pass even inside no_grad()."""
-    saved = (_grad_enabled, _hook)
-    _set_modes(True, _hook)
+    saved = _current_modes()
+    _set_modes(True, saved[1])
     try:
         yield
     finally:
@@ -656,15 +772,18 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
                 continue
             bd = b.data
             vjp_a, vjp_b = op.vjps
+            # unbroadcast: sum a broadcast gradient back to the input's shape, and give a scalar
+            # (float) input a float even where the output is a 0-d array (scalar + tensor.sum()).
+            # Floats pay one check: a float gradient never needs either.
             if a._needs:
                 pg = vjp_a(g, od, ad, bd)
-                if type(pg) is not float and pg.shape != np.shape(ad):
+                if type(pg) is not float and (type(ad) is float or pg.shape != ad.shape):
                     pg = ops.unbroadcast(pg, ad)
                 q = a._pg
                 a._pg = pg if q is _PENDING else q + pg
             if b._needs:
                 pg = vjp_b(g, od, ad, bd)
-                if type(pg) is not float and pg.shape != np.shape(bd):
+                if type(pg) is not float and (type(bd) is float or pg.shape != bd.shape):
                     pg = ops.unbroadcast(pg, bd)
                 q = b._pg
                 b._pg = pg if q is _PENDING else q + pg
@@ -700,6 +819,11 @@ def gradients(y: Value, xs: Sequence[Value], seed: Any = None, create_graph: boo
     >>> gradients(x * x, [x])
     [6.0]
     """
+    for v, what in ((y, "y must be a Value"), *((x, "xs must hold Values") for x in xs)):
+        if not isinstance(v, Value):
+            hint = (" (a .grad is a plain number or array unless backward(create_graph=True) "
+                    "recorded it as a Value)") if isinstance(v, (float, np.ndarray)) else ""
+            raise TypeError(f"gradients: {what}, got {type(v).__name__}{hint}")
     targets = dict.fromkeys(xs)
     if y._needs:
         _backprop(y, _seed(y, seed, "gradients"), create_graph, store=False, targets=targets)

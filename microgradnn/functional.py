@@ -16,7 +16,8 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
-from .engine import Value, _as_data, gradients
+from . import ops
+from .engine import Value, _apply, _as_data, _lift, _tracing, gradients
 
 ArgNums = Union[int, Sequence[int]]
 
@@ -35,8 +36,9 @@ def _prepare(fname: str, args: tuple, argnums: ArgNums):
     return xs, nums, traced
 
 
-def _call(fname: str, f: Callable, xs: list) -> Value:
-    y = f(*xs)
+def _call(fname: str, f: Callable, xs: list, nums: tuple) -> Value:
+    with _tracing(fname, [xs[i] for i in nums]):     # float(x) inside f would cut the graph
+        y = f(*xs)
     if isinstance(y, Value):
         return y
     if isinstance(y, (int, float, np.integer, np.floating)) and not isinstance(y, bool):
@@ -53,7 +55,7 @@ def _result(v: Any, traced: bool) -> Any:
 
 def _value_and_grad(fname: str, f: Callable, args: tuple, argnums: ArgNums):
     xs, nums, traced = _prepare(fname, args, argnums)
-    y = _call(fname, f, xs)
+    y = _call(fname, f, xs, nums)
     if y.size != 1:
         raise ValueError(f"{fname}: f must return a scalar (one element), got shape {y.shape}; "
                          "use jacobian() for functions with vector outputs")
@@ -112,7 +114,7 @@ def jacobian(f: Callable, argnums: int = 0) -> Callable:
     def jacobian_f(*args):
         xs, nums, traced = _prepare("jacobian", args, argnums)
         x = xs[nums[0]]
-        y = _call("jacobian", f, xs)
+        y = _call("jacobian", f, xs, nums)
         rows = []
         for k in range(y.size):
             seed = 1.0 if y.is_scalar else np.eye(1, y.size, k).reshape(y.shape)
@@ -146,3 +148,55 @@ def hvp(f: Callable, x: Any, v: Any) -> Any:
             raise ValueError(f"hvp: v has shape {np.shape(v_)}, x has shape {np.shape(g.data)}")
         return (g * v_).sum() if isinstance(g, Value) else float(np.sum(np.asarray(g) * v_))
     return grad(directional)(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Value-aware math: use these, not math.exp & co., inside a function you differentiate.
+# math.exp(x) turns a Value into a float (float(x)) and the graph is cut there; these keep it.
+# Each is the op's own forward for a number or an array, and records the op for a Value.
+# ---------------------------------------------------------------------------------------------
+
+def _elementwise(op: ops.Op, what: str, example: str):
+    def function(x):
+        if isinstance(x, Value):
+            return getattr(x, op.name)()              # records the op: gradients flow
+        return op.forward(_as_data(x, op.name))       # a float gives a float, an array an array
+    function.__name__ = function.__qualname__ = op.name
+    function.__doc__ = (f"{what}, elementwise, for a float, an ndarray or a Value (which records "
+                        f"the op, so derivatives flow through it).\n\n{example}")
+    return function
+
+
+exp = _elementwise(ops.exp_, "e to the x", """>>> exp(0.0)
+1.0
+>>> grad(lambda x: exp(x) * x)(1.0)          # (1 + x)·eˣ; math.exp(x) here would raise
+5.43656365691809""")
+log = _elementwise(ops.log_, "The natural logarithm (-inf at 0, nan below)", """>>> log(np.array([1.0, np.e]))
+array([0., 1.])""")
+tanh = _elementwise(ops.tanh_, "The hyperbolic tangent", """>>> grad(lambda x: tanh(x))(0.0)
+1.0""")
+sigmoid = _elementwise(ops.sigmoid_, "1 / (1 + e⁻ˣ), without overflow", """>>> sigmoid(0.0)
+0.5""")
+relu = _elementwise(ops.relu, "max(x, 0) (derivative 0 at 0, as in PyTorch)", """>>> relu(np.array([-1.0, 2.0]))
+array([0., 2.])""")
+abs = _elementwise(ops.abs_, "|x| (derivative 0 at 0, as in PyTorch)", """>>> abs(-2.0)
+2.0""")
+sqrt = _elementwise(ops.sqrt_, "The square root (nan below 0; derivative inf at 0)", """>>> sqrt(4.0), grad(sqrt)(4.0)
+(2.0, 0.25)""")
+
+
+def maximum(a, b):
+    """The elementwise larger of a and b (floats, ndarrays or Values, with broadcasting).
+
+    Where a and b tie, each gets half the gradient, as in PyTorch's ``torch.maximum``.
+
+    >>> maximum(1.0, 2.0)
+    2.0
+    >>> grad(lambda x: maximum(x, 1.0))(1.0)     # a tie: half the gradient
+    0.5
+    """
+    if isinstance(a, Value) or isinstance(b, Value):
+        va = a if isinstance(a, Value) else _lift(_as_data(a, "maximum"))
+        vb = b if isinstance(b, Value) else _lift(_as_data(b, "maximum"))
+        return _apply(ops.maximum, va, vb)
+    return ops.maximum.forward(_as_data(a, "maximum"), _as_data(b, "maximum"))

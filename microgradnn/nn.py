@@ -15,16 +15,18 @@ with W of shape (out, in) as in the article.
 After ``loss.backward()``, the error of layer l, δˡ = ∂C/∂zˡ, is ``net.nodes["z<l>"].grad``.
 
 A *scalar mode* builds the same network one number per node, micrograd-style, for drawings of
-small networks: :meth:`MLP.scalar_forward`.
+small networks and for training them one number at a time: :meth:`MLP.scalar_forward`. Its
+scalar weights are views of the tensors: stepping ``W1[0,1]`` steps ``W1.data[0, 1]``.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import numpy as np
 
 from .architecture import ACTIVATIONS, check_architecture, init_parameters
-from .engine import Value
+from .engine import Value, _next
 
 
 class MLP:
@@ -39,6 +41,12 @@ class MLP:
     def __init__(self, layers: Sequence[int] = (2, 10, 1),
                  activations: Sequence[str] = ("sigmoid", "sigmoid"),
                  seed: int = 0, init: str = "normal") -> None:
+        if isinstance(layers, (int, np.integer)) and not isinstance(layers, bool):
+            raise TypeError(
+                f"MLP: layers must be a list of sizes, input first, e.g. MLP([2, 16, 16, 1], "
+                f"['relu', 'relu', 'linear']); got the number {layers!r}. MLP(nin, nouts) is "
+                f"micrograd's signature: for micrograd's network use "
+                f"microgradnn.micrograd.nn.MLP({layers!r}, {activations!r})")
         self.layers, self.activations = check_architecture(layers, activations)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"MLP: seed must be an integer, got {seed!r}")
@@ -48,7 +56,7 @@ class MLP:
         self.weights = [Value(w, label=f"W{l}") for l, w in enumerate(weights, 1)]
         self.biases = [Value(b, label=f"b{l}") for l, b in enumerate(biases, 1)]
         self.nodes: dict = {}
-        self.scalar_params: dict = {}
+        self.scalar_params: dict = {}     # name → _Entry, filled by the first scalar pass
 
     def __getitem__(self, name: str) -> Any:
         """A Value of the last forward pass by name: ``net["z1"]`` is ``net.nodes["z1"]``.
@@ -80,21 +88,24 @@ class MLP:
         layers[0] is one example, treated as a batch of one (the output is still 2-D).
         A list of scalar Values is one example in scalar mode (see :meth:`scalar_forward`).
         The Values of this pass are kept in ``self.nodes`` by name: "x", "z1", "a1", ...
+        A float64 array x is used as it is, not copied: change it only after ``backward()``.
         """
         if isinstance(x, (list, tuple)) and x and all(isinstance(v, Value) and v.is_scalar
                                                      for v in x):
             return self.scalar_forward(x)
         a = self._input(x)
         nodes = {"x": a}
-        for l, (W, b, act) in enumerate(zip(self.weights, self.biases, self.activations), 1):
+        for W, b, act, (z_name, a_name) in zip(self.weights, self.biases, self.activations,
+                                               _layer_names(len(self.weights))):
             z = a.linear(W) + b                 # zˡ = Wˡ aˡ⁻¹ + bˡ, one example per row: a Wᵀ + b
-            z.label = f"z{l}"
+            z._label = z_name
             if act == "linear":
                 a = z                           # σ(z) = z: no extra node; "a<l>" is "z<l>"
             else:
                 a = _activate(z, act)
-                a.label = f"a{l}"
-            nodes[f"z{l}"], nodes[f"a{l}"] = z, a
+                a._label = a_name
+            nodes[z_name] = z
+            nodes[a_name] = a
         self.nodes = nodes
         return a
 
@@ -106,7 +117,10 @@ class MLP:
                 data = np.asarray(x, dtype=np.float64)
             except (TypeError, ValueError) as e:
                 raise TypeError(f"MLP: cannot read the input as numbers ({e})") from None
-            v = Value(data, label="x", requires_grad=False)
+            # A constant leaf over the caller's array, not a copy of it (the copy costs as much
+            # as a layer's bias add at 784 inputs): the network never writes to its input.
+            v = Value(0.0, label="x", requires_grad=False)
+            v.data = data
         shape = v.shape
         if len(shape) == 1 and shape[0] == self.layers[0]:
             v = v.reshape(1, shape[0])          # one example → a batch of one
@@ -127,14 +141,24 @@ class MLP:
     def scalar_forward(self, xs: Sequence[Any]) -> list:
         """One example through the network with one scalar Value per number (micrograd-style).
 
-        Every weight and bias becomes a scalar Value labelled like "W1[0,1]" or "b2[0]", built
-        from the current parameters and kept in ``self.scalar_params`` (they are copies:
-        gradients land on them, not on ``self.weights``). Returns the output layer as a list of
-        scalar Values; ``self.nodes`` holds lists of the scalar "z<l>" and "a<l>" nodes.
+        Every weight and bias is a scalar Value labelled like "W1[0,1]" or "b2[0]", kept in
+        ``self.scalar_params`` from one pass to the next. Each is a *view* of its entry in the
+        tensor parameters: its ``.data`` is ``W1.data[0, 1]`` and its gradient lands in
+        ``W1.grad[0, 1]``. So after ``loss.backward()`` either loop trains the network — over
+        ``self.scalar_params.values()`` one number at a time, or over ``self.parameters()`` (or
+        an optimizer) — and the tensor forward sees every step. Returns the output layer as a
+        list of scalar Values; ``self.nodes`` holds lists of the scalar "z<l>" and "a<l>" nodes.
 
         >>> net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
         >>> out = net.scalar_forward([0.5, -1.0])
         >>> bool(abs(out[0].data - net([[0.5, -1.0]]).data[0, 0]) < 1e-12)
+        True
+        >>> out[0].backward()
+        >>> w = net.scalar_params["W2[0,1]"]
+        >>> bool(w.grad == net.weights[1].grad[0, 1])
+        True
+        >>> w.data -= 0.5 * w.grad                        # one step of one number ...
+        >>> bool(net.weights[1].data[0, 1] == w.data)     # ... is a step of the tensor
         True
         """
         if len(xs) != self.layers[0]:
@@ -142,23 +166,36 @@ class MLP:
                              f"got {len(xs)}")
         a = [v if isinstance(v, Value) else Value(float(v), label=f"x[{k}]", requires_grad=False)
              for k, v in enumerate(xs)]
-        params, nodes = {}, {"x": a}
-        for l, (W, b, act) in enumerate(zip(self.weights, self.biases, self.activations), 1):
+        params, nodes = self._scalar_parameters(), {"x": a}
+        for l, (W, act) in enumerate(zip(self.weights, self.activations), 1):
             n_out, n_in = W.shape
             zs = []
             for j in range(n_out):
-                bj = params[f"b{l}[{j}]"] = Value(float(b.data[j]), label=f"b{l}[{j}]")
-                z = bj
+                z = params[f"b{l}[{j}]"]
                 for k in range(n_in):
-                    wjk = params[f"W{l}[{j},{k}]"] = Value(float(W.data[j, k]),
-                                                           label=f"W{l}[{j},{k}]")
-                    z = z + wjk * a[k]          # zⱼ = bⱼ + Σₖ Wⱼₖ aₖ
+                    z = z + params[f"W{l}[{j},{k}]"] * a[k]   # zⱼ = bⱼ + Σₖ Wⱼₖ aₖ
                 z.label = f"z{l}[{j}]"
                 zs.append(z)
             a = _activate_scalars(zs, act, l)
             nodes[f"z{l}"], nodes[f"a{l}"] = zs, a
-        self.scalar_params, self.nodes = params, nodes
+        self.nodes = nodes
         return a
+
+    def _scalar_parameters(self) -> dict:
+        """self.scalar_params, built on first use (and again if a parameter tensor was replaced)."""
+        params = self.scalar_params
+        if params and all(params[f"W{l}[0,0]"]._param is W and params[f"b{l}[0]"]._param is b
+                          for l, (W, b) in enumerate(zip(self.weights, self.biases), 1)):
+            return params
+        params = {}
+        for l, (W, b) in enumerate(zip(self.weights, self.biases), 1):
+            W_slot, b_slot = _GradSlot(), _GradSlot()
+            for j in range(W.shape[0]):
+                params[f"b{l}[{j}]"] = _Entry(b, (j,), b_slot, f"b{l}[{j}]")
+                for k in range(W.shape[1]):
+                    params[f"W{l}[{j},{k}]"] = _Entry(W, (j, k), W_slot, f"W{l}[{j},{k}]")
+        self.scalar_params = params
+        return params
 
     # --- saving ---
 
@@ -187,6 +224,69 @@ class MLP:
         state_dict plus ``activations=``: :func:`microgradnn.torch_bridge.from_torch`."""
         from . import torch_bridge
         return torch_bridge.from_torch(module, activations=activations)
+
+
+@functools.lru_cache(maxsize=None)
+def _layer_names(depth: int) -> tuple:
+    """(("z1", "a1"), ("z2", "a2"), ...): each layer's node names, made once, not per call."""
+    return tuple((f"z{l}", f"a{l}") for l in range(1, depth + 1))
+
+
+class _GradSlot:
+    """The gradient array the entries of one parameter tensor write into, once they own it."""
+
+    __slots__ = ("owned",)
+
+    def __init__(self) -> None:
+        self.owned = None
+
+
+class _Entry(Value):
+    """One number of a parameter tensor as a scalar Value: ``W1[0,1]`` *is* ``W1.data[0, 1]``.
+
+    Its data reads and writes the tensor's entry, and its gradient is the tensor's gradient
+    entry, so the scalar graph and the tensor network train one set of weights.
+    """
+
+    __slots__ = ("_param", "_index", "_slot")
+
+    def __init__(self, param: Value, index: tuple, slot: _GradSlot, label: str) -> None:
+        # A leaf, set up field by field: Value.__init__ would write data and grad, that is,
+        # overwrite the tensor's entry and gradient.
+        self._param, self._index, self._slot, self._label = param, index, slot, label
+        self._pg = self._a = self._b = self._op = None
+        self._needs, self._seq = True, _next()
+
+    @property
+    def data(self) -> float:
+        return float(self._param.data[self._index])
+
+    @data.setter
+    def data(self, x) -> None:
+        self._param.data[self._index] = x
+
+    @property
+    def _grad(self):
+        g = self._param._grad
+        return None if g is None else float(g[self._index])
+
+    @_grad.setter
+    def _grad(self, g) -> None:
+        if isinstance(g, Value):
+            raise TypeError(f"{self.label}: a scalar-mode weight keeps its gradient in the "
+                            "tensor's .grad array, which holds numbers: backward(create_graph="
+                            "True) cannot store a Value there; use microgradnn.gradients(loss, "
+                            "params, create_graph=True), which leaves .grad alone")
+        param, slot = self._param, self._slot
+        total = param._grad
+        if total is None:
+            if g is None:
+                return
+            total = np.zeros(param.shape)
+        elif total is not slot.owned:   # an array the engine made: it may be shared, so copy
+            total = np.array(total, dtype=np.float64)
+        total[self._index] = 0.0 if g is None else g
+        param._grad = slot.owned = total
 
 
 def _activate(z: Value, name: str) -> Value:

@@ -38,7 +38,7 @@ _nan = math.nan
 
 def exp(x):
     if type(x) is float:
-        return math.exp(x) if x < 709.782712893384 else _inf  # math.exp raises on overflow
+        return _inf if x > 709.782712893384 else math.exp(x)  # math.exp raises on overflow; nan stays nan
     if type(x) is np.ndarray:
         return np.exp(x)
     return x.exp()
@@ -62,14 +62,55 @@ def tanh(x):
     return x.tanh()
 
 
-def xlogy(x, y):
-    """x · ln y, taken as 0 where x is 0 (so 0ᵇ has derivative 0 in b, as in PyTorch)."""
+def sqrt(x):
     if type(x) is float:
-        return 0.0 if x == 0.0 else x * log(y)
+        return math.sqrt(x) if x >= 0.0 else _nan   # math.sqrt raises below 0; nan stays nan
     if type(x) is np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(x == 0.0, 0.0, x * np.log(y))
-    return x * y.log()
+        return np.sqrt(x)
+    return x.sqrt()
+
+
+def _where_zero(zero, f, a, *rest):
+    """f(a, *rest), but exactly 0 where the boolean mask ``zero`` holds (PyTorch's where()).
+
+    Where the mask holds, a is replaced by 1 before f sees it, so that no NaN (0·∞, say) is made
+    and then multiplied away — not even in a recorded (create_graph) backward pass, whose own
+    derivative would carry it.
+    """
+    if type(zero) is bool:                      # floats, or scalar Values: one number
+        return 0.0 if zero else f(a, *rest)
+    if not zero.any():                          # the common case: nothing to mask
+        return f(a, *rest)
+    if any(type(x) is not float and type(x) is not np.ndarray for x in (a, *rest)):
+        keep = (~zero).astype(float)            # Values: mask with constants, on the graph
+        return f(a * keep + (1.0 - keep), *rest) * keep
+    with np.errstate(all="ignore"):
+        return np.where(zero, 0.0, f(np.where(zero, 1.0, a), *rest))
+
+
+def _pow_base(a, b):
+    return b * power(a, b - 1.0)
+
+
+def _pow_exponent(a, out):
+    return out * log(a)
+
+
+def pow_slope(a, b):
+    """b·aᵇ⁻¹ (∂aᵇ/∂a), but 0 where b = 0: a⁰ = 1 whatever a (b·aᵇ⁻¹ is 0·∞ at a = 0), as PyTorch."""
+    if type(b) is float:                        # the common x ** 2: no mask to build
+        return 0.0 if b == 0.0 else b * power(a, b - 1.0)
+    return _where_zero(_data(b) == 0.0, _pow_base, a, b)
+
+
+def pow_log_slope(out, a, b):
+    """aᵇ·ln a (∂aᵇ/∂b), but 0 where a = 0 and b ≥ 0: 0ᵇ is constant there (ln 0 = −∞), as
+    PyTorch."""
+    return _where_zero((_data(a) == 0.0) & (_data(b) >= 0.0), _pow_exponent, a, out)
+
+
+pow_slope.formula = "b * a ** (b - 1)"         # how traces write them (microgradnn.trace)
+pow_log_slope.formula = "out * log(a)"
 
 
 def sigmoid(x):
@@ -79,9 +120,20 @@ def sigmoid(x):
             return 1.0 / (1.0 + math.exp(-x))
         e = math.exp(x)
         return e / (1.0 + e)
-    e = np.exp(-np.abs(x))                # σ(|x|) = 1 / (1 + e), σ(−|x|) = e / (1 + e)
-    r = 1.0 / (1.0 + e)
-    return np.where(x >= 0, r, e * r)
+    if x.ndim == 0:
+        return np.array(sigmoid(float(x)))
+    # Arrays: 1 / (1 + e⁻ˣ) in one buffer, four numpy calls. e⁻ˣ overflows only for x < −709,
+    # where σ(x) ≈ eˣ is tiny but not 0; there (rarely) the two-case formula takes over.
+    t = np.negative(x)
+    try:
+        with np.errstate(over="raise"):
+            np.exp(t, out=t)
+    except FloatingPointError:
+        e = np.exp(-np.abs(x))            # σ(|x|) = 1 / (1 + e), σ(−|x|) = e / (1 + e)
+        r = 1.0 / (1.0 + e)
+        return np.where(x >= 0, r, e * r)
+    t += 1.0
+    return np.divide(1.0, t, out=t)
 
 
 def power(a, b):
@@ -108,15 +160,27 @@ def divide(a, b):
 
 
 def step(x):
-    """1 where x > 0, else 0: relu's derivative (relu'(0) = 0, as in PyTorch). A constant."""
+    """0 where x ≤ 0, else 1: relu's derivative (relu'(0) = 0, and 1 at NaN, as in PyTorch).
+    A constant."""
     x = _data(x)
-    return (1.0 if x > 0.0 else 0.0) if type(x) is float else (x > 0).astype(float)
+    return (0.0 if x <= 0.0 else 1.0) if type(x) is float else (~(x <= 0)).astype(float)
 
 
 def sign(x):
-    """abs's derivative, sign(0) = 0 as in PyTorch. A constant."""
+    """abs's derivative: sign(0) = 0 and sign(NaN) = 0, as in PyTorch. A constant."""
     x = _data(x)
-    return float((x > 0) - (x < 0)) if type(x) is float else np.sign(x)
+    return float((x > 0) - (x < 0)) if type(x) is float else \
+        (x > 0).astype(float) - (x < 0).astype(float)
+
+
+def share(a, b):
+    """maximum(a, b)'s derivative in a: 1 where a wins, 0 where b wins, ½ at a tie (as PyTorch;
+    a NaN on either side counts as a win for both). A constant."""
+    a, b = _data(a), _data(b)
+    if type(a) is float and type(b) is float:
+        return 0.0 if a < b else 0.5 if a == b else 1.0
+    with np.errstate(invalid="ignore"):
+        return np.where(a < b, 0.0, np.where(a == b, 0.5, 1.0))
 
 
 def _data(x):
@@ -181,6 +245,9 @@ def unbroadcast(g, like):
     >>> unbroadcast(np.ones((2, 3)), 5.0)   # a scalar combined with a tensor gets a float
     6.0
     """
+    if type(g) is np.ndarray and type(like) is np.ndarray and g.ndim == like.ndim + 1 \
+            and g.shape[1:] == like.shape:
+        return np.add.reduce(g, axis=0)   # the common case, a bias: sum over the batch (BP3)
     shp, gshp = shape(like), shape(g)
     if gshp != shp:
         lead = len(gshp) - len(shp)
@@ -202,6 +269,10 @@ def expand(g, in_shape: tuple, axis, keepdims: bool):
         axes = (axis,) if isinstance(axis, int) else axis
         axes = {a % len(in_shape) for a in axes}
         g = reshape(g, tuple(1 if i in axes else n for i, n in enumerate(in_shape)))
+    if type(g) is np.ndarray and g.size != 1:
+        out = np.empty(in_shape)      # filling a new array is cheaper than np.broadcast_to,
+        out[...] = g                  # which builds an iterator in Python on every call
+        return out
     return broadcast_to(g, in_shape)
 
 
@@ -262,9 +333,10 @@ div = Op("div", "/", divide,
          (lambda g, out, a, b: divide(g, b),           # ∂(a/b)/∂a = 1/b
           lambda g, out, a, b: -g * divide(out, b)))   # ∂(a/b)/∂b = −a/b² = −out/b
 
+
 pow = Op("pow", "**", power,
-         (lambda g, out, a, b: g * b * power(a, b - 1.0),   # ∂aᵇ/∂a = b·aᵇ⁻¹
-          lambda g, out, a, b: g * xlogy(out, a)))          # ∂aᵇ/∂b = aᵇ·ln a
+         (lambda g, out, a, b: g * pow_slope(a, b),          # ∂aᵇ/∂a = b·aᵇ⁻¹ (0 where b = 0)
+          lambda g, out, a, b: g * pow_log_slope(out, a, b)))  # ∂aᵇ/∂b = aᵇ·ln a (0 at 0ᵇ, b ≥ 0)
 
 neg = Op("neg", "-", lambda a: -a,
          (lambda g, out, a: -g,))            # ∂(−a)/∂a = −1
@@ -276,6 +348,9 @@ exp_ = Op("exp", "exp", exp,
 
 log_ = Op("log", "log", log,
           (lambda g, out, a: divide(g, a),))               # log'(a) = 1/a
+
+sqrt_ = Op("sqrt", "√", sqrt,
+           (lambda g, out, a: divide(g, 2.0 * out),))      # √a' = 1 / (2√a), ∞ at 0
 
 tanh_ = Op("tanh", "tanh", tanh,
            (lambda g, out, a: g * (1.0 - out * out),))     # tanh' = 1 − tanh²
@@ -291,7 +366,18 @@ def _relu(x):
 
 
 relu = Op("relu", "relu", _relu,
-          (lambda g, out, a: g * step(a),))                # relu' = 1 where a > 0, else 0
+          (lambda g, out, a: g * step(a),))                # relu' = 0 where a ≤ 0, else 1
+
+
+def _maximum(a, b):
+    if type(a) is float and type(b) is float:
+        return a if a >= b else b if b > a else a + b     # a NaN on either side: NaN (a + b)
+    return np.maximum(a, b)
+
+
+maximum = Op("maximum", "max", _maximum,
+             (lambda g, out, a, b: g * share(a, b),         # 1 where a wins, ½ at a tie
+              lambda g, out, a, b: g * share(b, a)))        # 1 where b wins, ½ at a tie
 
 abs_ = Op("abs", "abs", lambda a: abs(a),
           (lambda g, out, a: g * sign(a),))                # |a|' = sign(a), 0 at 0

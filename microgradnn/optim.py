@@ -58,23 +58,36 @@ class Optimizer:
         self.steps = 0
         self.state = {slot: [np.zeros(np.shape(p.data)) for p in self.params]
                       for slot in self._slots}
+        # Scratch arrays, one per parameter, that each step's arithmetic writes into: no
+        # parameter-sized temporary is allocated (and, when large, handed back to the operating
+        # system and faulted in again) on every step. Not part of the state.
+        self._scratch = [np.zeros(np.shape(p.data)) for p in self.params]
 
     def zero_grad(self) -> None:
         """Forget the gradients of the parameters (do it before each backward)."""
         for p in self.params:
-            p.grad = None
+            p._grad = None
 
     def step(self) -> None:
         # The update works on .data (floats and arrays), never on Values, so nothing is
         # recorded and no no_grad() is needed.
         self.steps += 1
-        for i, p in enumerate(self.params):
+        update = self._update
+        for i, (p, out) in enumerate(zip(self.params, self._scratch)):
+            g = p._grad
+            if g is None:                # no gradient reached p: the same as a zero gradient
+                g = 0.0
+            elif type(g) is not float and type(g) is not np.ndarray:
+                g = p.grad               # a Value (after create_graph) or a 0-d numpy scalar
+                g = g.data if isinstance(g, Value) else g
+            update(i, g, out)            # the step, written into out
             if type(p.data) is float:    # a scalar Value: its data is an immutable float
-                p.data = p.data - float(self._update(i, np.float64(p.grad)))
+                p.data = p.data - float(out)
             else:
-                p.data -= self._update(i, p.grad)   # in place, on the array itself
+                p.data -= out            # in place, on the array itself
 
-    def _update(self, i: int, g):
+    def _update(self, i: int, g, out: np.ndarray) -> None:
+        """Write the step for parameter i, with gradient g, into out."""
         raise NotImplementedError
 
     def state_dict(self) -> dict:
@@ -102,8 +115,11 @@ class Optimizer:
                              f" (missing keys: {sorted(missing)}, unexpected keys: "
                              f"{sorted(extra)})")
         steps = d["steps"]
-        if isinstance(steps, bool) or int(steps) != steps or steps < 0:
-            raise ValueError(f"{owner}: steps must be a non-negative integer, got {steps!r}")
+        # A count up to 2**53 (exact as a float): β ** steps never overflows converting it.
+        if isinstance(steps, bool) or not isinstance(steps, (int, float, np.integer, np.floating)) \
+                or not 0 <= steps <= 2 ** 53 or int(steps) != steps:
+            raise ValueError(f"{owner}: steps must be a non-negative integer (at most 2**53), "
+                             f"got {str(steps)[:40]}")
         arrays = {}
         for slot in self._slots:
             arrays[slot] = []
@@ -136,13 +152,14 @@ class SGD(Optimizer):
         self.lr = _positive("lr", lr, "SGD")
         self.momentum = _fraction("momentum", momentum, "SGD")
 
-    def _update(self, i: int, g):
+    def _update(self, i: int, g, out: np.ndarray) -> None:
         if self.momentum == 0.0:
-            return self.lr * g
+            np.multiply(g, self.lr, out=out)         # lr · ∇p
+            return
         v = self.state["velocity"][i]
         v *= self.momentum
         v += g
-        return self.lr * v
+        np.multiply(v, self.lr, out=out)             # lr · v
 
 
 class Adam(Optimizer):
@@ -155,6 +172,7 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Value], lr: float = 1e-3,
                  betas: tuple = (0.9, 0.999), eps: float = 1e-8) -> None:
         super().__init__(params)
+        self._tmp = [np.zeros(np.shape(p.data)) for p in self.params]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         self._set_hyper(lr=lr, beta1=betas[0], beta2=betas[1], eps=eps)
@@ -165,15 +183,22 @@ class Adam(Optimizer):
         self.beta2 = _fraction("beta2", beta2, "Adam")
         self.eps = _positive("eps", eps, "Adam")
 
-    def _update(self, i: int, g):
-        m, v = self.state["m"][i], self.state["v"][i]
+    def _update(self, i: int, g, out: np.ndarray) -> None:
+        # lr · m̂ / (√v̂ + eps), computed in place in out and one more scratch array.
+        m, v, tmp = self.state["m"][i], self.state["v"][i], self._tmp[i]
+        np.multiply(g, 1.0 - self.beta1, out=tmp)
         m *= self.beta1
-        m += (1.0 - self.beta1) * g                 # first moment: a running mean of g
+        m += tmp                                    # first moment: a running mean of g
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - self.beta2
         v *= self.beta2
-        v += (1.0 - self.beta2) * (g * g)           # second moment: a running mean of g²
-        m_hat = m / (1.0 - self.beta1 ** self.steps)    # undo the bias towards the zero start
-        v_hat = v / (1.0 - self.beta2 ** self.steps)
-        return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        v += tmp                                    # second moment: a running mean of g²
+        np.divide(v, 1.0 - self.beta2 ** self.steps, out=tmp)   # v̂: undo the bias towards
+        np.sqrt(tmp, out=tmp)                                   # the zero start, as for m̂
+        tmp += self.eps
+        np.divide(m, 1.0 - self.beta1 ** self.steps, out=out)   # m̂
+        out *= self.lr
+        out /= tmp
 
 
 def get_optimizer(name: str, params: Iterable[Value], lr: float) -> Optimizer:

@@ -40,7 +40,7 @@ from . import ops
 
 class _Readable(ast.NodeTransformer):
     """Write the helpers of ops.py as the math they stand for: divide(a, b) → a / b,
-    xlogy(x, y) → x * log(y), ..."""
+    pow_slope(a, b) → b * a ** (b - 1), ..."""
 
     _binary = {"divide": ast.Div(), "power": ast.Pow()}
 
@@ -52,9 +52,9 @@ class _Readable(ast.NodeTransformer):
         self.generic_visit(node)
         if isinstance(node.func, ast.Name) and node.func.id in self._binary and len(node.args) == 2:
             return ast.BinOp(node.args[0], self._binary[node.func.id], node.args[1])
-        if isinstance(node.func, ast.Name) and node.func.id == "xlogy" and len(node.args) == 2:
-            log = ast.Call(ast.Name("log", ast.Load()), [node.args[1]], [])   # x·ln y
-            return ast.BinOp(node.args[0], ast.Mult(), log)
+        formula = getattr(getattr(ops, getattr(node.func, "id", ""), None), "formula", None)
+        if formula is not None:          # a helper that says how to write it (pow_slope ...)
+            return ast.parse(formula, mode="eval").body
         return node
 
 
@@ -262,6 +262,12 @@ class BackwardTrace:
 
     def __len__(self) -> int:
         return len(self._raw)
+
+    @property
+    def edges(self) -> List[tuple]:
+        """Per row, the Values themselves: (node, input, position of input among node's parents),
+        for tools that draw the steps on the graph (:func:`microgradnn.explorer.explore`)."""
+        return [(n, p, i) for n, _, p, i, *_ in self._raw]
 
     def __str__(self) -> str:
         head = ("step", "node", "op", "→ input", "upstream", "local ∂node/∂input", "contribution",

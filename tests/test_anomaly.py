@@ -35,7 +35,7 @@ def _site(line: int) -> str:
 # --- off by default, cheap and invisible ---
 
 def test_anomaly_mode_is_off_by_default_and_nan_passes_silently():
-    assert engine._hook is None
+    assert engine._current_modes()[1] is None
     y = Value(0.0).log()
     assert y.data == -math.inf
 
@@ -58,19 +58,19 @@ def test_leaving_the_block_restores_the_previous_modes_even_after_an_error():
     with pytest.raises(FloatingPointError):
         with detect_anomaly():
             Value(0.0).log()
-    assert engine._hook is None and engine._grad_enabled
+    assert engine._current_modes() == (True, None)
 
 
 def test_nested_blocks_and_no_grad_inside_keep_anomaly_mode_on():
     with detect_anomaly():
         with detect_anomaly():
             pass
-        assert engine._hook is not None              # the inner block restored the outer one
+        assert engine._current_modes()[1] is not None   # the inner block restored the outer one
         with no_grad():
             with pytest.raises(FloatingPointError, match="log"):
                 Value(0.0).log()
-        assert engine._grad_enabled
-    assert engine._hook is None
+        assert engine._current_modes()[0]
+    assert engine._current_modes()[1] is None
 
 
 def test_a_nan_carried_in_from_the_data_does_not_blame_the_op_that_carries_it():
@@ -247,3 +247,13 @@ def test_a_nan_seed_does_not_blame_the_ops_it_flows_through():
         y = x * 3.0
         y.backward(np.array([np.nan, 1.0]))
     assert np.isnan(x.grad[0])
+
+
+def test_a_node_made_before_the_block_is_said_to_be_so_not_created_at_none():
+    x = Value(0.0)
+    y = x.sqrt()                                  # made outside detect_anomaly(): no line known
+    with pytest.raises(FloatingPointError) as e:
+        with detect_anomaly():
+            y.backward()
+    assert "created before detect_anomaly() was entered" in str(e.value)
+    assert "None" not in str(e.value)

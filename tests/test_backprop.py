@@ -150,3 +150,36 @@ def test_closed_form_module_uses_numpy_only():
     from microgradnn import architecture
     assert _imports(backprop) <= {"__future__", "typing", "numpy", "architecture"}, _imports(backprop)
     assert _imports(architecture) <= {"__future__", "typing", "math", "numpy"}, _imports(architecture)
+
+
+def test_backpropagation_takes_sigma_prime_from_the_stored_activations():
+    """BP1 and BP2 use σ′ written with aˡ (a(1 − a), 1 − a², ...), as Nielsen does: z_s is
+    never evaluated again, so the gradients do not change when it is replaced by garbage."""
+    net = NeuralNetwork([3, 4, 4, 2], ["sigmoid", "tanh", "sigmoid"], seed=2)
+    x, y = rng.standard_normal((3, 5)), rng.random((2, 5))
+    z_s, a_s = net.feedforward(x)
+    dw, db = net.backpropagation(y, z_s, a_s)
+    dw2, db2 = net.backpropagation(y, [np.full_like(z, np.nan) for z in z_s], a_s)
+    for g, h in zip(dw + db, dw2 + db2):
+        np.testing.assert_array_equal(g, h)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "linear"])
+def test_derivative_from_activation_equals_the_derivative_from_z(name):
+    z = np.array([[-3.0, -0.5, 0.0, 0.7, 4.0]])
+    from_a = backprop.derivative_from_activation(name)(activation(name)(z))
+    np.testing.assert_allclose(from_a, activation_derivative(name)(z), rtol=1e-15)
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(z, requires_grad=True)
+    fns = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "linear": lambda v: v}
+    fns[name](t).sum().backward()
+    np.testing.assert_allclose(from_a, t.grad.numpy(), rtol=1e-12)
+
+
+def test_sigmoid_equals_torch_to_the_last_bits_and_keeps_the_negative_tail():
+    torch = pytest.importorskip("torch")
+    z = np.array([-700.0, -40.0, -5.0, 0.0, 5.0, 40.0, 700.0])
+    np.testing.assert_allclose(activation("sigmoid")(z), torch.sigmoid(torch.tensor(z)).numpy(),
+                               rtol=1e-15, atol=0)
+    tail = activation("sigmoid")(np.array([-740.0, -746.0]))     # σ(z) ≈ e^z down there
+    assert tail[0] == pytest.approx(np.exp(-740.0), rel=1e-12) and tail[1] == 0.0

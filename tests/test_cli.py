@@ -201,12 +201,12 @@ def test_check_picks_the_output_activation_the_loss_needs(capsys):
 
 def test_check_exits_1_and_names_the_layer_when_the_equations_are_wrong(capsys, monkeypatch):
     from microgradnn import backprop
-    right = backprop.activation_derivative
+    right = backprop.derivative_from_activation   # σ′ as a function of a = σ(z)
 
     def wrong_sigmoid_prime(name):   # σ′ = σ instead of σ(1 − σ): a classic slip
-        return backprop.sigmoid if name == "sigmoid" else right(name)
+        return (lambda a: a) if name == "sigmoid" else right(name)
 
-    monkeypatch.setattr(backprop, "activation_derivative", wrong_sigmoid_prime)
+    monkeypatch.setattr(backprop, "derivative_from_activation", wrong_sigmoid_prime)
     status, out, _ = run(capsys, "check", "--layers", "2,3,1", "--activations", "sigmoid,linear")
     assert status == 1
     assert "FAILED at layer 1, BP2" in out
@@ -324,6 +324,7 @@ def test_demo_trains_checks_draws_and_plots_into_its_folder(capsys, tmp_path):
     expected = {"neuron-backward.txt", "loss.png", "boundary.png"}
     graphs = {"neuron", "loss-graph", "network"}
     expected |= {f"{g}.svg" if shutil.which("dot") else f"{g}.dot" for g in graphs}
+    expected |= {"explorer.html"} if shutil.which("dot") else set()
     assert demo_files(out_dir) == expected
     assert f"Wrote {len(expected)} files to {out_dir}/" in out
     assert "tanh" in (out_dir / "neuron-backward.txt").read_text()

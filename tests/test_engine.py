@@ -470,3 +470,68 @@ def test_zero_to_a_value_power_has_zero_exponent_gradient_as_in_pytorch():
     s, e = Value(0.0), Value(2.0)
     (s ** e).backward()
     assert (s.grad, e.grad) == (0.0, 0.0)
+
+
+# --- the type contract (issue 10 §3) ---
+
+def test_a_scalar_leafs_grad_is_a_float_even_through_a_tensor_sum():
+    s = Value(2.0)
+    (s + Value(np.ones(3)).sum()).backward()
+    assert type(s.grad) is float and s.grad == 1.0
+
+
+def test_a_scalar_leafs_grad_is_a_float_through_0d_tensor_ops():
+    s = Value(2.0)
+    t = Value(np.array(3.0))
+    ((s * t).exp() * s - t.tanh()).backward()
+    assert type(s.grad) is float
+    assert type(t.grad) is np.ndarray and t.grad.shape == ()
+
+
+@pytest.mark.parametrize("data,truth", [(0.0, False), (-0.0, False), (2.5, True),
+                                        (np.array([0.0]), False), (np.array([[3.0]]), True),
+                                        (np.array(0.0), False), (float("nan"), True)])
+def test_a_one_element_value_has_the_truth_of_its_number(data, truth):
+    assert bool(Value(data)) is truth is bool(np.asarray(data))
+
+
+def test_the_truth_of_a_value_of_several_elements_is_ambiguous_as_in_numpy():
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(Value(np.ones(2)))
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(np.ones(2))                                      # the oracle: numpy says the same
+
+
+@pytest.mark.parametrize("bad", ["abc", object(), True, None.__class__, [1.0, "x"]])
+def test_assigning_a_non_number_to_grad_is_refused_at_once(bad):
+    v = Value(1.0)
+    with pytest.raises(TypeError, match="grad"):
+        v.grad = bad
+    assert v.grad == 0.0
+
+
+@pytest.mark.parametrize("shape,bad", [((), np.ones(2)), ((3,), np.ones(2)), ((3,), 1.5),
+                                       ((2, 3), np.ones((3, 2)))])
+def test_assigning_a_gradient_of_the_wrong_shape_is_refused(shape, bad):
+    v = Value(np.ones(shape) if shape else 1.0)
+    with pytest.raises(ValueError, match="does not fit a Value of shape"):
+        v.grad = bad
+
+
+def test_assigning_a_good_gradient_keeps_the_type_contract():
+    s, t = Value(1.0), Value(np.ones(2))
+    s.grad = np.float64(2.5)
+    t.grad = [1, 2]
+    assert type(s.grad) is float and s.grad == 2.5
+    assert t.grad.dtype == np.float64 and t.grad.tolist() == [1.0, 2.0]
+    s.grad = None
+    assert s.grad == 0.0
+
+
+def test_backward_of_a_constant_says_create_graph_is_needed_to_differentiate_a_gradient():
+    x = Value(2.0)
+    (x * x).backward()
+    with pytest.raises(RuntimeError, match=r"backward\(create_graph=True\)"):
+        Value(x.grad, requires_grad=False).backward()
+    with pytest.raises(TypeError, match=r"unless backward\(create_graph=True\)"):
+        gradients(x.grad, [x])

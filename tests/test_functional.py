@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import microgradnn as _mg
 from microgradnn import Value, grad, hessian, hvp, jacobian, value_and_grad
 from oracles import central_differences
 
@@ -182,3 +183,77 @@ def test_grad_of_a_constant_function_is_zero():
 def test_argnums_out_of_range_is_refused():
     with pytest.raises(ValueError, match="argnums 2"):
         grad(lambda x: x, argnums=2)(1.0)
+
+
+# --- Value-aware math: one function for floats, arrays and Values ---
+
+_MATH = {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+         "relu": lambda x: np.maximum(x, 0.0), "abs": np.abs, "sqrt": np.sqrt}
+
+
+@pytest.mark.parametrize("name", list(_MATH))
+def test_value_aware_function_gives_a_float_for_a_float_and_an_array_for_an_array(name):
+    f = getattr(_mg, name)
+    y = f(0.7)
+    assert type(y) is float and y == pytest.approx(float(_MATH[name](0.7)), rel=1e-15)
+    arr = np.array([0.3, 1.5, 2.0])
+    out = f(arr)
+    assert type(out) is np.ndarray
+    np.testing.assert_allclose(out, _MATH[name](arr), rtol=1e-15)
+    assert type(f(np.float64(0.7))) is float and type(f(2)) is float
+
+
+@pytest.mark.parametrize("name", list(_MATH))
+def test_value_aware_function_records_its_op_on_a_value(name):
+    x = _mg.Value(0.7)
+    y = getattr(_mg, name)(x)
+    assert isinstance(y, _mg.Value) and y.op == name and y.parents == (x,)
+    h = 1e-6                                                # central differences in plain numpy
+    expected = (_MATH[name](0.7 + h) - _MATH[name](0.7 - h)) / (2 * h)
+    assert grad(getattr(_mg, name))(0.7) == pytest.approx(expected, rel=1e-7)
+
+
+def test_grad_through_microgradnn_exp_is_the_product_rule():
+    assert grad(lambda x: _mg.exp(x) * x)(1.0) == pytest.approx(2 * math.e, rel=1e-15)
+
+
+def test_maximum_takes_floats_arrays_and_values_and_splits_a_tie():
+    assert _mg.maximum(1.0, 2.0) == 2.0 and type(_mg.maximum(1.0, 2.0)) is float
+    np.testing.assert_array_equal(_mg.maximum(np.array([1.0, 5.0]), 2.0), [2.0, 5.0])
+    a = _mg.Value(np.array([1.0, 2.0, 3.0]))
+    b = _mg.Value(np.array([2.0, 2.0, 2.0]))
+    _mg.maximum(a, b).backward(np.ones(3))
+    np.testing.assert_array_equal(a.grad, [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(b.grad, [1.0, 0.5, 0.0])
+    assert grad(lambda x: _mg.maximum(3.0, x))(5.0) == 1.0  # a number on the left
+
+
+@pytest.mark.parametrize("f", [lambda x: math.exp(x) * x, lambda x: math.tanh(x),
+                               lambda x: float(x) * x, lambda x: math.log(x * 2.0)],
+                         ids=["math.exp", "math.tanh", "float", "math.log of a result"])
+def test_math_on_a_value_being_differentiated_is_refused_naming_the_function_to_use(f):
+    with pytest.raises(TypeError, match=r"float\(\) of a Value that grad\(\) is differentiating.*"
+                                        r"microgradnn\.exp"):
+        grad(f)(0.3)
+
+
+def test_every_transform_refuses_float_of_what_it_differentiates():
+    f = lambda x: (x * math.exp(x.sum())).sum()            # noqa: E731
+    for transform, name in ((grad, "grad"), (value_and_grad, "value_and_grad"),
+                            (jacobian, "jacobian"), (hessian, "grad")):   # hessian: jacobian(grad(f))
+        with pytest.raises(TypeError, match=f"that {name}\\(\\) is differentiating"):
+            transform(f)(np.array([0.1, 0.2]))
+
+
+def test_float_of_a_constant_inside_a_transform_and_item_stay_allowed():
+    c = _mg.Value(2.0, requires_grad=False)
+    w = _mg.Value(3.0)                                      # requires grad, but not on x
+    f = lambda x: x * float(c) * float(w) + math.exp(x.item()) * 0.0   # noqa: E731
+    assert grad(f)(1.0) == 6.0
+
+
+def test_float_of_a_loss_for_printing_still_works_outside_transforms():
+    w = _mg.Value(0.5)
+    loss = (w * 3.0 - 1.0) ** 2
+    loss.backward()
+    assert float(loss) == 0.25 and loss.item() == 0.25 and math.exp(loss) == math.exp(0.25)

@@ -108,3 +108,50 @@ def test_a_graph_built_in_anomaly_mode_is_freed_without_the_garbage_collector(no
     inner = weakref.ref(h)
     del h, y
     assert inner() is None
+
+
+# --- create_graph=True: the one documented cycle (docs/higher-order.md), and how it is broken ---
+
+def _second_order_pass(reset: bool):
+    """A leaf after backward(create_graph=True) and one more backward; weak refs to x and x.grad."""
+    x = Value(np.array([0.5, -1.0]))
+    y = (x * x * x).sum()
+    y.backward(create_graph=True)
+    g = x.grad
+    refs = (weakref.ref(x), weakref.ref(g))
+    if reset:
+        x.grad = None
+    del x, y, g
+    return refs
+
+
+def test_after_create_graph_a_leaf_and_its_grad_refer_to_each_other_until_collected(no_gc):
+    refs = _second_order_pass(reset=False)
+    assert all(r() is not None for r in refs)      # the cycle x → x.grad → … → x, as documented
+    gc.collect()
+    assert all(r() is None for r in refs)
+
+
+def test_resetting_grad_after_create_graph_frees_the_leaf_and_its_grad_without_gc(no_gc):
+    refs = _second_order_pass(reset=True)
+    assert all(r() is None for r in refs)
+
+
+def test_zero_grad_after_create_graph_frees_the_graph_without_gc(no_gc):
+    x = Value(0.5)
+    y = x.tanh() * x
+    y.backward(create_graph=True)
+    refs = (weakref.ref(x), weakref.ref(x.grad))
+    y.zero_grad()
+    del x, y
+    assert all(r() is None for r in refs)
+
+
+def test_second_derivatives_by_the_functional_api_leave_no_cycle(no_gc):
+    from microgradnn import grad, gradients
+    assert grad(grad(lambda x: x ** 3))(2.0) == 12.0
+    x = Value(np.array([1.0, 2.0]))
+    (g,) = gradients((x ** 3).sum(), [x], create_graph=True)
+    refs = (weakref.ref(x), weakref.ref(g))
+    del x, g
+    assert all(r() is None for r in refs)

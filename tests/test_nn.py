@@ -103,12 +103,15 @@ def test_scalar_forward_equals_tensor_forward_and_gradients():
     np.testing.assert_allclose([o.data for o in outs], net([x]).data[0], rtol=1e-12)
     loss = quadratic(outs, [1.0, 0.0])
     loss.backward()
+    scalar_grads = {name: p.grad for name, p in net.scalar_params.items()}
+    for p in net.parameters():
+        p.grad = None
     tensor_loss = quadratic(net([x]), [[1.0, 0.0]])
     tensor_loss.backward()
     W2 = net.weights[1]
     for j in range(2):
         for k in range(3):
-            assert net.scalar_params[f"W2[{j},{k}]"].grad == pytest.approx(W2.grad[j, k], rel=1e-10)
+            assert scalar_grads[f"W2[{j},{k}]"] == pytest.approx(W2.grad[j, k], rel=1e-10)
 
 
 def test_scalar_mode_labels_every_number():
@@ -125,3 +128,80 @@ def test_values_of_the_last_pass_are_reachable_by_name():
     assert net["a2"] is out and net["z1"] is net.nodes["z1"]
     with pytest.raises(KeyError, match="no value named 'z9'.*known: x, z1, a1, z2, a2"):
         net["z9"]
+
+
+def test_a_float64_input_array_is_used_without_a_copy():
+    """As the docstring says: the input node holds the caller's array itself."""
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    x = np.array([[0.5, -1.0], [2.0, 0.0]])
+    net(x)
+    assert net.nodes["x"].data is x
+
+
+def test_scalar_mode_weights_persist_from_one_pass_to_the_next():
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    net.scalar_forward([0.5, -1.0])
+    first = dict(net.scalar_params)
+    net.scalar_forward([0.1, 0.2])
+    assert all(net.scalar_params[name] is p for name, p in first.items())
+
+
+def test_scalar_mode_gradients_land_in_the_tensor_gradients():
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    (net.scalar_forward([0.5, -1.0])[0]).backward()
+    for l, (W, b) in enumerate(zip(net.weights, net.biases), 1):
+        for (j, k), g in np.ndenumerate(W.grad):
+            assert net.scalar_params[f"W{l}[{j},{k}]"].grad == g
+        for (j,), g in np.ndenumerate(b.grad):
+            assert net.scalar_params[f"b{l}[{j}]"].grad == g
+
+
+def _tensor_oracle_step(seed, x, target, lr):
+    """One SGD step of the quadratic loss in tensor mode: the weights it leads to."""
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=seed)
+    quadratic(net([x]), [[target]]).backward()
+    return [p.data - lr * p.grad for p in net.parameters()]
+
+
+def test_a_micrograd_style_loop_over_the_scalar_weights_trains_the_network():
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    quadratic(net.scalar_forward([0.5, -1.0]), [1.0]).backward()
+    for p in net.scalar_params.values():
+        p.data -= 0.5 * p.grad
+    for got, expected in zip(net.parameters(), _tensor_oracle_step(0, [0.5, -1.0], 1.0, 0.5)):
+        np.testing.assert_allclose(got.data, expected, rtol=1e-12)
+
+
+def test_a_loop_over_parameters_after_a_scalar_backward_trains_the_network():
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    quadratic(net.scalar_forward([0.5, -1.0]), [1.0]).backward()
+    for p in net.parameters():
+        p.data -= 0.5 * p.grad
+    for got, expected in zip(net.parameters(), _tensor_oracle_step(0, [0.5, -1.0], 1.0, 0.5)):
+        np.testing.assert_allclose(got.data, expected, rtol=1e-12)
+    # and the next scalar pass reads the stepped weights
+    assert net.scalar_forward([0.5, -1.0])[0].data == pytest.approx(
+        net([[0.5, -1.0]]).data[0, 0], rel=1e-12)
+
+
+def test_scalar_mode_zeroing_a_weights_grad_zeroes_its_tensor_entry_only():
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    net.scalar_forward([0.5, -1.0])[0].backward()
+    before = net.weights[0].grad.copy()
+    net.scalar_params["W1[1,0]"].grad = 0
+    assert net.weights[0].grad[1, 0] == 0.0
+    before[1, 0] = 0.0
+    np.testing.assert_array_equal(net.weights[0].grad, before)
+
+
+def test_scalar_mode_follows_a_replaced_parameter_tensor():
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    net.scalar_forward([0.5, -1.0])
+    net.weights[0] = Value(np.zeros((3, 2)), label="W1")
+    net.scalar_forward([0.5, -1.0])
+    assert net.scalar_params["W1[2,1]"].data == 0.0
+
+
+def test_micrograds_mlp_signature_points_to_the_micrograd_layer():
+    with pytest.raises(TypeError, match=r"microgradnn.micrograd.nn.MLP\(2, \[16, 16, 1\]\)"):
+        MLP(2, [16, 16, 1])

@@ -117,3 +117,40 @@ def test_bad_hyper_parameters_are_value_errors(kwargs, match):
 def test_empty_parameter_list_is_an_error():
     with pytest.raises(ValueError, match="empty"):
         Adam([])
+
+
+@pytest.mark.parametrize("make", [lambda p: SGD(p, lr=0.1), lambda p: SGD(p, lr=0.1, momentum=0.9),
+                                  lambda p: Adam(p, lr=0.1)])
+def test_step_leaves_the_gradient_as_backward_left_it(make):
+    """The update is computed in the optimizer's own scratch arrays, never in .grad."""
+    w = Value(np.array([1.0, -2.0, 3.0]))
+    opt = make([w])
+    (w * w).sum().backward()
+    grad = w.grad
+    kept = grad.copy()
+    opt.step()
+    assert w.grad is grad
+    np.testing.assert_array_equal(w.grad, kept)
+
+
+def test_a_parameter_without_gradient_moves_as_with_a_zero_gradient():
+    torch = pytest.importorskip("torch")
+    w, u = Value(np.array([1.0, 2.0])), Value(np.array([3.0]))
+    opt = Adam([w, u], lr=0.1)
+    t_w = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    t_u = torch.tensor([3.0], dtype=torch.float64, requires_grad=True)
+    t_opt = torch.optim.Adam([t_w, t_u], lr=0.1)
+    for step in range(3):
+        opt.zero_grad()
+        t_opt.zero_grad()
+        (w * w).sum().backward()
+        (t_w * t_w).sum().backward()
+        if step == 0:                           # u gets a gradient once, then none
+            u.sum().backward()
+            t_u.sum().backward()
+        else:
+            t_u.grad = torch.zeros(1, dtype=torch.float64)
+        opt.step()
+        t_opt.step()
+    np.testing.assert_allclose(w.data, t_w.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(u.data, t_u.detach().numpy(), rtol=1e-12)

@@ -94,7 +94,8 @@ def test_every_local_formula_evaluates_to_the_vjp_at_g_equal_1(op, i):
     a, b = 0.7, 1.3
     ins = (a, b) if len(op.vjps) == 2 else (a,)
     out = op.forward(*ins)
-    env = {"a": a, "b": b, "out": out, "log": math.log, "step": ops.step, "sign": ops.sign}
+    env = {"a": a, "b": b, "out": out, "log": math.log, "step": ops.step, "sign": ops.sign,
+           "share": ops.share}
     assert eval(local_formula(op, i), env) == pytest.approx(op.vjps[i](1.0, out, *ins), rel=1e-14)
 
 
