@@ -33,8 +33,6 @@ def test_zero_to_a_positive_value_power_has_exponent_gradient_zero_scalar(b0):
     assert b.grad == 0.0 and type(b.grad) is float
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 (h1-engine): 0 ** 0 gives d/da = nan, "
-                   "d/db = -inf; when this passes the fix has landed: delete this marker")
 @pytest.mark.parametrize("shape", ["scalar", "tensor"])
 def test_zero_to_the_zero_has_both_gradients_zero_as_in_pytorch(shape):
     data = (lambda x: x) if shape == "scalar" else (lambda x: np.array([x]))
