@@ -38,13 +38,14 @@ def _closed_form(net):
 # --- crosscheck: a closed form whose σ′ is off by a known factor -----------------------------
 
 def _sigmoid_prime_scaled(monkeypatch, factor):
-    """Plant a mistake in the closed form: σ′ of the sigmoid layer times ``factor``."""
-    true = backprop.activation_derivative
+    """Plant a mistake in the closed form: σ′ of the sigmoid output layer times ``factor``.
 
-    def planted(name):
-        d = true(name)
-        return (lambda z: factor * d(z)) if name == "sigmoid" else d
-    monkeypatch.setattr(backprop, "activation_derivative", planted)
+    BP1 is δᴸ = ∇ₐC ⊙ σ′(zᴸ), so a σ′ off by a factor is δᴸ (``output_error``) off by it."""
+    true = backprop.NeuralNetwork.output_error
+
+    def planted(self, *args, **kwargs):
+        return factor * true(self, *args, **kwargs)
+    monkeypatch.setattr(backprop.NeuralNetwork, "output_error", planted)
 
 
 def test_crosscheck_default_fails_a_sigmoid_derivative_50_percent_too_large(monkeypatch):
