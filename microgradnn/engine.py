@@ -635,7 +635,9 @@ def _seed(y: Value, grad: Any, what: str):
         if y.size != 1:
             raise ValueError(f"{what}: the output has shape {y.shape}; pass a gradient of that "
                              "shape as the seed (only one-element outputs default to 1)")
-        return 1.0 if type(y.data) is float else np.ones(y.shape)
+        d = y.data
+        # np.array(1.0) costs a sixth of np.ones(()), and a loss is 0-d
+        return 1.0 if type(d) is float else np.array(1.0) if d.ndim == 0 else np.ones(d.shape)
     if isinstance(grad, Value):
         grad = grad.data
     g = _as_data(grad, f"{what} seed")
@@ -727,6 +729,8 @@ def _backprop(root: Value, seed, create_graph: bool, store: bool, trace=None,
             if create_graph:
                 with _recording():
                     _reverse(order, True, store, trace, targets, hook)
+            elif store and trace is None and hook is None and targets is None:
+                _reverse_stored(order)    # loss.backward(): the training loop's pass
             else:
                 _reverse(order, False, store, trace, targets, hook)
         except BaseException:
@@ -744,6 +748,50 @@ def _recording():
         yield
     finally:
         _set_modes(*saved)
+
+
+def _reverse_stored(order: list) -> None:
+    """The reverse pass of a plain backward(): the same chain rule as _reverse below, for the
+    case every training step takes (numbers, not Values; .grad stored; no trace, hook or
+    targets), with none of the other cases' branches in its loop."""
+    for n in order:
+        g = n._pg
+        n._pg = None
+        old = n._grad
+        n._grad = g if old is None else old + g
+        op = n._op
+        if op is None:
+            continue                      # a leaf: nothing further back
+        a, b = n._a, n._b
+        if b is None:                     # unary: a needs a gradient, since n does
+            if op.params:                 # sum, reshape, getitem ...: may change the shape
+                pg = op.vjps[0](g, n.data, a.data, *n._arg)
+                ad = a.data
+                if not (type(pg) is np.ndarray and type(ad) is np.ndarray and pg.shape == ad.shape
+                        or type(pg) is float and type(ad) is float):
+                    pg = ops.unbroadcast(pg, ad)
+            else:                         # elementwise: the gradient has a's shape already
+                pg = op.vjps[0](g, n.data, a.data)
+            q = a._pg
+            a._pg = pg if q is _PENDING else q + pg
+            continue
+        od, ad, bd = n.data, a.data, b.data
+        vjp_a, vjp_b = op.vjps
+        # unbroadcast: sum a broadcast gradient back to the input's shape, and give a scalar
+        # (float) input a float even where the output is a 0-d array (scalar + tensor.sum()).
+        # Floats pay one check: a float gradient never needs either.
+        if a._needs:
+            pg = vjp_a(g, od, ad, bd)
+            if type(pg) is not float and (type(ad) is float or pg.shape != ad.shape):
+                pg = ops.unbroadcast(pg, ad)
+            q = a._pg
+            a._pg = pg if q is _PENDING else q + pg
+        if b._needs:
+            pg = vjp_b(g, od, ad, bd)
+            if type(pg) is not float and (type(bd) is float or pg.shape != bd.shape):
+                pg = ops.unbroadcast(pg, bd)
+            q = b._pg
+            b._pg = pg if q is _PENDING else q + pg
 
 
 def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook) -> None:

@@ -269,10 +269,10 @@ def expand(g, in_shape: tuple, axis, keepdims: bool):
         axes = (axis,) if isinstance(axis, int) else axis
         axes = {a % len(in_shape) for a in axes}
         g = reshape(g, tuple(1 if i in axes else n for i, n in enumerate(in_shape)))
-    if type(g) is np.ndarray and g.size != 1:
-        out = np.empty(in_shape)      # filling a new array is cheaper than np.broadcast_to,
-        out[...] = g                  # which builds an iterator in Python on every call
-        return out
+    if type(g) is np.ndarray or isinstance(g, np.generic):
+        out = np.empty(in_shape, dtype=g.dtype)   # filling a new array is cheaper than
+        out[...] = g                  # np.broadcast_to (an iterator built in Python on every
+        return out                    # call) and than np.full (a loss's Σ: g has one element)
     return broadcast_to(g, in_shape)
 
 
