@@ -137,6 +137,22 @@ def _as_data(x: Any, what: str, copy: bool = False) -> Any:
     raise TypeError(f"{what}: expected a number, list or ndarray, got {t.__name__}")
 
 
+def _all_finite(a: np.ndarray) -> bool:
+    """True if no element of the float array a is NaN or ±inf, in one reduction: a sum is finite
+    only if every term is (NaN and ±inf propagate through it), so the elements are looked at
+    one by one only when the sum is not finite (then some element is not, or the sum overflowed)."""
+    s = np.add.reduce(a, axis=None)
+    return bool(s - s == 0.0) or bool(np.isfinite(a).all())
+
+
+def _constant(data: Any, label: str) -> "Value":
+    """A labelled leaf that needs no gradient (an input, the targets), over data as it is."""
+    v = _new(Value)
+    v.data, v._grad, v._pg, v._a, v._b, v._op, v._needs, v._seq, v._label = (
+        data, None, None, None, None, None, False, _next(), label)
+    return v
+
+
 def _lift(x: Any) -> Optional["Value"]:
     """Wrap a number or array operand as a constant leaf (no gradient); None if it is neither."""
     t = type(x)
@@ -408,15 +424,17 @@ class Value:
             weight = _lift(weight)
             if weight is None:
                 raise TypeError("linear: the weight must be a Value or an array")
-        sx, sw = self.shape, weight.shape
-        if len(sx) != 2 or len(sw) != 2 or sx[1] != sw[1]:
+        xd, wd = self.data, weight.data
+        if type(xd) is not np.ndarray or type(wd) is not np.ndarray or xd.ndim != 2 \
+                or wd.ndim != 2 or xd.shape[1] != wd.shape[1]:
+            sx, sw = self.shape, weight.shape
             raise ValueError(f"linear: x of shape {sx} and W of shape {sw} do not fit: x must be "
                              f"(batch, in) and W (out, in)")
         if _slow:
             return _apply(ops.linear, self, weight)
         out = _new(Value)             # the shapes fit: record the node directly (a dense layer)
         out.data, out._grad, out._pg, out._a, out._b, out._op, out._needs, out._seq = (
-            self.data @ weight.data.T, None, None, self, weight, ops.linear,
+            xd @ wd.T, None, None, self, weight, ops.linear,
             self._needs or weight._needs, _next())
         return out
 
