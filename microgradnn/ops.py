@@ -235,6 +235,20 @@ def matrix_transpose(x):
     return transpose(x, tuple(axes))
 
 
+_ONES: dict = {}
+
+
+def _ones(n: int) -> np.ndarray:
+    """A read-only vector of n ones, made once per length (for the first 64 lengths asked)."""
+    v = _ONES.get(n)
+    if v is None:
+        v = np.ones(n)
+        v.flags.writeable = False
+        if len(_ONES) < 64:
+            _ONES[n] = v
+    return v
+
+
 def unbroadcast(g, like):
     """Sum g down to the shape of ``like`` (an input's data or Value), undoing numpy broadcasting.
 
@@ -247,7 +261,9 @@ def unbroadcast(g, like):
     """
     if type(g) is np.ndarray and type(like) is np.ndarray and g.ndim == like.ndim + 1 \
             and g.shape[1:] == like.shape:
-        return np.add.reduce(g, axis=0)   # the common case, a bias: sum over the batch (BP3)
+        # The common case, a bias: sum over the batch (BP3). For a (batch, n) gradient, as the
+        # product 1ᵀG: BLAS does it several times faster than numpy's sum over axis 0.
+        return _ones(g.shape[0]) @ g if g.ndim == 2 else np.add.reduce(g, axis=0)
     shp, gshp = shape(like), shape(g)
     if gshp != shp:
         lead = len(gshp) - len(shp)
