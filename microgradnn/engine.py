@@ -181,9 +181,8 @@ def _shape_text(v: "Value") -> str:
 
 def _apply(op: ops.Op, a: "Value", b: Optional["Value"] = None, arg: tuple = ()) -> "Value":
     """Run op forward on the parents' data and record the result as a new node."""
-    inputs = (a.data,) if b is None else (a.data, b.data)
     try:
-        data = op.forward(*inputs, *arg)
+        data = op.forward(a.data, *arg) if b is None else op.forward(a.data, b.data, *arg)
     except (ValueError, IndexError) as e:
         shapes = _shape_text(a) + ("" if b is None else " and " + _shape_text(b))
         kind = IndexError if isinstance(e, IndexError) and not isinstance(e, ValueError) \

@@ -102,7 +102,7 @@ class MLP:
             if act == "linear":
                 a = z                           # σ(z) = z: no extra node; "a<l>" is "z<l>"
             else:
-                a = _activate(z, act)
+                a = _ELEMENTWISE[act](z) if act in _ELEMENTWISE else _activate(z, act)
                 a._label = a_name
             nodes[z_name] = z
             nodes[a_name] = a
@@ -287,6 +287,9 @@ class _Entry(Value):
             total = np.array(total, dtype=np.float64)
         total[self._index] = 0.0 if g is None else g
         param._grad = slot.owned = total
+
+
+_ELEMENTWISE = {"sigmoid": Value.sigmoid, "tanh": Value.tanh, "relu": Value.relu}
 
 
 def _activate(z: Value, name: str) -> Value:

@@ -209,7 +209,9 @@ def transpose(x, axes):
 def sum_axes(x, axis=None, keepdims=False):
     if type(x) is float:
         return x
-    return x.sum(axis=axis, keepdims=keepdims)     # ndarray.sum or Value.sum
+    if type(x) is np.ndarray:      # what ndarray.sum calls, without its Python wrapper
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+    return x.sum(axis=axis, keepdims=keepdims)     # Value.sum
 
 
 def broadcast_to(x, shp):
