@@ -67,6 +67,8 @@ def quadratic(output: Any, y: Any) -> Value:
 
     ``output`` may also be a list of scalar Values (one example, scalar mode); then
     C = ½ Σⱼ (aⱼ − yⱼ)² is a scalar Value.
+    A float64 array y of the output's shape is used as it is, not copied (as the network's
+    input): the graph's "y" node shows it, so change it in place only after ``backward()``.
     """
     if isinstance(output, (list, tuple)):
         ys = np.ravel(np.asarray(y, dtype=np.float64))
