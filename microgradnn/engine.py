@@ -137,14 +137,6 @@ def _as_data(x: Any, what: str, copy: bool = False) -> Any:
     raise TypeError(f"{what}: expected a number, list or ndarray, got {t.__name__}")
 
 
-def _all_finite(a: np.ndarray) -> bool:
-    """True if no element of the float array a is NaN or ±inf, in one reduction: a sum is finite
-    only if every term is (NaN and ±inf propagate through it), so the elements are looked at
-    one by one only when the sum is not finite (then some element is not, or the sum overflowed)."""
-    s = np.add.reduce(a, axis=None)
-    return bool(s - s == 0.0) or bool(np.isfinite(a).all())
-
-
 def _constant(data: Any, label: str) -> "Value":
     """A labelled leaf that needs no gradient (an input, the targets), over data as it is."""
     v = _new(Value)

@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .architecture import ACTIVATIONS, check_architecture, init_parameters
-from .engine import Value, _all_finite, _constant, _next
+from .engine import Value, _constant, _next
 
 
 class MLP:
@@ -132,7 +132,7 @@ class MLP:
             v.label = "x"
         if shape[0] == 0:
             raise ValueError(f"MLP: the input has no examples (shape {shape})")
-        if not _all_finite(data):
+        if not np.isfinite(data).all():
             raise ValueError(f"MLP: the input contains NaN or inf (shape {shape})")
         return v
 
