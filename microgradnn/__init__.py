@@ -21,9 +21,27 @@ the engine from outside):
 * ``MLP`` (microgradnn.nn), ``NeuralNetwork`` (microgradnn.backprop),
   ``crosscheck``, ``crosscheck_gradients``, ``gradcheck`` (microgradnn.check)
 """
+import os as _os
+import sys as _sys
 from importlib import import_module
 
-from .engine import Value, gradients, no_grad
+if _sys.argv[:1] == ["-m"] or _os.path.basename(_sys.argv[0] if _sys.argv else "") in (
+        "microgradnn", "microgradnn.exe", "microgradnn-script.py"):
+    # Started as the command (python -m microgradnn sets argv[0] to "-m" while it imports the
+    # package): Ctrl-C while numpy loads, before cli.main can catch it, prints the command's
+    # one line instead of a traceback, and exits with status 130 as main would.
+    def _interrupted(kind, value, tb, _default=_sys.excepthook):
+        if not issubclass(kind, KeyboardInterrupt):
+            return _default(kind, value, tb)
+        try:
+            _sys.stdout.flush()
+            _sys.stderr.write("microgradnn: interrupted (Ctrl-C)\n")
+            _sys.stderr.flush()
+        finally:
+            _os._exit(130)
+    _sys.excepthook = _interrupted
+
+from .engine import Value, gradients, no_grad  # noqa: E402 - after the hook, on purpose
 
 __version__ = "0.1.0"
 

@@ -221,6 +221,7 @@ def crosscheck(net, x: Any, y: Any, loss: str = "quadratic", rtol: float = 1e-6,
     :mod:`microgradnn.torch_bridge`): then *its* gradients, from torch.autograd, are checked
     against BP1–BP4 with its weights (a float32 model needs a looser rtol, about 1e-4).
     """
+    _check_tolerances("crosscheck", rtol=rtol, atol=atol)
     if _is_torch_model(net):
         return _crosscheck_torch(net, x, y, loss, rtol, atol)
     x = _prepare(net, x, loss)
@@ -238,6 +239,15 @@ def _closed_form(net, x: np.ndarray, y: Any, loss: str) -> tuple:
     z_s, a_s = closed.feedforward(x.T)
     c_dw, c_db = closed.backpropagation(_column_targets(net, y, loss, x.shape[0]), z_s, a_s, loss)
     return c_dw, [b.ravel() for b in c_db], [d.T for d in closed.deltas]
+
+
+def _check_tolerances(owner: str, **tolerances) -> None:
+    """rtol and atol are finite numbers ≥ 0: a negative one fails every element, a NaN or an
+    infinite one makes a check that cannot fail."""
+    for name, value in tolerances.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not 0 <= value < float("inf"):
+            raise ValueError(f"{owner}: {name} must be a finite number ≥ 0, got {value!r}")
 
 
 def _is_torch_model(obj) -> bool:
@@ -268,6 +278,7 @@ def crosscheck_gradients(net, x: Any, y: Any, dw: Sequence, db: Sequence,
     (batch, out). Deltas are ∂C/∂zˡ of the batch-averaged cost; if yours are per-example
     (the article's δ, not divided by the batch size n), pass ``per_example_deltas=True``.
     """
+    _check_tolerances("crosscheck_gradients", rtol=rtol, atol=atol)
     if layout not in ("columns", "rows"):
         raise ValueError(f"crosscheck_gradients: layout must be 'columns' or 'rows', "
                          f"got {layout!r}")
@@ -341,8 +352,10 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, rtol: fl
     """
     if not inputs:
         raise ValueError("gradcheck: give at least one input")
-    if not eps > 0:
-        raise ValueError(f"gradcheck: eps must be positive, got {eps}")
+    _check_tolerances("gradcheck", rtol=rtol, atol=atol)
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)) \
+            or not 0 < eps < float("inf"):
+        raise ValueError(f"gradcheck: eps must be positive, got {eps!r} (a finite step)")
     datas = []
     for i, v in enumerate(inputs):
         d = v.data if isinstance(v, Value) else v
@@ -359,7 +372,10 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, rtol: fl
     out = f(*leaves)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
-    u = 1.0 if out.size == 1 else np.random.default_rng(seed).standard_normal(out.shape)
+    if out.size == 1:        # one number, of shape () or (1,), (1, 1), ...: seed it with a 1
+        u = np.ones(out.shape) if np.ndim(out.data) else 1.0
+    else:
+        u = np.random.default_rng(seed).standard_normal(out.shape)
     analytic = gradients(out, leaves, seed=u)
 
     def objective(values: list) -> float:

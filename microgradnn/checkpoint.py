@@ -102,7 +102,11 @@ def save(net, path, optimizer=None) -> None:
         _check_optimizer_arrays({**meta["optimizer"], **opt_arrays}, f"save {os.fspath(path)!r}")
         arrays.update({_OPT_PREFIX + k: a for k, a in opt_arrays.items()})
     arrays["meta"] = np.array(json.dumps(meta))
-    _write_atomically(os.fspath(path), arrays)
+    # Through a symbolic link, as open(path, "w") would: the file it points to is replaced,
+    # the link stays (a rename over the link itself would cut it).
+    path = os.fsdecode(path)           # a str, a bytes or a Path: one kind of name below
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    _write_atomically(target, arrays, path)
 
 
 def _json_seed(seed):
@@ -135,18 +139,20 @@ def _split_state(state: dict) -> tuple:
     return plain, arrays
 
 
-def _write_atomically(path: str, arrays: dict) -> None:
+def _write_atomically(path: str, arrays: dict, given: Optional[str] = None) -> None:
     """Write the archive to a temporary file beside path, fsync it, then rename it over path.
 
     The temporary file is created like any new file (mode 0666 less the umask; an existing
     checkpoint's mode is kept), its name fits the folder's NAME_MAX however long ``path``'s
-    name is, and an OSError names ``path``, never the temporary file.
+    name is, and an OSError names the path the user gave (``given``, else ``path``), never
+    the temporary file.
     """
+    given = path if given is None else given
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = _create_beside(path, folder)
     except OSError as e:
-        raise _naming(e, path) from None
+        raise _naming(e, given) from None
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
@@ -159,7 +165,7 @@ def _write_atomically(path: str, arrays: dict) -> None:
         with _ignoring(OSError):
             os.unlink(tmp)
         if isinstance(e, OSError):
-            raise _naming(e, path) from None
+            raise _naming(e, given) from None
         raise
     with _ignoring(OSError):           # make the rename itself durable (POSIX)
         dfd = os.open(folder, os.O_RDONLY)
@@ -223,11 +229,15 @@ class _ignoring:
 # hundred characters for any real network; a .npy header is at most a few hundred bytes.
 MAX_META_CHARS = 1_000_000
 _MAX_HEADER = 10_000
+_CHUNK = 1 << 20
+# The most optimizer steps a checkpoint may record: every count below it is exact as a float64,
+# so Adam's β ** steps never overflows converting it.
+MAX_STEPS = 2 ** 53
 # How each kind of archive member is compressed: np.savez stores, np.savez_compressed deflates;
 # bzip2 and lzma are read too (zipfile supports them), anything else is refused by name.
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate",
             zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma"}
-_OPT_KEY = re.compile(r"([A-Za-z_]+)\.(\d+)")
+_OPT_KEY = re.compile(r"([A-Za-z_]+)\.(0|[1-9][0-9]*)")   # as state_dict() writes them: m.0, v.12
 
 
 def read(path) -> Checkpoint:
@@ -240,7 +250,7 @@ def read(path) -> Checkpoint:
     encrypted member, hostile metadata — is a CheckpointError naming ``path``.
     """
     where = f"checkpoint {os.fspath(path)!r}"
-    with open(path, "rb") as f:        # FileNotFoundError and the like speak for themselves
+    with _open_regular(path, where) as f:
         _check_signature(f.read(6), where)
         f.seek(0)
         try:
@@ -257,6 +267,7 @@ def read(path) -> Checkpoint:
                        for name in shapes}
             for name, (dtype, shape, _, _) in headers.items():
                 _check_header(name, dtype, shape, shapes[name], layers, where)
+            _check_fits_in_memory(headers, layers, where)
             arrays = {name: _member_data(archive, members[name], headers[name], name, where)
                       for name in shapes}
 
@@ -270,6 +281,30 @@ def read(path) -> Checkpoint:
             state[key[len(_OPT_PREFIX):]] = arrays[key]
         _check_optimizer_arrays(state, where)
     return Checkpoint(layers, activations, meta["init"], seed, params, state)
+
+
+def _open_regular(path, where: str):
+    """path opened for reading if it is a regular file, else a CheckpointError saying what it
+    is. Opened without blocking, so that a FIFO cannot hang the load waiting for a writer; a
+    missing file stays a FileNotFoundError."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except IsADirectoryError:
+        raise CheckpointError(f"{where}: is a folder, not a checkpoint file") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)"
+                    if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode)
+                    or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+                    else "not a regular file")
+            raise CheckpointError(f"{where}: is {kind}, not a checkpoint file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _check_signature(magic: bytes, where: str) -> None:
@@ -334,19 +369,27 @@ def _member_data(archive, info, header: tuple, name: str, where: str) -> np.ndar
     if info.file_size != offset + size:
         raise CheckpointError(f"{where}: array {name!r} declares shape {shape} ({size:,} bytes) "
                               f"but its member holds {info.file_size - offset:,} bytes")
+    # Decompressed straight into the array, a chunk at a time: one copy of the data in memory,
+    # and time linear in its size (one read of it all would grow a bytes object step by step).
+    array = np.empty(shape[::-1] if fortran else shape, dtype=dtype)
+    into = memoryview(array.reshape(-1).view(np.uint8))
     try:
         with archive.open(info) as f:
             f.read(offset)
-            data = f.read(size)
-            if len(data) != size or f.read(1):
-                raise EOFError(f"expected {size} bytes of data")
+            done = 0
+            while done < size:
+                chunk = f.read(min(_CHUNK, size - done))
+                if not chunk:
+                    raise EOFError(f"expected {size:,} bytes of data, got {done:,}")
+                into[done:done + len(chunk)] = chunk
+                done += len(chunk)
+            if f.read(1):
+                raise EOFError(f"more than the {size:,} bytes of data its header declares")
             # zipfile checks the CRC-32 as the last byte is read: damage surfaces here.
     except Exception as e:             # noqa: BLE001 - whatever the damage, it is this member's
         raise CheckpointError(f"{where}: array {name!r} is truncated or corrupted "
                               f"({type(e).__name__}: {e})") from None
-    flat = np.frombuffer(data, dtype=dtype)
-    array = flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
-    return np.array(array, dtype=dtype, order="C")      # a writable copy
+    return np.ascontiguousarray(array.T) if fortran else array
 
 
 def _read_meta(archive, info, where: str) -> dict:
@@ -418,9 +461,9 @@ def _check_meta(meta: dict, where: str) -> tuple:
                                       f"a string, got {type(value).__name__}")
         steps = opt_meta.get("steps", 0)
         if isinstance(steps, bool) or not isinstance(steps, (int, float)) or steps < 0 \
-                or steps != int(steps):
+                or steps != int(steps) or steps > MAX_STEPS:
             raise CheckpointError(f"{where}: optimizer steps must be a non-negative integer, "
-                                  f"got {steps!r}")
+                                  f"got {str(steps)[:40]} (a count, at most 2**53)")
     return layers, activations, seed, opt_meta
 
 
@@ -442,16 +485,22 @@ def _expected_shapes(layers: list, members: dict, opt_meta, where: str) -> dict:
         else:
             extra.append(name)
     if missing:
-        raise CheckpointError(f"{where}: missing array(s) {', '.join(missing)} for the "
+        raise CheckpointError(f"{where}: missing array(s) {_some(missing)} for the "
                               f"architecture {layers}")
     if extra:
-        raise CheckpointError(f"{where}: unexpected array(s) {', '.join(sorted(extra))} for the "
+        raise CheckpointError(f"{where}: unexpected array(s) {_some(sorted(extra))} for the "
                               f"architecture {layers}")
     opt_keys = sorted(n for n in shapes if n.startswith(_OPT_PREFIX))
     if opt_meta is None and opt_keys:
         raise CheckpointError(f"{where}: optimizer arrays {', '.join(opt_keys)} without the "
                               "optimizer entry in meta")
     return shapes
+
+
+def _some(names: list, shown: int = 10) -> str:
+    """The first names, and how many more: a hostile file may hold a million members."""
+    more = f" and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(repr(n)[1:-1][:80] for n in names[:shown]) + more
 
 
 def _check_header(name: str, dtype: np.dtype, shape: tuple, want: tuple, layers: list,
@@ -465,6 +514,26 @@ def _check_header(name: str, dtype: np.dtype, shape: tuple, want: tuple, layers:
     if tuple(shape) != want:
         raise CheckpointError(f"{where}: {name} has shape {tuple(shape)}, the architecture "
                               f"{layers} needs {want}")
+
+
+def _machine_memory() -> Optional[int]:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_fits_in_memory(headers: dict, layers: list, where: str) -> None:
+    """The arrays the (checked) headers declare, and the network built from them, fit in this
+    machine's memory — decided before a byte of them is decompressed, so that a small file
+    whose metadata declares a huge architecture is refused at once, not after minutes."""
+    total = sum(math.prod(shape) * dtype.itemsize for dtype, shape, _, _ in headers.values())
+    memory = _machine_memory()
+    if memory is not None and 2 * total > memory:
+        raise CheckpointError(f"{where}: declares {total:,} bytes of arrays for the "
+                              f"architecture {layers}; loading them (and building the network) "
+                              f"needs about {2 * total:,} bytes, more than this machine's "
+                              f"{memory:,}")
 
 
 def _check_optimizer_arrays(state: dict, where: str) -> None:

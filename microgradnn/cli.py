@@ -142,13 +142,16 @@ def _probe(folder: Path, flag: str, given: str) -> None:
 def check_output_file(given: str, flag: str, example: str = "name") -> Path:
     """A file the command will write: its folder exists and is writable, and it is not a
     folder or a device. Nothing is created."""
+    if not given:
+        raise UsageError(f"{flag} '': the file name is empty; give one (e.g. {example})")
     path = Path(given)
     if given.endswith(("/", os.sep)) or path.is_dir():
         raise UsageError(f"{flag} {given}: is a folder; give a file name (e.g. "
                          f"{path / example})")
     if path.exists() and not path.is_file():
         raise UsageError(f"{flag} {given}: exists and is not a regular file")
-    folder = path.parent
+    # Through a symbolic link the file written is the one it points to: check that one's folder.
+    folder = Path(os.path.realpath(path)).parent if path.is_symlink() else path.parent
     if not folder.is_dir():
         raise _missing_folder(folder, flag, given)
     _probe(folder, flag, given)
@@ -160,15 +163,25 @@ def check_output_file(given: str, flag: str, example: str = "name") -> Path:
 def check_output_folder(given: str, flag: str, files: Sequence[str] = ()) -> Path:
     """A folder the command will write ``files`` into: it exists and is writable, or can be
     created (its parent exists). Nothing is left behind by the check."""
+    if not given:
+        raise UsageError(f"{flag} '': the folder name is empty; give one (. for the current "
+                         "folder)")
     path = Path(given)
     if path.exists() and not path.is_dir():
         raise UsageError(f"{flag} {given}: is a file, not a folder")
     if path.is_dir():
         _probe(path, flag, given)
         for name in files:
-            if (path / name).is_dir():
-                raise UsageError(f"{flag} {given}: {path / name} is a folder, where the "
+            inside = path / name
+            if inside.is_dir():
+                raise UsageError(f"{flag} {given}: {inside} is a folder, where the "
                                  f"command writes a file")
+            if inside.exists() and not inside.is_file():   # a FIFO would block the write
+                raise UsageError(f"{flag} {given}: {inside} exists and is not a regular file, "
+                                 "where the command writes a file")
+            if inside.exists() and not os.access(inside, os.W_OK):
+                raise UsageError(f"{flag} {given}: {inside} is read-only, where the command "
+                                 "writes a file")
         return path
     if not path.parent.is_dir():
         raise _missing_folder(path.parent, flag, given)
@@ -269,7 +282,10 @@ def cmd_graph(args) -> int:
     from .expr import build
 
     output = check_output_file(args.output, "-o/--output", "graph.svg")
-    picture_format(output)
+    if picture_format(output) not in ("dot", "gv") and not have_dot():
+        # Without Graphviz the DOT text goes beside it: that file is checked the same way.
+        check_output_file(str(output.with_suffix(".dot")), "-o/--output (its .dot, written "
+                          "without Graphviz)", "graph.dot")
     values = {}
     for group in args.set or []:
         values.update(group)
@@ -479,9 +495,10 @@ def cmd_train(args) -> int:
     from .nn import MLP
     from .training import accuracy, evaluate, fit
 
-    save = check_output_file(args.save, "--save", "model.npz") if args.save else None
+    save = check_output_file(args.save, "--save", "model.npz") if args.save is not None \
+        else None
     plots = check_output_folder(args.plots, "--plots", ("loss.png", "boundary.png")) \
-        if args.plots else None
+        if args.plots is not None else None
     if plots is not None:
         from .plots import require_matplotlib
         require_matplotlib()   # an optional extra: if it is missing, say so before training
@@ -516,6 +533,12 @@ def cmd_train(args) -> int:
     rows = [("", "train", "test" if len(x_test) else "")]
     train_loss, _ = evaluate(net, x_train, t_train, loss=loss)
     test_loss = evaluate(net, x_test, t_test, loss=loss)[0] if len(x_test) else None
+    for name, value in (("training", train_loss), ("test", test_loss)):
+        if value is not None and not math.isfinite(value):   # weights finite but too large
+            print(f"microgradnn: error: training diverged: the trained network's {name} loss "
+                  f"is {value}. Try a smaller learning rate (--lr {args.lr:g} now); nothing "
+                  "was saved", file=sys.stderr)
+            return 1
     rows.append((f"loss ({loss})", f"{train_loss:.4f}", "" if test_loss is None else f"{test_loss:.4f}"))
     # Accuracy is the share of examples whose class the network ranks first, whatever the loss.
     train_acc = accuracy(net, x_train, y_train)

@@ -148,7 +148,7 @@ def _d(name: str) -> str:
 
 
 def _operand(node: Value, i: int) -> str:
-    return ("operand " + "ab"[i]) if len(node.parents) == 2 else "the only operand"
+    return ("left operand", "right operand")[i] if len(node.parents) == 2 else "the only operand"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -119,8 +119,11 @@ class Optimizer:
                              f" (missing keys: {sorted(missing)}, unexpected keys: "
                              f"{sorted(extra)})")
         steps = d["steps"]
-        if isinstance(steps, bool) or int(steps) != steps or steps < 0:
-            raise ValueError(f"{owner}: steps must be a non-negative integer, got {steps!r}")
+        # A count up to 2**53 (exact as a float): β ** steps never overflows converting it.
+        if isinstance(steps, bool) or not isinstance(steps, (int, float, np.integer, np.floating)) \
+                or not 0 <= steps <= 2 ** 53 or int(steps) != steps:
+            raise ValueError(f"{owner}: steps must be a non-negative integer (at most 2**53), "
+                             f"got {str(steps)[:40]}")
         arrays = {}
         for slot in self._slots:
             arrays[slot] = []

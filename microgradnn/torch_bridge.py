@@ -157,16 +157,28 @@ def _layers(model, where: str = "from_torch") -> list:
 
 
 def _as_array(value, where: str) -> np.ndarray:
-    """A tensor (any device, any float dtype) or array as a float64 numpy copy."""
+    """A tensor (any device, any float dtype) or array as a float64 numpy copy, all finite."""
     if hasattr(value, "detach"):                 # a torch tensor
         if not value.is_floating_point():
             raise TypeError(f"from_torch: {where} has dtype {value.dtype}; weights must be "
                             f"floating point")
-        return value.detach().cpu().double().numpy().copy()
-    arr = np.asarray(value)
-    if arr.dtype.kind != "f":
-        raise TypeError(f"from_torch: {where} has dtype {arr.dtype}; weights must be floating point")
-    return np.array(arr, dtype=np.float64)
+        try:
+            arr = value.detach().cpu().double().numpy().copy()
+        except (RuntimeError, ValueError, NotImplementedError) as e:
+            # an uninitialised LazyLinear, a tensor on the "meta" device: no numbers to copy
+            raise ValueError(f"from_torch: {where} holds no values to copy "
+                             f"({type(e).__name__}: {str(e).splitlines()[0][:160]})") from None
+    else:
+        arr = np.asarray(value)
+        if arr.dtype.kind != "f":
+            raise TypeError(f"from_torch: {where} has dtype {arr.dtype}; weights must be "
+                            f"floating point")
+        arr = np.array(arr, dtype=np.float64)
+    bad = arr.size - int(np.count_nonzero(np.isfinite(arr)))
+    if bad:   # as a checkpoint refuses them: a diverged model is not carried over silently
+        raise ValueError(f"from_torch: {where} has {bad} NaN or inf value(s); refusing a "
+                         f"diverged model")
+    return arr
 
 
 def _from_state_dict(state: Mapping, activations) -> tuple:
@@ -205,7 +217,7 @@ def _from_state_dict(state: Mapping, activations) -> tuple:
                              f"before gives {weights[-1].shape[0]} outputs")
         weights.append(W)
         biases.append(b)
-    return weights, biases, list(activations)
+    return weights, biases, activations
 
 
 def from_torch(module, activations: Optional[Sequence[str]] = None):
@@ -231,7 +243,10 @@ def from_torch(module, activations: Optional[Sequence[str]] = None):
     else:
         raise TypeError(f"from_torch: expected a torch.nn.Sequential or a state_dict, got "
                         f"{type(module).__name__}")
-    net = MLP([weights[0].shape[1]] + [W.shape[0] for W in weights], activations)
+    try:
+        net = MLP([weights[0].shape[1]] + [W.shape[0] for W in weights], activations)
+    except (TypeError, ValueError) as e:    # activations= that do not fit the state_dict
+        raise type(e)(f"from_torch: {e}") from None
     for p, arr in zip(net.parameters(), [a for pair in zip(weights, biases) for a in pair]):
         p.data[...] = arr                           # in place: exact copies, float64
     return net

@@ -154,9 +154,11 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     plots call the held-out data. ``progress`` shows a tqdm bar when tqdm is installed, else
     one printed line per epoch.
 
-    Divergence is never silent: at the first non-finite loss or gradient, fit raises
-    ``FloatingPointError`` naming the epoch and the batch, and that step is not taken, so the
-    network's weights and the optimizer's state are those from before it.
+    Divergence is never silent: at the first non-finite loss or gradient, or a step that
+    makes a weight or the optimizer's state non-finite, fit raises ``FloatingPointError`` naming the epoch and the
+    batch, and that step is not taken (or is undone), so the network's weights and the
+    optimizer's state are those from before it. A non-finite held-out loss after an epoch
+    raises it too.
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
@@ -190,6 +192,7 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     batches = -(-n // batch_size)
     classify = _is_classification(loss)
     bar, report = _progress(epochs, progress)
+    guard = _StepGuard(opt)
     try:
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)
@@ -204,11 +207,15 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
                     raise _diverged(f"the loss is {value}", epoch, b, batches, opt)
                 opt.zero_grad()
                 cost.backward()
-                bad = _first_non_finite_gradient(opt.params)
+                bad, g_max = _gradient_bound(opt.params)
                 if bad is not None:
                     raise _diverged(f"the gradient of {bad} is not finite", epoch, b, batches,
                                     opt)
+                guard.before_step(g_max)
                 opt.step()
+                bad = guard.after_step()
+                if bad is not None:
+                    raise _diverged(f"the step makes {bad} non-finite", epoch, b, batches, opt)
                 total += value * len(idx)
                 if classify:
                     correct += _correct(out.data, yb, loss)
@@ -217,6 +224,12 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
                 history.accuracy.append(correct / n)
             if val is not None:
                 v_loss, v_acc = evaluate(net, *val, loss=loss)
+                if not math.isfinite(v_loss):
+                    raise FloatingPointError(
+                        f"fit: training diverged: after epoch {epoch + 1} the "
+                        f"{validation_name} loss is {v_loss} (the weights are finite but too "
+                        f"large); they are those after that epoch. Try a smaller learning rate"
+                        + _lr_now(opt))
                 history.val_loss.append(v_loss)
                 if classify:
                     history.val_accuracy.append(v_acc)
@@ -227,24 +240,145 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     return history
 
 
-def _first_non_finite_gradient(params: list) -> Optional[str]:
-    """The label of the first parameter whose gradient holds NaN or inf, else None."""
+def _gradient_bound(params: list) -> tuple:
+    """(label of the first parameter whose gradient holds NaN or inf, or None; an upper bound
+    on every |gradient element|). One read of each gradient: ‖g‖₂ ≥ max |gᵢ|, and it is not
+    finite when an element is not (or is beyond 1e154) — only then is the exact test needed."""
+    bound = 0.0
     for i, p in enumerate(params):
         g = p.grad
-        # A sum is finite when every element is (it reads the array once, allocating nothing);
-        # only when it is not is the exact, element-wise test needed.
-        if g is not None and not math.isfinite(float(np.sum(g))) and not np.isfinite(g).all():
-            return p.label or f"parameter {i}"
-    return None
+        if g is None:
+            continue
+        flat = np.ravel(g)
+        norm = math.sqrt(float(np.dot(flat, flat)))
+        if not math.isfinite(norm):
+            if not np.isfinite(flat).all():
+                return p.label or f"parameter {i}", math.inf
+        bound = max(bound, norm)
+    return None, bound
+
+
+# Bounds below this are safe: the step's arithmetic cannot overflow a float64 (max 1.8e308).
+_SAFE = 1e300
+
+
+class _StepGuard:
+    """Makes sure that a step which would turn a weight or the optimizer's state NaN or inf (a
+    finite gradient times a huge learning rate; Adam's v when g² overflows) is not kept: the
+    weights and the state after the FloatingPointError are those before the failing step.
+
+    Copying everything before every step would cost as much as a third of a step, so for SGD
+    and Adam the guard carries upper bounds instead — on |w|, on the state's elements, and
+    (from the gradient bound) on the step itself — that prove, in a few float operations, that
+    the step stays finite. Only when they cannot (or for another optimizer) is a copy taken
+    before the step and checked after it."""
+
+    def __init__(self, opt) -> None:
+        from .optim import SGD, Adam
+        self.opt = opt
+        self.kind = type(opt) if type(opt) in (SGD, Adam) else None
+        self.arrays = [p.data for p in opt.params if isinstance(p.data, np.ndarray)]
+        state = getattr(opt, "state", None)
+        self.state = {}                  # "v.0" → Adam's running mean of g² for parameter 0, ...
+        if isinstance(state, dict):
+            self.state = {f"{slot}.{i}": a for slot, arrays in state.items()
+                          if isinstance(arrays, list)
+                          for i, a in enumerate(arrays) if isinstance(a, np.ndarray)}
+            self.arrays += list(self.state.values())
+        self.copies: Optional[list] = None      # allocated the first time a copy is needed
+        self.copied = self.pending_measure = False
+        self._measure()
+
+    def _measure(self) -> None:
+        """Exact bounds, from the data: max |w| and max |element| of each kind of state."""
+        self.w = max((float(np.max(np.abs(p.data))) if np.size(p.data) else 0.0
+                      for p in self.opt.params), default=0.0)
+        self.slot = {}
+        for name, a in self.state.items():
+            slot = name.split(".")[0]
+            top = float(np.max(np.abs(a))) if a.size else 0.0
+            self.slot[slot] = max(self.slot.get(slot, 0.0), top)
+
+    def _bounds_after(self, g: float) -> Optional[tuple]:
+        """(bound on |w|, bounds on the state) after a step with |g| ≤ g, if provably finite."""
+        o = self.opt
+        if self.kind is None or not math.isfinite(g):
+            return None
+        slot = dict(self.slot)
+        if o.name == "sgd":
+            if o.momentum == 0.0:
+                step = o.lr * g
+            else:                                  # v ← μ v + g; Δw = lr v
+                slot["velocity"] = o.momentum * slot.get("velocity", 0.0) + g
+                step = o.lr * slot["velocity"]
+        else:                                      # Adam, step t = steps + 1
+            t = o.steps + 1
+            slot["m"] = o.beta1 * slot.get("m", 0.0) + (1.0 - o.beta1) * g
+            slot["v"] = o.beta2 * slot.get("v", 0.0) + (1.0 - o.beta2) * g * g
+            m_hat = slot["m"] / (1.0 - o.beta1 ** t)
+            v_hat = slot["v"] / (1.0 - o.beta2 ** t)
+            if not (g * g < _SAFE and m_hat < _SAFE and v_hat < _SAFE):
+                return None
+            step = o.lr * m_hat / o.eps            # √v̂ + eps ≥ eps
+        w = self.w + step * (1.0 + 1e-9)           # a margin for rounding
+        if not (w < _SAFE and all(v < _SAFE for v in slot.values())):
+            return None
+        return w, slot
+
+    def before_step(self, g: float) -> None:
+        bounds = self._bounds_after(g)
+        self.copied = bounds is None
+        if bounds is not None:
+            self.w, self.slot = bounds
+            if self.w > 1e250:                     # the bound has drifted: measure again
+                self.pending_measure = True
+            return
+        if self.copies is None:
+            self.copies = [np.empty_like(a) for a in self.arrays]
+        for a, c in zip(self.arrays, self.copies):
+            np.copyto(c, a)
+        self.scalars = [p.data for p in self.opt.params]   # floats of scalar Values
+        self.steps = getattr(self.opt, "steps", None)
+
+    def after_step(self) -> Optional[str]:
+        """None when the step is kept; else what it made non-finite, after undoing it."""
+        if not self.copied:
+            if self.pending_measure:
+                self.pending_measure = False
+                self._measure()
+            return None
+        bad = None
+        for i, p in enumerate(self.opt.params):
+            if not np.isfinite(p.data).all():
+                bad = p.label or f"parameter {i}"
+                break
+        if bad is None:
+            for name, a in self.state.items():
+                if not np.isfinite(a).all():
+                    bad = f"the optimizer's state {name}"
+                    break
+        if bad is not None:
+            for a, c in zip(self.arrays, self.copies):
+                np.copyto(a, c)
+            for p, d in zip(self.opt.params, self.scalars):
+                if not isinstance(p.data, np.ndarray):
+                    p.data = d
+            if self.steps is not None:
+                self.opt.steps = self.steps
+        self._measure()
+        return bad
+
+
+def _lr_now(opt) -> str:
+    lr = getattr(opt, "lr", None)
+    return f" (lr={lr:g} now)" if isinstance(lr, (int, float)) else ""
 
 
 def _diverged(what: str, epoch: int, batch: int, batches: int, opt) -> FloatingPointError:
-    lr = getattr(opt, "lr", None)
-    now = f" (lr={lr:g} now)" if isinstance(lr, (int, float)) else ""
     return FloatingPointError(
         f"fit: training diverged at epoch {epoch + 1}, batch {batch + 1} of {batches}: {what}; "
         f"stopped before that step, so the weights are those from before it. Try a smaller "
-        f"learning rate{now}")
+        f"learning rate{_lr_now(opt)}")
 
 
 def _progress(epochs: int, enabled: bool):

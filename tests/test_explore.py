@@ -494,7 +494,7 @@ def test_browser_clicking_a_node_shows_op_formula_value_and_gradient(browser, tm
     open_page(browser, explore(y, tmp_path / "neuron.html"))
     by_id(browser, "op3").click()
     text = by_id(browser, "details").text
-    assert "op: mul" in text and "∂(x*w)/∂w = x (operand b)" in text and "value: -0.6" in text
+    assert "op: mul" in text and "∂(x*w)/∂w = x (right operand)" in text and "value: -0.6" in text
     assert "not complete yet" in text
     for _ in range(4):
         by_id(browser, "next").click()
