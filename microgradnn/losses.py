@@ -21,19 +21,22 @@ does :func:`microgradnn.training.fit`.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
 
 from .architecture import LOSSES
-from .engine import Value
+from .engine import Value, _constant
 
 # The output activation whose logits each cross-entropy expects (quadratic takes any output).
 OUTPUT_ACTIVATION = {"bce": "sigmoid", "cross_entropy": "softmax"}
 
 
-def _targets(y: Any, shape: tuple, name: str) -> np.ndarray:
-    """y as a float64 array of the output's shape; a (n,) y fits an (n, 1) output."""
+def _targets(y: Any, shape: tuple, name: str, finite: bool = True) -> np.ndarray:
+    """y as a float64 array of the output's shape; a (n,) y fits an (n, 1) output.
+
+    finite=False leaves the NaN/inf check to the caller (quadratic makes it on its result)."""
     try:
         t = np.asarray(y.data if isinstance(y, Value) else y, dtype=np.float64)
     except (TypeError, ValueError) as e:
@@ -42,9 +45,14 @@ def _targets(y: Any, shape: tuple, name: str) -> np.ndarray:
         t = t.reshape(shape)
     if t.shape != shape:
         raise ValueError(f"{name}: the targets have shape {t.shape}, the output has shape {shape}")
+    if finite:
+        _check_finite_targets(t, name)
+    return t
+
+
+def _check_finite_targets(t: np.ndarray, name: str) -> None:
     if t.size and not np.isfinite(t).all():
         raise ValueError(f"{name}: the targets contain NaN or inf")
-    return t
 
 
 def _batch_size(v: Value, name: str) -> int:
@@ -59,6 +67,8 @@ def quadratic(output: Any, y: Any) -> Value:
 
     ``output`` may also be a list of scalar Values (one example, scalar mode); then
     C = ½ Σⱼ (aⱼ − yⱼ)² is a scalar Value.
+    A float64 array y of the output's shape is used as it is, not copied (as the network's
+    input): the graph's "y" node shows it, so change it in place only after ``backward()``.
     """
     if isinstance(output, (list, tuple)):
         ys = np.ravel(np.asarray(y, dtype=np.float64))
@@ -70,11 +80,16 @@ def quadratic(output: Any, y: Any) -> Value:
             total = d * d if total is None else total + d * d
         loss = total * 0.5
     else:
-        t = Value(_targets(y, output.shape, "quadratic"), label="y", requires_grad=False)
-        d = output - t
-        loss = (d * d).sum() * Value(0.5 / _batch_size(output, "quadratic"), label="1/(2n)",
-                                     requires_grad=False)
-    loss.label = "loss"
+        # The targets are used as they are, not copied (as the network's input): change them
+        # only after backward().
+        t = _targets(y, output.shape, "quadratic", finite=False)
+        d = output - _constant(t, "y")
+        loss = (d * d).sum() * _constant(0.5 / _batch_size(output, "quadratic"), "1/(2n)")
+        # A NaN or ±inf target makes (a − y)² and so C NaN or inf: a finite C means finite
+        # targets, and the targets are looked at one by one only when C is not finite.
+        if not math.isfinite(loss.data):
+            _check_finite_targets(t, "quadratic")
+    loss._label = "loss"
     return loss
 
 

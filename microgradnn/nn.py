@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .architecture import ACTIVATIONS, check_architecture, init_parameters
-from .engine import Value, _next
+from .engine import Value, _constant, _next
 
 
 class MLP:
@@ -102,7 +102,7 @@ class MLP:
             if act == "linear":
                 a = z                           # σ(z) = z: no extra node; "a<l>" is "z<l>"
             else:
-                a = _activate(z, act)
+                a = _ELEMENTWISE[act](z) if act in _ELEMENTWISE else _activate(z, act)
                 a._label = a_name
             nodes[z_name] = z
             nodes[a_name] = a
@@ -119,9 +119,9 @@ class MLP:
                 raise TypeError(f"MLP: cannot read the input as numbers ({e})") from None
             # A constant leaf over the caller's array, not a copy of it (the copy costs as much
             # as a layer's bias add at 784 inputs): the network never writes to its input.
-            v = Value(0.0, label="x", requires_grad=False)
-            v.data = data
-        shape = v.shape
+            v = _constant(data, "x")
+        data = v.data
+        shape = () if type(data) is float else data.shape
         if len(shape) == 1 and shape[0] == self.layers[0]:
             v = v.reshape(1, shape[0])          # one example → a batch of one
             v.label = "x"
@@ -132,7 +132,7 @@ class MLP:
             v.label = "x"
         if shape[0] == 0:
             raise ValueError(f"MLP: the input has no examples (shape {shape})")
-        if not np.isfinite(v.data).all():
+        if not np.isfinite(data).all():
             raise ValueError(f"MLP: the input contains NaN or inf (shape {shape})")
         return v
 
@@ -287,6 +287,9 @@ class _Entry(Value):
             total = np.array(total, dtype=np.float64)
         total[self._index] = 0.0 if g is None else g
         param._grad = slot.owned = total
+
+
+_ELEMENTWISE = {"sigmoid": Value.sigmoid, "tanh": Value.tanh, "relu": Value.relu}
 
 
 def _activate(z: Value, name: str) -> Value:

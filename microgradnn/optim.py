@@ -74,17 +74,21 @@ class Optimizer:
         self.steps += 1
         update = self._update
         for i, (p, out) in enumerate(zip(self.params, self._scratch)):
-            g = p._grad
+            g, data = p._grad, p.data
+            if type(g) is np.ndarray and type(data) is np.ndarray:   # a tensor parameter
+                update(i, g, out)        # the step, written into out
+                data -= out              # in place, on the parameter's array itself
+                continue
             if g is None:                # no gradient reached p: the same as a zero gradient
                 g = 0.0
-            elif type(g) is not float and type(g) is not np.ndarray:
+            elif type(g) is not float:
                 g = p.grad               # a Value (after create_graph) or a 0-d numpy scalar
                 g = g.data if isinstance(g, Value) else g
-            update(i, g, out)            # the step, written into out
-            if type(p.data) is float:    # a scalar Value: its data is an immutable float
-                p.data = p.data - float(out)
+            update(i, g, out)
+            if type(data) is float:      # a scalar Value: its data is an immutable float
+                p.data = data - float(out)
             else:
-                p.data -= out            # in place, on the array itself
+                p.data -= out
 
     def _update(self, i: int, g, out: np.ndarray) -> None:
         """Write the step for parameter i, with gradient g, into out."""
