@@ -5,13 +5,14 @@
 #   make docs    — build the documentation site into site/ (it runs the notebooks)
 #   make pictures — redraw docs/img/ from the code printed beside each picture (docs/make_pictures.py)
 #   make notebook — open the notebooks in JupyterLab
+#   make mutants — mutation testing of the core modules (mutmut; docs/testing.md), in .mutants/
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # PyTorch is only the test oracle; this exact version is the CPU build these machines carry.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test bench docs pictures notebook graphviz chromium clean
+.PHONY: demo test bench docs pictures notebook graphviz chromium clean mutants
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,5 +76,21 @@ $(VENV)/.lab: $(BIN)/python pyproject.toml
 notebook: $(VENV)/.lab graphviz
 	$(BIN)/jupyter lab notebooks/
 
+
+# Mutation testing runs in a throwaway copy (.mutants/) so the work tree is never touched; the
+# modules and tests are set in pyproject.toml [tool.mutmut]. MUTANTS="microgradnn.ops.*" runs
+# only the mutants whose names match (fnmatch), e.g. those of the module you changed.
+MUTANTS ?=
+$(VENV)/.mutation: $(VENV)/.test
+	$(BIN)/pip install --quiet -e ".[mutation]"
+	touch $@
+
+mutants: $(VENV)/.mutation
+	rm -rf .mutants && mkdir .mutants && cp -r microgradnn tests docs pyproject.toml .mutants/
+	cd .mutants && ../$(BIN)/mutmut run --max-children 2 $(MUTANTS) > mutmut.log 2>&1 || \
+	  { tail -c 3000 mutmut.log; exit 1; }
+	$(BIN)/python tests/mutation_score.py .mutants
+	$(BIN)/python tests/mutate_ops.py --jobs 2
+
 clean:
-	rm -rf $(VENV) site microgradnn-demo .pytest_cache .hypothesis .cache
+	rm -rf $(VENV) site microgradnn-demo .pytest_cache .hypothesis .cache .mutants

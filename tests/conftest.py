@@ -24,3 +24,20 @@ settings.register_profile("long", max_examples=3000, deadline=None, print_blob=T
 _profile = os.environ.get("HYPOTHESIS_PROFILE") or (
     "long" if os.environ.get("MICROGRADNN_FUZZ", "").lower() == "long" else "ci")
 settings.load_profile(_profile)
+
+# MICROGRADNN_NO_TORCH=1 runs the suite as on a machine without PyTorch: `import torch` fails, so
+# every PyTorch comparison skips and the torch-free tests must still hold each behaviour.
+#   MICROGRADNN_NO_TORCH=1 .venv/bin/python -m pytest -q -rs
+if os.environ.get("MICROGRADNN_NO_TORCH"):
+    import sys
+
+    class _NoTorch:
+        """Refuse `import torch` (a finder, not sys.modules["torch"] = None, which scipy trips on)."""
+
+        def find_spec(self, name, path=None, target=None):
+            if name == "torch" or name.startswith("torch."):
+                raise ModuleNotFoundError(f"No module named {name!r} (MICROGRADNN_NO_TORCH)",
+                                          name=name)
+            return None
+
+    sys.meta_path.insert(0, _NoTorch())

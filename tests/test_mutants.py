@@ -1,0 +1,313 @@
+"""Behaviours that mutation testing (`make mutants`, docs/testing.md) found unchecked.
+
+Each test states a documented behaviour in its own right (a derivative, a sign, an error message)
+against a closed form; the mutant it was written for is named in a comment, so a reader sees why
+it exists. None depends on how the code is written, only on what it must compute.
+"""
+import math
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+from microgradnn import Value, grad, hessian, hvp, jacobian, value_and_grad
+from microgradnn.backprop import NeuralNetwork, cost
+from microgradnn.check import (Comparison, CrossCheckReport, GradcheckResult, crosscheck_gradients,
+                               gradcheck)
+from microgradnn.engine import walk
+from microgradnn.nn import MLP
+from oracles import central_differences
+
+
+# --- scalar ops on both sides of their kinks (ops.sign, ops._relu, the scalar path of max) ----
+
+@pytest.mark.parametrize("x, slope", [(-0.7, -1.0), (0.7, 1.0), (0.0, 0.0)])
+def test_abs_of_a_scalar_has_derivative_sign_x(x, slope):
+    v = Value(x)
+    out = v.abs()
+    out.backward()
+    assert out.data == abs(x) and v.grad == slope
+
+
+@pytest.mark.parametrize("x, value, slope", [(-0.7, 0.0, 0.0), (0.7, 0.7, 1.0), (0.0, 0.0, 0.0)])
+def test_relu_of_a_scalar_is_zero_below_zero_and_x_above(x, value, slope):
+    v = Value(x)
+    out = v.relu()
+    out.backward()
+    assert (out.data, v.grad) == (value, slope)
+
+
+def test_relu_of_a_tensor_is_zero_below_zero_and_x_above():
+    v = Value(np.array([-0.7, 0.0, 0.7]))
+    out = v.relu()
+    out.sum().backward()
+    np.testing.assert_array_equal(out.data, [0.0, 0.0, 0.7])
+    np.testing.assert_array_equal(v.grad, [0.0, 0.0, 1.0])
+
+
+def test_max_of_a_scalar_is_itself_with_derivative_one():
+    v = Value(-2.5)
+    out = v.max()
+    out.backward()
+    assert (out.data, v.grad) == (-2.5, 1.0)
+
+
+# --- the transforms' argnums (functional._prepare) --------------------------------------------
+
+def test_negative_argnums_count_from_the_end():
+    f = lambda x, y: x * y * y
+    assert grad(f, argnums=-1)(2.0, 3.0) == 12.0          # ∂(x y²)/∂y = 2xy
+    assert grad(f, argnums=-2)(2.0, 3.0) == 9.0           # ∂(x y²)/∂x = y²
+
+
+@pytest.mark.parametrize("argnums", [2, -3, (0, 2)])
+def test_argnums_past_either_end_is_a_value_error_naming_it(argnums):
+    with pytest.raises(ValueError, match=rf"grad: argnums {re.escape(repr(argnums))} out of range for 2"):
+        grad(lambda x, y: x * y, argnums=argnums)(1.0, 2.0)
+
+
+def test_a_bad_argument_is_a_type_error_naming_the_transform_and_the_argument():
+    with pytest.raises(TypeError, match="grad: argument 0: expected a number"):
+        grad(lambda x: x)("a")
+    with pytest.raises(TypeError, match="jacobian: argument 1: expected a number"):
+        jacobian(lambda x, y: x * y, argnums=1)(1.0, "b")
+
+
+def test_value_and_grad_of_a_constant_function_returns_it_and_zero():
+    assert value_and_grad(lambda x: 7)(1.5) == (7.0, 0.0)
+
+
+def test_zero_base_to_a_positive_power_is_silent_in_backward():
+    # 0ᵇ·ln 0 is taken as 0 without a numpy warning (ops.xlogy's errstate), as PyTorch is silent.
+    a, b = Value(np.array([0.0, 2.0])), Value(np.array([2.0, 3.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (a ** b).sum().backward()
+    np.testing.assert_allclose(b.grad, [0.0, 8 * math.log(2.0)])
+
+
+# --- jacobian's shapes: f(x).shape + x.shape, a plain number only for number → number ----------
+
+def test_jacobian_of_a_scalar_function_of_a_vector_is_its_gradient_vector():
+    j = jacobian(lambda x: (x * x).sum())(np.array([1.0, 2.0]))
+    assert isinstance(j, np.ndarray) and j.shape == (2,)
+    np.testing.assert_array_equal(j, [2.0, 4.0])
+
+
+def test_jacobian_of_a_vector_function_of_a_scalar_is_a_vector():
+    j = jacobian(lambda x: x * np.array([1.0, -3.0]))(2.0)
+    assert isinstance(j, np.ndarray) and j.shape == (2,)
+    np.testing.assert_array_equal(j, [1.0, -3.0])
+
+
+def test_hessian_honours_argnums():
+    # f = x² y³: ∂²f/∂y² = 6 x² y
+    h = hessian(lambda x, y: (x * x * y * y * y).sum(), 1)(np.array([2.0]), np.array([0.5]))
+    np.testing.assert_allclose(h, [[6 * 4.0 * 0.5]])
+
+
+def test_the_transforms_name_themselves_in_their_errors():
+    with pytest.raises(ValueError, match=r"^value_and_grad: f must return a scalar"):
+        value_and_grad(lambda v: v * 2)(np.ones(3))
+    with pytest.raises(TypeError, match=r"^jacobian: f must return a Value or a number, got str"):
+        jacobian(lambda v: "x")(np.ones(2))
+    with pytest.raises(ValueError, match=r"^jacobian: argnums must be one integer, got \(0, 1\)"):
+        jacobian(lambda x, y: x * y, argnums=(0, 1))
+    with pytest.raises(ValueError, match=r"^hvp: v has shape \(2,\), x has shape \(3,\)"):
+        hvp(lambda x: (x * x).sum(), np.ones(3), np.ones(2))
+    with pytest.raises(TypeError, match=r"^hvp: v: expected a number"):
+        hvp(lambda x: (x * x).sum(), np.ones(3), "v")
+
+
+# --- Value: item, detach, walk -----------------------------------------------------------------
+
+def test_item_of_one_element_is_a_float_and_of_more_is_an_error():
+    assert Value(3.5).item() == 3.5 and type(Value(3.5).item()) is float
+    assert Value([[2.0]]).item() == 2.0 and type(Value([[2.0]]).item()) is float
+    with pytest.raises(ValueError):
+        Value(np.ones(2)).item()
+
+
+def test_detach_gives_a_leaf_that_requires_no_gradient_and_shares_the_data():
+    x = Value(np.array([1.0, 2.0]))
+    d = x.detach()
+    assert d.requires_grad is False and d.data is x.data and not d.parents
+    assert Value(1.5).detach().data == 1.5
+
+
+def test_walk_lists_each_node_once_oldest_first():
+    x = Value(2.0)
+    h = x * x
+    y = h + h * x                          # h reused, x used three times
+    nodes = walk(y)
+    assert len(nodes) == len(set(map(id, nodes))) == 4     # x, h, h*x, y
+    assert nodes[0] is x and nodes[-1] is y
+
+
+# --- matmul with vectors, the 1-D rules of numpy (engine._matmul) -----------------------------
+
+@pytest.mark.parametrize("sa, sb", [((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,)), ((2, 5, 3), (3,)),
+                                    ((3,), (2, 3, 4))])
+def test_matmul_with_a_vector_operand_matches_numpy_and_its_closed_form(sa, sb):
+    r = np.random.default_rng(len(sa) * 10 + len(sb))
+    a0, b0 = r.standard_normal(sa), r.standard_normal(sb)
+    expected = np.matmul(a0, b0)
+    u = r.standard_normal(np.shape(expected))
+    a, b = Value(a0), Value(b0)
+    out = a @ b
+    assert out.shape == np.shape(expected)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-13)
+    (out * u).sum().backward()
+    # ∂/∂a of Σ u ⊙ (a @ b), by finite differences of numpy's matmul (linear: exact up to rounding)
+    ga, gb = central_differences(lambda x, y: np.matmul(x, y) * u, [a0, b0])
+    np.testing.assert_allclose(a.grad, ga, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(b.grad, gb, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("a, b, words", [
+    (np.ones((3, 2)), np.ones((3, 2)),
+     "matmul: shapes (3, 2) and (3, 2) are not aligned: 2 (last dim of the left) != 3 "
+     "(second-to-last dim of the right)"),
+    (np.ones((3, 2)), np.ones(3),
+     "matmul: shapes (3, 2) and (3,) are not aligned: 2 (last dim of the left) != 3 "
+     "(first dim of the right)"),
+])
+def test_matmul_shape_error_names_both_shapes_and_the_dims_that_differ(a, b, words):
+    with pytest.raises(ValueError) as info:
+        Value(a) @ Value(b)
+    assert words in str(info.value)
+
+
+@pytest.mark.parametrize("a, b", [(2.0, np.ones(3)), (np.ones(3), 2.0)])
+def test_matmul_with_a_scalar_operand_is_an_error_naming_matmul(a, b):
+    with pytest.raises(ValueError, match="matmul"):
+        Value(a) @ Value(b)
+
+
+# --- the checkers' reports, word for word (check.py) -------------------------------------------
+
+def test_a_crosscheck_report_prints_its_header_table_and_verdict_exactly():
+    report = CrossCheckReport("your gradients", "autodiff", "quadratic", 3,
+                              [Comparison(2, "BP1", "δ2 = ∂C/∂z2", 0.0, 0.0, True),
+                               Comparison(2, "BP4", "∂C/∂W2", 0.5, 0.25, False, "a hint")],
+                              rtol=1e-6, atol=0.0)
+    assert str(report) == (
+        "Cross-check of your gradients against autodiff (loss 'quadratic', batch 3, rtol 1e-06, "
+        "atol 0): FAILED at layer 2, BP4\n"
+        "layer  equation  compares          max abs err  max rel err\n"
+        "    2  BP1       δ2 = ∂C/∂z2         0.000e+00    0.000e+00  ok\n"
+        "    2  BP4       ∂C/∂W2              5.000e-01    2.500e-01  MISMATCH  (a hint)")
+    assert str(CrossCheckReport("c", "r", "bce", 1, [])).endswith("atol 0): OK\n"
+                                                                  "layer  equation  compares"
+                                                                  "          max abs err  max rel err")
+
+
+def test_a_gradcheck_result_prints_its_verdict_then_one_line_per_input():
+    assert str(GradcheckResult(True, ["  a: ok", "  b: ok"])) == "gradcheck: OK\n  a: ok\n  b: ok"
+    assert str(GradcheckResult(False, [])) == "gradcheck: FAILED"
+
+
+def _mlp_case():
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    x = np.array([[0.5, -1.0], [1.0, 2.0], [-0.3, 0.8]])
+    y = np.array([[1.0], [0.0], [0.5]])
+    closed = NeuralNetwork.from_weights([W.data for W in net.weights],
+                                        [b.data for b in net.biases], net.activations)
+    z_s, a_s = closed.feedforward(x.T)
+    dw, db = closed.backpropagation(y.T, z_s, a_s)
+    return net, x, y, dw, db, closed.deltas
+
+
+def test_crosscheck_gradients_reports_who_is_checked_and_honours_its_tolerances():
+    net, x, y, dw, db, deltas = _mlp_case()
+    off = [dw[0], dw[1] * (1 + 1e-3)]
+    strict = crosscheck_gradients(net, x, y, off, db, deltas)
+    loose = crosscheck_gradients(net, x, y, off, db, deltas, rtol=1e-2)
+    assert not strict.ok and loose.ok and (loose.rtol, loose.atol) == (1e-2, 0.0)
+    assert crosscheck_gradients(net, x, y, off, db, deltas, atol=1.0).ok
+    assert str(strict).startswith("Cross-check of your gradients against autodiff "
+                                  "(loss 'quadratic', batch 3")
+
+
+def test_crosscheck_gradients_takes_the_articles_column_biases_and_deltas():
+    net, x, y, dw, db, deltas = _mlp_case()
+    assert crosscheck_gradients(net, x, y, dw, db, deltas).ok                    # (out, 1), (out, n)
+    assert crosscheck_gradients(net, x, y, dw, [b.ravel() for b in db], deltas).ok   # (out,)
+    per_example = [d * 3 for d in deltas]                                        # not divided by n
+    assert crosscheck_gradients(net, x, y, dw, db, per_example, per_example_deltas=True).ok
+    assert not crosscheck_gradients(net, x, y, dw, db, per_example).ok
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda dw, db, d: ([dw[0]], db, d), "crosscheck_gradients: dw has 1 entries, the network has 2 layers"),
+    (lambda dw, db, d: (dw, db[:1], d), "crosscheck_gradients: db has 1 entries, the network has 2 layers"),
+    (lambda dw, db, d: (dw, db, d[:1]), "crosscheck_gradients: deltas has 1 entries, the network has 2 layers"),
+    (lambda dw, db, d: ([dw[0], dw[1].T], db, d), "crosscheck_gradients: dw of layer 2 has shape (3, 1), expected (1, 3) (columns layout)"),
+    (lambda dw, db, d: (dw, [db[0][:2], db[1]], d), "crosscheck_gradients: db of layer 1 has shape (2, 1), expected (3,) (columns layout)"),
+    (lambda dw, db, d: (dw, db, [d[0], d[1].T]), "crosscheck_gradients: delta of layer 2 has shape (3, 1), expected (1, 3) (columns layout)"),
+])
+def test_crosscheck_gradients_names_the_entry_layer_and_shapes_it_cannot_use(change, words):
+    net, x, y, dw, db, deltas = _mlp_case()
+    with pytest.raises(ValueError) as info:
+        crosscheck_gradients(net, x, y, *change(dw, db, deltas))
+    assert str(info.value) == words
+
+
+def test_gradcheck_says_when_f_returns_no_value():
+    with pytest.raises(TypeError, match=r"^gradcheck: f must return a Value, got float$"):
+        gradcheck(lambda a: 3.0, 1.0)
+    with pytest.raises(ValueError, match=r"^gradcheck: give at least one input$"):
+        gradcheck(lambda: Value(1.0))
+
+
+# --- the closed-form network's cost and training loop (backprop.py) ----------------------------
+
+def test_closed_form_cost_is_each_losss_formula_with_0_ln_0_as_0():
+    a = np.array([[0.2, 1.0, 0.5], [0.8, 0.0, 0.5]])
+    y = np.array([[0.0, 1.0, 0.25], [1.0, 0.0, 0.75]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                       # 0·ln 0 needs no warning
+        bce, ce = cost(a, y, "bce"), cost(a, y, "cross_entropy")
+    safe = lambda t: np.log(np.where(t > 0, t, 1.0))         # ln t where it is used, 0 elsewhere
+    assert bce == pytest.approx(-(y * safe(a) + (1 - y) * safe(1 - a)).sum() / 3, rel=1e-14)
+    assert ce == pytest.approx(-(y * safe(a)).sum() / 3, rel=1e-14)
+    assert cost(a, y) == pytest.approx(((a - y) ** 2).sum() / 6, rel=1e-14)
+    with pytest.raises(ValueError, match="unknown loss 'hinge'; known: quadratic, bce, cross_entropy"):
+        cost(a, y, "hinge")
+
+
+def test_closed_form_training_defaults_are_batch_10_epochs_100_lr_0_01():
+    r = np.random.default_rng(3)
+    x, y = r.standard_normal((2, 25)), r.uniform(size=(1, 25))
+    a, b = NeuralNetwork([2, 3, 1], seed=0), NeuralNetwork([2, 3, 1], seed=0)
+    assert a.train(x, y) == b.train(x, y, batch_size=10, epochs=100, lr=0.01, loss="quadratic")
+    assert len(a.train(x, y, epochs=0)) == 0
+
+
+def test_closed_form_training_uses_and_reports_the_loss_it_is_given():
+    x = np.array([[0.5, -1.0, 2.0], [1.0, 0.3, -0.4]])
+    y = np.array([[1.0, 0.0, 1.0]])
+    net, twin = NeuralNetwork([2, 3, 1], seed=0), NeuralNetwork([2, 3, 1], seed=0)
+    before = cost(twin.feedforward(x)[1][-1], y, "bce")
+    history = net.train(x, y, batch_size=3, epochs=1, lr=0.5, loss="bce")
+    assert history == [pytest.approx(before, rel=1e-14)]
+    dw, db = twin.backpropagation(y, *twin.feedforward(x), "bce")
+    np.testing.assert_allclose(net.weights[0], twin.weights[0] - 0.5 * dw[0], rtol=1e-14)
+
+
+@pytest.mark.parametrize("kwargs", [dict(batch_size=1), dict(epochs=0), dict(lr=1e-9)])
+def test_closed_form_training_accepts_the_edges_of_its_ranges(kwargs):
+    NeuralNetwork([2, 3, 1], seed=0).train(np.ones((2, 4)), np.ones((1, 4)), **{"epochs": 1, **kwargs})
+
+
+@pytest.mark.parametrize("x, y, kwargs", [
+    (np.ones((2, 4)), np.ones((1, 4)), dict(lr=0.0)),
+    (np.ones((2, 4)), np.ones((1, 4)), dict(epochs=-1)),
+    (np.ones(4), np.ones((1, 4)), {}),
+    (np.ones((2, 4)), np.ones(4), {}),
+    (np.ones((2, 4)), np.ones((1, 3)), {}),
+])
+def test_closed_form_training_refuses_bad_shapes_and_settings(x, y, kwargs):
+    with pytest.raises(ValueError, match="^train: "):
+        NeuralNetwork([2, 3, 1], seed=0).train(x, y, **kwargs)
