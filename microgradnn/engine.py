@@ -738,8 +738,8 @@ def _backprop(root: Value, seed, create_graph: bool, store: bool, trace=None,
             if create_graph:
                 with _recording():
                     _reverse(order, True, store, trace, targets, hook)
-            elif store and trace is None and hook is None and targets is None:
-                _reverse_stored(order)    # loss.backward(): the training loop's pass
+            elif trace is None and hook is None:
+                _reverse_plain(order, store, targets)   # backward(), grad(): numbers only
             else:
                 _reverse(order, False, store, trace, targets, hook)
         except BaseException:
@@ -759,15 +759,18 @@ def _recording():
         _set_modes(*saved)
 
 
-def _reverse_stored(order: list) -> None:
-    """The reverse pass of a plain backward(): the same chain rule as _reverse below, for the
-    case every training step takes (numbers, not Values; .grad stored; no trace, hook or
-    targets), with none of the other cases' branches in its loop."""
+def _reverse_plain(order: list, store: bool, targets: Optional[dict]) -> None:
+    """The reverse pass on numbers: the same chain rule as _reverse below, for the case every
+    training step takes (no create_graph, trace or hook), with none of their branches in its
+    loop."""
     for n in order:
         g = n._pg
         n._pg = None
-        old = n._grad
-        n._grad = g if old is None else old + g
+        if store:
+            old = n._grad
+            n._grad = g if old is None else old + g
+        if targets is not None and n in targets:
+            targets[n] = g
         op = n._op
         if op is None:
             continue                      # a leaf: nothing further back
@@ -804,7 +807,8 @@ def _reverse_stored(order: list) -> None:
 
 
 def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook) -> None:
-    plain = not create_graph and trace is None and hook is None
+    """The general reverse pass: gradients as Values (create_graph), the explained trace and
+    the anomaly hook."""
     for n in order:
         g = n._pg
         n._pg = None
@@ -817,34 +821,6 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
         if op is None:
             continue                      # a leaf: nothing further back
         a, b = n._a, n._b
-        if plain and not op.params:
-            # The hot path, scalar or tensor: a unary or binary op without parameters (arithmetic,
-            # matmul, elementwise functions), plain numbers, no trace and no hook. Same chain
-            # rule as below, without the generality.
-            od, ad = n.data, a.data
-            if b is None:                 # elementwise: the gradient has a's shape already
-                pg = op.vjps[0](g, od, ad)
-                q = a._pg
-                a._pg = pg if q is _PENDING else q + pg
-                continue
-            bd = b.data
-            vjp_a, vjp_b = op.vjps
-            # unbroadcast: sum a broadcast gradient back to the input's shape, and give a scalar
-            # (float) input a float even where the output is a 0-d array (scalar + tensor.sum()).
-            # Floats pay one check: a float gradient never needs either.
-            if a._needs:
-                pg = vjp_a(g, od, ad, bd)
-                if type(pg) is not float and (type(ad) is float or pg.shape != ad.shape):
-                    pg = ops.unbroadcast(pg, ad)
-                q = a._pg
-                a._pg = pg if q is _PENDING else q + pg
-            if b._needs:
-                pg = vjp_b(g, od, ad, bd)
-                if type(pg) is not float and (type(bd) is float or pg.shape != bd.shape):
-                    pg = ops.unbroadcast(pg, bd)
-                q = b._pg
-                b._pg = pg if q is _PENDING else q + pg
-            continue
         parents = (a,) if b is None else (a, b)
         if create_graph:                  # the VJPs see Values, so they record new nodes
             out, ins = n, parents
