@@ -82,10 +82,24 @@ def _where_zero(zero, f, a, *rest):
     if not zero.any():                          # the common case: nothing to mask
         return f(a, *rest)
     if any(type(x) is not float and type(x) is not np.ndarray for x in (a, *rest)):
-        keep = (~zero).astype(float)            # Values: mask with constants, on the graph
-        return f(a * keep + (1.0 - keep), *rest) * keep
+        # Values (a recorded backward pass): f of the unmasked entries only, gathered on the
+        # graph and scattered back among zeros. Masking by multiplying with a 0/1 array would
+        # not do: 0·∞ and 0·NaN are NaN, so a = ±∞ or NaN under the mask would poison the result.
+        full = np.broadcast_shapes(zero.shape, *(shape(x) for x in (a, *rest)))
+        keep = np.nonzero(~np.broadcast_to(zero, full))
+        return f(*(_gather(x, keep, full) for x in (a, *rest))).scatter_add(keep, full)
     with np.errstate(all="ignore"):
         return np.where(zero, 0.0, f(np.where(zero, 1.0, a), *rest))
+
+
+def _gather(x, keep: tuple, shape: tuple):
+    """The entries of x (broadcast to shape) at the integer index arrays keep; a Value stays on
+    the graph."""
+    if type(x) is float:
+        return x
+    if type(x) is np.ndarray:
+        return np.broadcast_to(x, shape)[keep]
+    return (x if x.shape == shape else x.broadcast_to(shape))[keep]
 
 
 def _pow_base(a, b):
