@@ -69,3 +69,117 @@ def test_a_negative_zero_base_keeps_its_sign_in_a_recorded_pass_beside_a_masked_
     recorded = gradients(a ** b, [a], seed=np.ones(3), create_graph=True)[0].data
     np.testing.assert_array_equal(plain, [INF, -INF, 0.0])
     np.testing.assert_array_equal(recorded, plain)
+
+
+# --- a kink's zero stops an infinite or NaN gradient from further up (as PyTorch) ---
+
+@pytest.mark.parametrize("path", ["scalar", "tensor"])
+@pytest.mark.parametrize("name, f", [
+    ("log(relu(x))", lambda x: log(relu(x))),           # log'(0) = ∞ arrives where relu' = 0
+    ("sqrt(relu(x))", lambda x: sqrt(relu(x))),
+    ("log(maximum(x, 0))", lambda x: log(maximum(x, 0.0))),
+    ("sqrt(x ** 0 - 1)", lambda x: sqrt(x ** 0 - 1.0)),  # √ at 0: slope ∞; ∂x⁰/∂x = 0
+])
+def test_a_zero_local_derivative_stops_an_infinite_gradient_from_above(name, f, path):
+    x = Value(-1.0) if path == "scalar" else Value([-1.0, -3.0])
+    y = f(x)
+    y.backward() if path == "scalar" else y.backward(np.ones(2))
+    np.testing.assert_array_equal(x.grad, 0.0 if path == "scalar" else [0.0, 0.0])
+    assert type(x.grad) is (float if path == "scalar" else np.ndarray)
+
+
+@pytest.mark.parametrize("seed", [INF, -INF, NAN])
+def test_relu_maximum_and_a_zero_power_pass_0_for_a_non_finite_seed_where_their_slope_is_0(seed):
+    x = Value([-1.0, 0.0, 2.0])
+    x.relu().backward(np.full(3, seed))
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, seed])
+    a, b = Value([1.0, 3.0]), Value([2.0, 2.0])
+    a.maximum(b).backward(np.full(2, seed))
+    np.testing.assert_array_equal(a.grad, [0.0, seed])
+    np.testing.assert_array_equal(b.grad, [seed, 0.0])
+    z = Value(INF)
+    (z ** 0).backward(seed)
+    assert z.grad == 0.0
+
+
+def test_a_zero_local_derivative_stops_an_infinite_gradient_in_a_recorded_pass_too():
+    f = lambda x: log(relu(x)).sum()
+    assert np.array_equal(grad(f)(np.array([-1.0, 2.0])), [0.0, 0.5])
+    x = Value([-1.0, 2.0])
+    (dx,) = gradients(f(x), [x], create_graph=True)
+    np.testing.assert_array_equal(dx.data, [0.0, 0.5])
+
+
+def test_an_incidental_zero_slope_does_not_stop_an_infinite_gradient():
+    # ∂x²/∂x = 2x is 0 at x = 0 by arithmetic, not a masked kink: ∞·0 is NaN, as in PyTorch
+    x = Value(0.0)
+    (x ** 2).backward(INF)
+    assert math.isnan(x.grad)
+
+
+def test_special_seeds_match_pytorch_for_every_op():
+    torch = pytest.importorskip("torch")
+    unary = {"relu": (lambda v: v.relu(), torch.relu), "abs": (lambda v: v.abs(), torch.abs),
+             "sqrt": (lambda v: v.sqrt(), torch.sqrt), "log": (lambda v: v.log(), torch.log),
+             "x**0": (lambda v: v ** 0, lambda t: t ** 0), "x**2": (lambda v: v ** 2, lambda t: t ** 2),
+             "tanh": (lambda v: v.tanh(), torch.tanh), "exp": (lambda v: v.exp(), torch.exp),
+             "sigmoid": (lambda v: v.sigmoid(), torch.sigmoid)}
+    binary = {"maximum": (lambda a, b: a.maximum(b), torch.maximum), "pow": (pow, pow),
+              "mul": (lambda a, b: a * b,) * 2, "div": (lambda a, b: a / b,) * 2}
+    wrong = []
+    for path in ("scalar", "tensor"):
+        leaf = (lambda x: Value(x)) if path == "scalar" else (lambda x: Value([x]))
+        for seed in (INF, -INF, NAN, -0.0):
+            s = seed if path == "scalar" else np.array([seed])
+            for name, (ours, theirs) in unary.items():
+                for x in SPECIAL:
+                    v, t = leaf(x), torch.tensor([x], dtype=torch.float64, requires_grad=True)
+                    ours(v).backward(s)
+                    theirs(t).backward(torch.tensor([seed], dtype=torch.float64))
+                    if not _same(np.ravel(v.grad), t.grad.numpy()):
+                        wrong.append((path, name, x, seed, v.grad, t.grad.item()))
+            for name, (ours, theirs) in binary.items():
+                for x, z in itertools.product(SPECIAL, SPECIAL):
+                    a, b = leaf(x), leaf(z)
+                    ta, tb = (torch.tensor([q], dtype=torch.float64, requires_grad=True)
+                              for q in (x, z))
+                    ours(a, b).backward(s)
+                    theirs(ta, tb).backward(torch.tensor([seed], dtype=torch.float64))
+                    if not (_same(np.ravel(a.grad), ta.grad.numpy())
+                            and _same(np.ravel(b.grad), tb.grad.numpy())):
+                        wrong.append((path, name, x, z, seed))
+    assert not wrong, wrong[:20]
+
+
+# --- the differences listed in docs/autodiff.md that test_special_values.py does not hold ---
+
+def test_a_tensor_to_the_number_half_is_a_square_root_in_value_and_slope_like_pytorch():
+    # numpy computes array ** 0.5 as a square root (-0 and NaN): the slope must follow it
+    for x in (Value([-0.0, -INF, 4.0]), ):
+        y = x ** 0.5
+        y.backward(np.ones(3))
+        np.testing.assert_array_equal(y.data, [-0.0, NAN, 2.0])
+        assert math.copysign(1.0, y.data[0]) == -1.0
+        np.testing.assert_array_equal(x.grad, [-INF, NAN, 0.25])
+    x = Value([-0.0, -INF, 4.0])
+    (dx,) = gradients(x ** 0.5, [x], seed=np.ones(3), create_graph=True)
+    np.testing.assert_array_equal(dx.data, [-INF, NAN, 0.25])
+
+
+def test_second_derivatives_of_pow_at_its_masked_points_are_the_masked_formulas_derivatives():
+    assert grad(grad(lambda b: 0.0 ** b))(1.0) == 0.0                # 0ᵇ = 0 for b > 0
+    a = 0.5
+    assert grad(grad(lambda b: a ** b))(0.0) == pytest.approx(math.log(a) ** 2, rel=1e-15)
+    assert grad(grad(lambda x: x ** 0))(INF) == 0.0                 # x⁰ = 1
+
+
+def test_pytorch_gives_nan_where_our_second_derivative_of_pow_is_a_number():
+    torch = pytest.importorskip("torch")
+    b = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    (d,) = torch.autograd.grad(torch.tensor(0.5, dtype=torch.float64) ** b, b, create_graph=True)
+    (dd,) = torch.autograd.grad(d, b)
+    assert dd.item() == pytest.approx(math.log(0.5) ** 2)           # a number here, the same
+    b = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    (d,) = torch.autograd.grad(torch.tensor(0.0, dtype=torch.float64) ** b, b, create_graph=True)
+    (dd,) = torch.autograd.grad(d, b)
+    assert math.isnan(dd.item())                                     # ours: 0 (above)
