@@ -614,7 +614,11 @@ def _index(index):
 
 def _stop_max(v: Value, axis):
     """The maximum along axis as a constant (no gradient flows through it)."""
-    return v.data if type(v.data) is float else np.max(v.data, axis=axis, keepdims=True)
+    if type(v.data) is float:
+        return v.data
+    if v.data.size == 0:        # nothing to shift: an empty softmax is empty, as in PyTorch
+        return np.zeros_like(np.sum(v.data, axis=axis, keepdims=True))
+    return np.max(v.data, axis=axis, keepdims=True)
 
 
 def _matmul(a: Value, b: Value) -> Value:

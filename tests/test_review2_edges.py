@@ -183,3 +183,20 @@ def test_pytorch_gives_nan_where_our_second_derivative_of_pow_is_a_number():
     (d,) = torch.autograd.grad(torch.tensor(0.0, dtype=torch.float64) ** b, b, create_graph=True)
     (dd,) = torch.autograd.grad(d, b)
     assert math.isnan(dd.item())                                     # ours: 0 (above)
+
+
+# --- empty inputs ---
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape, axis", [((0,), -1), ((2, 0), -1), ((0, 3), -1), ((0, 3), 0)])
+def test_softmax_of_an_empty_value_is_empty_with_an_empty_gradient(name, shape, axis):
+    v = Value(np.zeros(shape))
+    y = getattr(v, name)(axis=axis)
+    y.backward(np.ones(shape))
+    assert y.shape == shape and v.grad.shape == shape
+
+
+@pytest.mark.parametrize("reduce", ["mean", "max"])
+def test_the_mean_and_the_max_of_an_empty_value_raise_where_pytorchs_mean_is_nan(reduce):
+    with pytest.raises(ValueError, match="empty Value of shape"):
+        getattr(Value(np.zeros((0, 3))), reduce)(axis=0)
