@@ -358,6 +358,11 @@ class Value:
             _refuse_float(self)
         return self.item()
 
+    def __int__(self) -> int:
+        """The number, truncated, as ``int(float(v))``: refused where float() is (a transform
+        differentiating it)."""
+        return int(self.__float__())
+
     def __bool__(self) -> bool:
         """The truth of a one-element Value's number (as numpy); ambiguous for more elements."""
         if self.size != 1:

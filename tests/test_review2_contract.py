@@ -55,3 +55,67 @@ def test_float_of_a_reduction_of_the_argument_is_refused_by_every_transform(tran
 def test_float_inside_an_inner_transform_of_the_outer_argument_is_refused():
     with pytest.raises(TypeError, match="grad"):
         grad(lambda x: grad(lambda y: y * float(x))(1.0) * x)(2.0)
+
+
+def test_int_of_a_one_element_value_truncates_its_number():
+    assert int(Value(2.7)) == 2 and int(Value([-2.7])) == -2
+    assert type(int(Value(np.array(3.0)))) is int
+
+
+def test_int_of_a_larger_value_says_only_one_element_converts():
+    with pytest.raises(ValueError, match="only a one-element Value converts"):
+        int(Value([1.0, 2.0]))
+
+
+def test_a_value_is_not_an_index():
+    with pytest.raises(TypeError):
+        [1, 2, 3][Value(1.0)]
+
+
+def test_bool_of_a_one_element_value_is_the_truth_of_its_number_nan_included():
+    assert [bool(Value(x)) for x in (0.0, -0.0, math.nan, 2.0)] == [False, False, True, True]
+    assert bool(Value([[0.0]])) is False
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(Value([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("bad", ["abc", b"x", 1 + 2j, {"a": 1}, object(), True,
+                                 np.array(["a"]), np.ones(2), [1.0, 2.0], Value(np.ones(3))])
+def test_a_scalars_grad_refuses_every_wrong_type_and_shape_when_assigned(bad):
+    v = Value(1.0)
+    with pytest.raises((TypeError, ValueError), match="grad"):
+        v.grad = bad
+    assert v.grad == 0.0
+
+
+@pytest.mark.parametrize("bad", ["abc", 1.0, np.ones(2), np.ones((3, 1)), Value(np.ones(2)),
+                                 np.array([1 + 1j, 0, 0]), np.ones(3, dtype=object), True])
+def test_a_tensors_grad_refuses_every_wrong_type_and_shape_when_assigned(bad):
+    v = Value(np.ones(3))
+    with pytest.raises((TypeError, ValueError), match="grad"):
+        v.grad = bad
+
+
+GRAPHS = {
+    "scalar * tensor": lambda s: (s * Value(np.ones(3))).sum(),
+    "tensor.sum() + scalar": lambda s: s + Value(np.ones(3)).sum(),
+    "getitem into scalar arithmetic": lambda s: Value(np.arange(3.0))[1] * s,
+    "mean": lambda s: (Value(np.ones(4)) * s).mean(),
+    "max": lambda s: (Value(np.ones(4)) * s).max(),
+    "1-D matmul giving 0-d": lambda s: Value(np.ones(3)) @ (Value(np.ones(3)) * s),
+    "0-d tensor * scalar": lambda s: Value(np.array(3.0)) * s,
+    "tensor exponent": lambda s: (s ** Value(np.ones(2))).sum(),
+    "maximum with a tensor": lambda s: s.maximum(Value(np.zeros(2))).sum(),
+    "softmax entry": lambda s: (Value(np.ones(3)) * s).softmax()[0],
+    "0-d ndarray * scalar": lambda s: np.array(2.0) * s,
+    "relu of a broadcast": lambda s: (Value(np.ones((2, 2))) - s).relu().sum(),
+}
+
+
+@pytest.mark.parametrize("name", list(GRAPHS))
+def test_a_scalar_leafs_grad_is_a_python_float_whatever_the_graph(name):
+    s = Value(2.0)
+    y = GRAPHS[name](s)
+    y.backward()
+    assert type(s.grad) is float
+    assert type(grad(GRAPHS[name])(2.0)) is float
