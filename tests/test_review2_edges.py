@@ -200,3 +200,26 @@ def test_softmax_of_an_empty_value_is_empty_with_an_empty_gradient(name, shape, 
 def test_the_mean_and_the_max_of_an_empty_value_raise_where_pytorchs_mean_is_nan(reduce):
     with pytest.raises(ValueError, match="empty Value of shape"):
         getattr(Value(np.zeros((0, 3))), reduce)(axis=0)
+
+
+# --- detect_anomaly blames only what it made, and names it right ---
+
+@pytest.mark.parametrize("build", [
+    lambda: Value(1.0) ** INF,                       # ∂/∂a = b·a^(b−1) = ∞: carried from b = ∞
+    lambda: Value(INF) ** Value(0.0),                # ∂/∂b = aᵇ·ln a = ∞: carried from a = ∞
+    lambda: Value(INF) * Value(0.0) + Value(1.0) ** Value(INF),
+], ids=["1**inf", "inf**b at 0", "mixed"])
+def test_detect_anomaly_does_not_call_a_gradient_carried_from_an_infinite_input_an_overflow(build):
+    from microgradnn import detect_anomaly
+    with detect_anomaly():
+        y = build()
+        if math.isfinite(y.data):
+            y.backward()          # the same as without the block: no error made here
+
+
+def test_detect_anomaly_still_blames_an_overflow_between_finite_numbers():
+    from microgradnn import detect_anomaly
+    x = Value(1.0)
+    with pytest.raises(FloatingPointError, match="overflow"):
+        with detect_anomaly():
+            (x * 1e10).backward(1e300)            # 1e300 · 1e10 exceeds float64
