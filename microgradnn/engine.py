@@ -714,10 +714,8 @@ def _backward_order(root: Value) -> tuple:
         return [], [root]
     nodes = [root]
     leaves = []
-    stack = [root]
-    pop, push, keep, keep_leaf = stack.pop, stack.append, nodes.append, leaves.append
-    while stack:
-        n = pop()
+    keep, keep_leaf = nodes.append, leaves.append
+    for n in nodes:     # the list grows while it is read: a breadth-first walk with no stack
         p = n._a
         if p is not None:
             if p._pg is None and p._needs:
@@ -726,7 +724,6 @@ def _backward_order(root: Value) -> tuple:
                     keep_leaf(p)
                 else:
                     keep(p)
-                    push(p)
             p = n._b
             if p is not None and p._pg is None and p._needs:
                 p._pg = _PENDING
@@ -734,7 +731,6 @@ def _backward_order(root: Value) -> tuple:
                     keep_leaf(p)
                 else:
                     keep(p)
-                    push(p)
     nodes.sort(key=_seq_of, reverse=True)
     return nodes, leaves
 
