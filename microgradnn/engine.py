@@ -16,7 +16,8 @@ Design notes, for readers:
 
 * Nodes are numbered in creation order (``_seq``). A node is always created after its parents,
   so sorting the reachable nodes by that number, newest first, is a valid order for the backward
-  pass: no recursion, no depth limit. The numbers also give drawings stable node ids.
+  pass: no recursion, no depth limit. The numbers also give drawings stable node ids. Only the
+  op nodes are sorted: a leaf passes nothing on, so it just takes its gradient at the end.
 * A node keeps no closure, only a reference to a shared :class:`~microgradnn.ops.Op`; a dropped
   graph holds no reference cycles and is freed at once, without the garbage collector. (The one
   exception, as in PyTorch: after ``backward(create_graph=True)`` a leaf's ``.grad`` is a graph
