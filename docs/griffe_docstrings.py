@@ -10,11 +10,16 @@ each docstring before it is rendered:
   relative (``:func:`gradcheck```); it links when the object is on the API page and is shown
   as code otherwise. A name outside microgradnn (``:func:`os.replace```) is shown as code.
 * a run of ``>>>`` lines with their output → a ```` ```pycon ```` block.
+* a module attribute that is a function made at import time (``exp = _elementwise(...)`` in
+  microgradnn.functional) → that function, with its runtime signature and docstring, so the
+  page shows it as the function it is and not as the call that made it.
 
 tests/test_docs_site.py builds the site and checks that no raw role and no quoted ``>>>`` is left.
 """
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 from typing import Any, Optional
 
@@ -74,10 +79,40 @@ def _fence_doctests(text: str) -> str:
     return "\n".join(out)
 
 
+def _as_function(attribute: Any) -> Optional[Any]:
+    """The griffe Function for a module attribute whose runtime value is a plain function."""
+    try:
+        value = getattr(importlib.import_module(attribute.module.path), attribute.name)
+    except (ImportError, AttributeError):
+        return None
+    if not inspect.isfunction(value) or not value.__doc__:
+        return None
+    params = [griffe.Parameter(p.name, kind=griffe.ParameterKind[p.kind.name.lower()],
+                               default=None if p.default is p.empty else repr(p.default))
+              for p in inspect.signature(value).parameters.values()]
+    return griffe.Function(attribute.name, parameters=griffe.Parameters(*params),
+                           docstring=griffe.Docstring(inspect.cleandoc(value.__doc__)),
+                           lineno=attribute.lineno, endlineno=attribute.endlineno)
+
+
 class SphinxToMarkdown(griffe.Extension):
     """Rewrite every docstring of the package once it is loaded (a loop, no recursion)."""
 
     def on_package(self, *, pkg: Any, **kwargs: Any) -> None:
+        todo = [pkg]
+        while todo:                  # first, functions made at import time become functions
+            obj = todo.pop()
+            for name, member in list(obj.members.items()):
+                if member.is_alias:
+                    continue
+                if obj.is_module and member.is_attribute and member.docstring is None \
+                        and str(member.value or "").startswith("_"):
+                    function = _as_function(member)
+                    if function is not None:
+                        obj.set_member(name, function)
+                        continue
+                if member.is_module:
+                    todo.append(member)
         todo = [pkg]
         while todo:
             obj = todo.pop()

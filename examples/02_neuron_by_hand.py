@@ -51,7 +51,7 @@ hidden, output = Layer(3, 4, "h"), Layer(4, 1, "o")
 params = hidden.parameters() + output.parameters()
 print(f"{len(params)} parameters, each its own scalar Value")
 
-steps = 20 if FAST else 100
+steps = 20 if FAST else 60     # 60: the run docs/neuron-to-network.md shows, number for number
 for step in range(steps):
     preds = [output(hidden(x))[0] for x in xs]
     loss = sum(((p - y) ** 2 for p, y in zip(preds, ys)), Value(0.0))   # squared error
@@ -62,7 +62,7 @@ for step in range(steps):
     for p in params:            # gradient descent: step against the gradient
         p.data -= 0.05 * p.grad
 
-    if step % (steps // 5) == 0 or step == steps - 1:
-        print(f"step {step:3d}  loss {loss.data:.5f}")
+    if step % 20 == 0 or step == steps - 1:
+        print(f"step {step:2d}  loss {loss.data:.4f}")
 
-print("predictions:", [round(output(hidden(x))[0].data, 3) for x in xs], "targets:", ys)
+print("predictions:", [round(output(hidden(x))[0].data, 2) for x in xs], "targets:", ys)

@@ -16,7 +16,7 @@ df, d2f = grad(f), grad(grad(f))            # f′ and f″, both by autodiff
 x = 2.0
 for step in range(6):
     x = x - df(x) / d2f(x)                  # Newton: x ← x − f′(x) / f″(x)
-    print(f"step {step + 1}: x = {x:.12f}   f'(x) = {df(x):.2e}")
+    print(f"step {step + 1}: x = {x:.12f}   f'(x) = {df(x):.1e}")   # as docs/higher-order.md
 
 
 # 2. Two dimensions: Rosenbrock's banana valley, minimum at (1, 1).

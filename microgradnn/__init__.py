@@ -20,6 +20,11 @@ the engine from outside):
 * ``explore`` (a backward pass to step through in the browser) — microgradnn.explorer
 * ``MLP`` (microgradnn.nn), ``NeuralNetwork`` (microgradnn.backprop),
   ``crosscheck``, ``crosscheck_gradients``, ``gradcheck`` (microgradnn.check)
+
+Imported by module name: ``fit``, ``evaluate``, ``predict`` (microgradnn.training), the losses
+and optimizers (microgradnn.losses, microgradnn.optim), micrograd's ``Value``, ``nn`` and
+``draw_dot`` on this engine (microgradnn.micrograd), and ``to_torch``, ``from_torch``,
+``torch_loss``, ``torch_gradients`` (microgradnn.torch_bridge, needs PyTorch).
 """
 import os as _os
 import sys as _sys

@@ -69,3 +69,32 @@ def test_every_test_the_testing_page_names_exists():
         elif name and not any(_pattern(name).match(t) for t in _test_names(filename)):
             missing.append(f"{filename}::{name}")
     assert not missing, f"docs/testing.md names tests that do not exist: {missing}"
+
+
+# --- the home page reaches every page, the README's layout names every module ----------------
+
+ROOT = TESTS.parent
+
+
+def _nav_pages() -> list:
+    """The page files of mkdocs.yml's nav (read as text: the file holds no other `x.md` values)."""
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nnav:", 1)[1]
+    nav = re.split(r"\n\S", nav, maxsplit=1)[0]           # up to the next top-level key
+    return re.findall(r":\s*(\S+\.(?:md|ipynb))\s*$", nav, re.M)
+
+
+def test_the_home_page_links_every_page_of_the_navigation():
+    home = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    linked = set(re.findall(r"\]\(([^)#\s]+)", home))
+    pages = _nav_pages()
+    assert len(pages) > 20 and "index.md" in pages
+    assert {p for p in pages if p != "index.md"} - linked == set()
+
+
+def test_the_readme_layout_names_every_module_of_the_package():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`(?:microgradnn/)?([\w.]+\.py|\w+/)`", layout))
+    modules = {p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py"}
+    packages = {p.name + "/" for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert (modules | packages) - named == set()

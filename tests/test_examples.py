@@ -75,3 +75,28 @@ def test_without_out_an_example_writes_into_out_in_the_current_folder(tmp_path):
     assert done.returncode == 0, done.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
     assert {p.name for p in (tmp_path / "out").iterdir()} <= WRITES["01_scalar_expression.py"]
+
+
+# The examples that repeat a run shown on a docs page, and the page: in its full setting the
+# example prints the very lines the page prints (tests/test_docs.py checks the page's side).
+SAME_RUN_AS_A_PAGE = {"02_neuron_by_hand.py": ("neuron-to-network.md", "step "),
+                      "04_moons_boundary.py": ("training.md", "test accuracy:"),
+                      "05_digits.py": ("training.md", "held-out accuracy on"),
+                      "08_newton_method.py": ("higher-order.md", "step ")}
+
+
+@pytest.mark.parametrize("name", sorted(SAME_RUN_AS_A_PAGE))
+def test_an_example_prints_the_numbers_its_page_shows(name, tmp_path):
+    needs = EXPECTED[name][1]
+    if needs and importlib.util.find_spec(needs) is None:
+        pytest.skip(f"{name} needs {needs}")
+    page, prefix = SAME_RUN_AS_A_PAGE[name]      # the lines starting so must be on the page
+    env = {k: v for k, v in os.environ.items() if k != "MICROGRADNN_EXAMPLE_FAST"}
+    env["MPLBACKEND"] = "Agg"
+    out = ["--out", str(tmp_path)] if name in WRITES else []
+    done = subprocess.run([sys.executable, str(EXAMPLES / name), *out],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    text = (EXAMPLES.parent / "docs" / page).read_text(encoding="utf-8")
+    lines = [line for line in done.stdout.splitlines() if line.startswith(prefix)]
+    assert lines and [line for line in lines if line not in text] == [], page
