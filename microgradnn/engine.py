@@ -16,7 +16,8 @@ Design notes, for readers:
 
 * Nodes are numbered in creation order (``_seq``). A node is always created after its parents,
   so sorting the reachable nodes by that number, newest first, is a valid order for the backward
-  pass: no recursion, no depth limit. The numbers also give drawings stable node ids.
+  pass: no recursion, no depth limit. The numbers also give drawings stable node ids. Only the
+  op nodes are sorted: a leaf passes nothing on, so it just takes its gradient at the end.
 * A node keeps no closure, only a reference to a shared :class:`~microgradnn.ops.Op`; a dropped
   graph holds no reference cycles and is freed at once, without the garbage collector. (The one
   exception, as in PyTorch: after ``backward(create_graph=True)`` a leaf's ``.grad`` is a graph
@@ -239,9 +240,14 @@ def _binary_method(op: ops.Op):
             return _apply(op, self, other)     # re-raises, naming the op and the shapes
         if type(data) is not float and type(data) is not np.ndarray:
             data = np.asarray(data, dtype=np.float64)
-        out = _new(Value)
-        out.data, out._grad, out._pg, out._a, out._b, out._op, out._needs, out._seq = (
-            data, None, None, self, other, op, self._needs or other._needs, _next())
+        out = _new(Value)     # one store per slot: cheaper than unpacking a tuple of eight
+        out.data = data
+        out._grad = out._pg = None
+        out._a = self
+        out._b = other
+        out._op = op
+        out._needs = self._needs or other._needs
+        out._seq = _next()
         return out
     method.__name__ = f"__{op.name}__"
     method.__doc__ = f"self {op.symbol} other"
@@ -270,8 +276,12 @@ def _unary_method(op: ops.Op):
         if type(data) is not float and type(data) is not np.ndarray:
             data = np.asarray(data, dtype=np.float64)
         out = _new(Value)
-        out.data, out._grad, out._pg, out._a, out._b, out._op, out._needs, out._seq = (
-            data, None, None, self, None, op, self._needs, _next())
+        out.data = data
+        out._grad = out._pg = out._b = None
+        out._a = self
+        out._op = op
+        out._needs = self._needs
+        out._seq = _next()
         return out
     method.__name__ = op.name
     method.__doc__ = f"{op.name}(self), elementwise"
@@ -727,30 +737,38 @@ def walk(root: Value) -> list:
 _PENDING = object()   # marks a node reached by the current backward pass, before its gradient
 
 
-def _backward_order(root: Value) -> list:
-    """The nodes that need a gradient, newest first; each is marked _PENDING on the way.
+def _backward_order(root: Value) -> tuple:
+    """(op nodes newest first, leaves) of the nodes that need a gradient; each is marked
+    _PENDING on the way.
 
     Like walk(), but marking nodes in their _pg slot instead of a set: this is the hot walk.
+    Leaves (a third of a scalar MLP's nodes) are kept apart, unsorted: they have no parents to
+    pass a gradient on to, so they only need theirs once every op node is done, in any order.
     """
     root._pg = _PENDING
+    if root._op is None:
+        return [], [root]
     nodes = [root]
-    stack = [root]
-    pop, push, keep = stack.pop, stack.append, nodes.append
-    while stack:
-        n = pop()
+    leaves = []
+    keep, keep_leaf = nodes.append, leaves.append
+    for n in nodes:     # the list grows while it is read: a breadth-first walk with no stack
         p = n._a
         if p is not None:
             if p._pg is None and p._needs:
                 p._pg = _PENDING
-                keep(p)
-                push(p)
+                if p._op is None:
+                    keep_leaf(p)
+                else:
+                    keep(p)
             p = n._b
             if p is not None and p._pg is None and p._needs:
                 p._pg = _PENDING
-                keep(p)
-                push(p)
+                if p._op is None:
+                    keep_leaf(p)
+                else:
+                    keep(p)
     nodes.sort(key=_seq_of, reverse=True)
-    return nodes
+    return nodes, leaves
 
 
 def _backprop(root: Value, seed, create_graph: bool, store: bool, trace=None,
@@ -767,20 +785,46 @@ def _backprop(root: Value, seed, create_graph: bool, store: bool, trace=None,
                            "backward(create_graph=True), or grad(grad(f))")
     hook = _modes.hook if _slow else None
     with _backward_lock:
-        order = _backward_order(root)
+        order, leaves = _backward_order(root)
         try:
             root._pg = _lift(seed) if create_graph else seed
             if create_graph:
                 with _recording():
                     _reverse(order, True, store, trace, targets, hook)
-            elif trace is None and hook is None:
-                _reverse_plain(order, store, targets)   # backward(), grad(): numbers only
+                    _collect_leaves(leaves, store, targets)   # old + new grad is recorded too
             else:
-                _reverse(order, False, store, trace, targets, hook)
+                if trace is None and hook is None:
+                    _reverse_plain(order, store, targets)   # backward(), grad(): numbers only
+                else:
+                    _reverse(order, False, store, trace, targets, hook)
+                _collect_leaves(leaves, store, targets)
         except BaseException:
-            for n in order:           # _reverse clears each slot it visits; after an error,
-                n._pg = None          # clear the rest, so the next pass starts clean
+            for n in itertools.chain(order, leaves):   # _reverse clears each slot it visits;
+                n._pg = None          # after an error, clear the rest, so the next pass starts clean
             raise
+
+
+def _collect_leaves(leaves: list, store: bool, targets: Optional[dict]) -> None:
+    """Hand each leaf the gradient the op nodes accumulated in its _pg slot."""
+    if targets is None:
+        if store:
+            for n in leaves:
+                g = n._pg
+                n._pg = None
+                old = n._grad
+                n._grad = g if old is None else old + g
+        else:
+            for n in leaves:
+                n._pg = None
+        return
+    for n in leaves:
+        g = n._pg
+        n._pg = None
+        if store:
+            old = n._grad
+            n._grad = g if old is None else old + g
+        if n in targets:
+            targets[n] = g
 
 
 @contextlib.contextmanager
@@ -806,9 +850,7 @@ def _reverse_plain(order: list, store: bool, targets: Optional[dict]) -> None:
             n._grad = g if old is None else old + g
         if targets is not None and n in targets:
             targets[n] = g
-        op = n._op
-        if op is None:
-            continue                      # a leaf: nothing further back
+        op = n._op                        # every node here has an op (leaves come later)
         a, b = n._a, n._b
         if b is None:                     # unary: a needs a gradient, since n does
             if op.params:                 # sum, reshape, getitem ...: may change the shape
@@ -852,9 +894,7 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
             n._grad = g if old is None else old + g
         if targets is not None and n in targets:
             targets[n] = g
-        op = n._op
-        if op is None:
-            continue                      # a leaf: nothing further back
+        op = n._op                        # every node here has an op (leaves come later)
         a, b = n._a, n._b
         parents = (a,) if b is None else (a, b)
         if create_graph:                  # the VJPs see Values, so they record new nodes
