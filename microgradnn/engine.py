@@ -399,6 +399,11 @@ class Value:
         differentiating it)."""
         return int(self.__float__())
 
+    def __round__(self, ndigits=None):
+        """round(v) and round(v, 3) of a one-element Value's number, for printing: refused where
+        float() is (a transform differentiating it)."""
+        return round(self.__float__(), ndigits)
+
     def __bool__(self) -> bool:
         """The truth of a one-element Value's number (as numpy); ambiguous for more elements."""
         if self.size != 1:

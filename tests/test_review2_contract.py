@@ -119,3 +119,13 @@ def test_a_scalar_leafs_grad_is_a_python_float_whatever_the_graph(name):
     y.backward()
     assert type(s.grad) is float
     assert type(grad(GRAPHS[name])(2.0)) is float
+
+
+def test_round_of_a_one_element_value_rounds_its_number():
+    assert round(Value(2.567), 2) == 2.57 and round(Value([2.5])) == 2
+    assert type(round(Value(2.567))) is int and type(round(Value(2.567), 1)) is float
+
+
+def test_round_of_a_value_being_differentiated_is_refused_like_float():
+    with pytest.raises(TypeError, match="float\\(\\) of a Value that grad\\(\\) is differentiating"):
+        grad(lambda x: round(x, 2) * x)(0.3)
