@@ -248,8 +248,10 @@ class _AnomalyChecker:
         """pg: the gradient node's VJP passes to parent; g: the gradient arriving at node."""
         if _finite(pg):
             return
-        if not (_finite(node.data) and _finite(parent.data) and _finite(g)):
-            return                                # carried along, not made here
+        other = node._b if parent is node._a else node._a
+        if not (_finite(node.data) and _finite(parent.data) and _finite(g)
+                and (other is None or _finite(other.data))):
+            return                                # carried along from a non-finite input, not made here
         if node._b is None:
             which = "its input"
         else:

@@ -52,11 +52,33 @@ class _Modes(threading.local):
     grad_enabled = True
     hook = None                   # the anomaly checker while detect_anomaly() is active
     tracing = ()                  # (transform name, its arguments) while grad() & co. run f
+    mark = None                   # a _SlowMark while this thread is counted in _slow
+
+
+class _SlowMark:
+    """Held by a thread while it is counted in _slow. A thread can end inside no_grad() (a
+    generator suspended in the block, never closed by it): its thread-local modes are dropped
+    then, and so is this mark, which takes the thread off the count, so that ops elsewhere get
+    their fast path back."""
+    __slots__ = ("armed",)
+
+    def __init__(self) -> None:
+        self.armed = True
+
+    def __del__(self) -> None:
+        if self.armed:
+            _count_slow(-1)
 
 
 _modes = _Modes()
 _slow = 0                         # how many threads have a mode that departs from the default
-_slow_lock = threading.Lock()
+_slow_lock = threading.RLock()    # re-entrant: a mark may be dropped while it is held
+
+
+def _count_slow(step: int) -> None:
+    global _slow
+    with _slow_lock:
+        _slow += step
 # One backward pass at a time: a pass marks the nodes it visits in their _pg slots, and two
 # threads sharing a parameter would otherwise add into each other's slots.
 _backward_lock = threading.RLock()
@@ -64,14 +86,18 @@ _backward_lock = threading.RLock()
 
 def _set_modes(grad_enabled: bool, hook) -> None:
     """Set this thread's grad mode and anomaly hook, keeping the count of unusual threads."""
-    global _slow
     m = _modes
     was = (not m.grad_enabled) or m.hook is not None
     m.grad_enabled, m.hook = grad_enabled, hook
     now = (not grad_enabled) or hook is not None
     if was != now:
-        with _slow_lock:
-            _slow += 1 if now else -1
+        if now:
+            _count_slow(1)
+            m.mark = _SlowMark()
+        else:
+            m.mark.armed = False
+            m.mark = None
+            _count_slow(-1)
 
 
 def _current_modes() -> tuple:
@@ -368,6 +394,16 @@ class Value:
             _refuse_float(self)
         return self.item()
 
+    def __int__(self) -> int:
+        """The number, truncated, as ``int(float(v))``: refused where float() is (a transform
+        differentiating it)."""
+        return int(self.__float__())
+
+    def __round__(self, ndigits=None):
+        """round(v) and round(v, 3) of a one-element Value's number, for printing: refused where
+        float() is (a transform differentiating it)."""
+        return round(self.__float__(), ndigits)
+
     def __bool__(self) -> bool:
         """The truth of a one-element Value's number (as numpy); ambiguous for more elements."""
         if self.size != 1:
@@ -624,7 +660,11 @@ def _index(index):
 
 def _stop_max(v: Value, axis):
     """The maximum along axis as a constant (no gradient flows through it)."""
-    return v.data if type(v.data) is float else np.max(v.data, axis=axis, keepdims=True)
+    if type(v.data) is float:
+        return v.data
+    if v.data.size == 0:        # nothing to shift: an empty softmax is empty, as in PyTorch
+        return np.zeros_like(np.sum(v.data, axis=axis, keepdims=True))
+    return np.max(v.data, axis=axis, keepdims=True)
 
 
 def _matmul(a: Value, b: Value) -> Value:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Union
@@ -81,6 +82,9 @@ def explore(value: Value, path: Any = "backward.html", *, network: Any = None,
     if not value.requires_grad:
         raise ValueError("explore: this Value does not depend on anything that requires a "
                          "gradient, so its backward pass has no steps")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"explore: path must be a file name (a str or a Path) ending in .html, "
+                        f"got {type(path).__name__}")
     given, path = path, Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"explore: the page's file name must end with .html, got {str(path)!r}")

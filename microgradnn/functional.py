@@ -156,11 +156,17 @@ def hvp(f: Callable, x: Any, v: Any) -> Any:
 # Each is the op's own forward for a number or an array, and records the op for a Value.
 # ---------------------------------------------------------------------------------------------
 
+def _kind_of(data, forward):
+    """forward(data), an ndarray for an ndarray (numpy gives a 0-d array's result as a scalar)."""
+    out = forward(data)
+    return np.asarray(out) if type(data) is np.ndarray and type(out) is not np.ndarray else out
+
+
 def _elementwise(op: ops.Op, what: str, example: str):
     def function(x):
         if isinstance(x, Value):
             return getattr(x, op.name)()              # records the op: gradients flow
-        return op.forward(_as_data(x, op.name))       # a float gives a float, an array an array
+        return _kind_of(_as_data(x, op.name), op.forward)   # a float gives a float, an array an array
     function.__name__ = function.__qualname__ = op.name
     function.__doc__ = (f"{what}, elementwise, for a float, an ndarray or a Value (which records "
                         f"the op, so derivatives flow through it).\n\n{example}")
@@ -199,4 +205,8 @@ def maximum(a, b):
         va = a if isinstance(a, Value) else _lift(_as_data(a, "maximum"))
         vb = b if isinstance(b, Value) else _lift(_as_data(b, "maximum"))
         return _apply(ops.maximum, va, vb)
-    return ops.maximum.forward(_as_data(a, "maximum"), _as_data(b, "maximum"))
+    a, b = _as_data(a, "maximum"), _as_data(b, "maximum")
+    out = ops.maximum.forward(a, b)
+    # numpy gives a 0-d array's result as a numpy scalar: an array in, an array out
+    return np.asarray(out) if np.ndarray in (type(a), type(b)) and type(out) is not np.ndarray \
+        else out

@@ -83,10 +83,78 @@ def _where_zero(zero, f, a, *rest):
     if not zero.any():                          # the common case: nothing to mask
         return f(a, *rest)
     if any(type(x) is not float and type(x) is not np.ndarray for x in (a, *rest)):
-        keep = (~zero).astype(float)            # Values: mask with constants, on the graph
-        return f(a * keep + (1.0 - keep), *rest) * keep
+        # Values (a recorded backward pass): f of the unmasked entries only, gathered on the
+        # graph and scattered back among zeros. Masking by multiplying with a 0/1 array would
+        # not do: 0·∞ and 0·NaN are NaN, so a = ±∞ or NaN under the mask would poison the result.
+        full = np.broadcast_shapes(zero.shape, *(shape(x) for x in (a, *rest)))
+        keep = np.nonzero(~np.broadcast_to(zero, full))
+        return f(*(_gather(x, keep, full) for x in (a, *rest))).scatter_add(keep, full)
     with np.errstate(all="ignore"):
         return np.where(zero, 0.0, f(np.where(zero, 1.0, a), *rest))
+
+
+def _gather(x, keep: tuple, shape: tuple):
+    """The entries of x (broadcast to shape) at the integer index arrays keep; a Value stays on
+    the graph."""
+    if type(x) is float:
+        return x
+    if type(x) is np.ndarray:
+        return np.broadcast_to(x, shape)[keep]
+    return (x if x.shape == shape else x.broadcast_to(shape))[keep]
+
+
+def gate(g, d, stop=None):
+    """g·d, the chain rule, but exactly 0 where ``stop`` holds (by default: where the local
+    derivative d is 0) whatever g is: relu below 0, the smaller side of maximum and a⁰ stop even
+    an infinite or NaN gradient from further up, as PyTorch's masked backward does (0·∞ would
+    be NaN). Only a NaN product can hide a 0·∞, so the common case pays one check."""
+    if stop is False:                          # nothing masked (x ** 2): the plain product
+        return g * d
+    p = g * d
+    if type(p) is float:
+        return p if p == p or not (d == 0.0 if stop is None else stop) else 0.0
+    numeric = isinstance(p, (np.ndarray, np.generic))
+    data = p if numeric else p.data
+    if not (data != data if type(data) is float else np.isnan(data.sum())):
+        return p
+    if stop is None:
+        stop = _data(d) == 0.0
+    if numeric:
+        return np.where(stop, 0.0, p)
+    return _where_zero(stop, _times, g, d)         # Values: a recorded backward pass
+
+
+def relu_back(g, a):
+    """g where a > 0 (or is NaN), exactly 0 where a ≤ 0 whatever g is: relu's VJP, g·step(a)
+    gated as in :func:`gate`, in one select for numbers and arrays (as PyTorch's threshold)."""
+    if type(a) is float:
+        return 0.0 if a <= 0.0 else g
+    if type(a) is np.ndarray and type(g) is np.ndarray:
+        return np.where(a <= 0.0, 0.0, g)
+    return gate(g, step(a))
+
+
+relu_back.formula = "g * step(a)"             # how traces write it (microgradnn.trace)
+
+
+def pow_back(g, a, b):
+    """∂aᵇ/∂a's VJP: g·b·aᵇ⁻¹, gated to exactly 0 where b = 0 (a⁰ = 1 for every a, so no
+    gradient passes, not even an infinite one: PyTorch's masked_fill)."""
+    bd = b if type(b) is float else _data(b)  # (a Value in a recorded backward pass)
+    if type(bd) is float and bd != 0.0:        # x ** 2 ...: nothing to mask
+        if bd == 0.5 and type(_data(a)) is np.ndarray:
+            # numpy computes an array ** 0.5 as √a (as PyTorch; −0 and NaN where IEEE pow has
+            # +0 and inf): its slope is then 1/(2√a), −inf at −0 (as PyTorch), not +inf.
+            return divide(g, 2.0 * sqrt(a))
+        return g * (b * power(a, b - 1.0))
+    return gate(g, pow_slope(a, b), bd == 0.0)
+
+
+pow_back.formula = "g * (b * a ** (b - 1))"
+
+
+def _times(g, d):
+    return g * d
 
 
 def _pow_base(a, b):
@@ -356,7 +424,7 @@ div = Op("div", "/", divide,
 
 
 pow = Op("pow", "**", power,
-         (lambda g, out, a, b: g * pow_slope(a, b),          # ∂aᵇ/∂a = b·aᵇ⁻¹ (0 where b = 0)
+         (lambda g, out, a, b: pow_back(g, a, b),            # ∂aᵇ/∂a = b·aᵇ⁻¹ (0 where b = 0)
           lambda g, out, a, b: g * pow_log_slope(out, a, b)))  # ∂aᵇ/∂b = aᵇ·ln a (0 at 0ᵇ, b ≥ 0)
 
 neg = Op("neg", "-", operator.neg,                 # -a
@@ -387,7 +455,7 @@ def _relu(x):
 
 
 relu = Op("relu", "relu", _relu,
-          (lambda g, out, a: g * step(a),))                # relu' = 0 where a ≤ 0, else 1
+          (lambda g, out, a: relu_back(g, a),))              # relu' = 0 where a ≤ 0, else 1
 
 
 def _maximum(a, b):
@@ -397,8 +465,8 @@ def _maximum(a, b):
 
 
 maximum = Op("maximum", "max", _maximum,
-             (lambda g, out, a, b: g * share(a, b),         # 1 where a wins, ½ at a tie
-              lambda g, out, a, b: g * share(b, a)))        # 1 where b wins, ½ at a tie
+             (lambda g, out, a, b: gate(g, share(a, b)),      # 1 where a wins, ½ at a tie
+              lambda g, out, a, b: gate(g, share(b, a))))     # 1 where b wins, ½ at a tie
 
 abs_ = Op("abs", "abs", lambda a: abs(a),
           (lambda g, out, a: g * sign(a),))                # |a|' = sign(a), 0 at 0

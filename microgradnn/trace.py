@@ -40,7 +40,7 @@ from . import ops
 
 class _Readable(ast.NodeTransformer):
     """Write the helpers of ops.py as the math they stand for: divide(a, b) → a / b,
-    pow_slope(a, b) → b * a ** (b - 1), ..."""
+    pow_slope(a, b) → b * a ** (b - 1), gate(g, d) → g * d ..."""
 
     _binary = {"divide": ast.Div(), "power": ast.Pow()}
 
@@ -50,6 +50,8 @@ class _Readable(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "gate":    # g·d, masked: g * d
+            return ast.BinOp(node.args[0], ast.Mult(), node.args[1])
         if isinstance(node.func, ast.Name) and node.func.id in self._binary and len(node.args) == 2:
             return ast.BinOp(node.args[0], self._binary[node.func.id], node.args[1])
         formula = getattr(getattr(ops, getattr(node.func, "id", ""), None), "formula", None)

@@ -1,0 +1,131 @@
+"""The type contract and "never silently wrong", second pass: what a learner may call on a
+Value inside grad() & co. either gives the true derivative or raises; the Value-aware
+functions give a float for a number and an ndarray for any ndarray, 0-d included."""
+import math
+
+import numpy as np
+import pytest
+
+import microgradnn
+from microgradnn import Value, grad, hessian, jacobian
+
+FUNCTIONS = ["exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt"]
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_a_value_aware_function_gives_an_ndarray_for_a_0d_array(name):
+    f = getattr(microgradnn, name)
+    out = f(np.array(0.5))
+    assert type(out) is np.ndarray and out.shape == ()
+    assert type(f(0.5)) is float and type(f(np.array([0.5]))) is np.ndarray
+
+
+def test_maximum_gives_an_ndarray_for_a_0d_array_and_a_float_for_numbers():
+    out = microgradnn.maximum(np.array(1.0), 2.0)
+    assert type(out) is np.ndarray and out.shape == () and out == 2.0
+    assert type(microgradnn.maximum(1, 2.0)) is float
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: np.exp(x) * x,                 # numpy ufuncs refuse Values (__array_ufunc__ = None)
+    lambda x: np.tanh(x),
+    lambda x: np.maximum(x, 0.0),
+    lambda x: np.float64(x) * x,
+    lambda x: np.asarray(x, dtype=float) * x,
+    lambda x: math.exp(x) * x,               # math.* calls float(): refused inside grad()
+    lambda x: int(x) + x,
+    lambda x: complex(x).real * x,
+    lambda x: math.fsum([x, x]),
+])
+def test_numpy_and_math_on_a_value_being_differentiated_raise_rather_than_detach(call):
+    with pytest.raises((TypeError, ValueError)):
+        grad(call)(0.7)
+
+
+@pytest.mark.parametrize("transform", [
+    lambda f: grad(f)(np.array([0.3, 0.4])),
+    lambda f: jacobian(f)(np.array([0.3, 0.4])),
+    lambda f: hessian(f)(np.array([0.3, 0.4])),
+])
+def test_float_of_a_reduction_of_the_argument_is_refused_by_every_transform(transform):
+    with pytest.raises(TypeError, match="microgradnn.exp"):
+        transform(lambda x: (x * x).sum() * float(x.sum()))
+
+
+def test_float_inside_an_inner_transform_of_the_outer_argument_is_refused():
+    with pytest.raises(TypeError, match="grad"):
+        grad(lambda x: grad(lambda y: y * float(x))(1.0) * x)(2.0)
+
+
+def test_int_of_a_one_element_value_truncates_its_number():
+    assert int(Value(2.7)) == 2 and int(Value([-2.7])) == -2
+    assert type(int(Value(np.array(3.0)))) is int
+
+
+def test_int_of_a_larger_value_says_only_one_element_converts():
+    with pytest.raises(ValueError, match="only a one-element Value converts"):
+        int(Value([1.0, 2.0]))
+
+
+def test_a_value_is_not_an_index():
+    with pytest.raises(TypeError):
+        [1, 2, 3][Value(1.0)]
+
+
+def test_bool_of_a_one_element_value_is_the_truth_of_its_number_nan_included():
+    assert [bool(Value(x)) for x in (0.0, -0.0, math.nan, 2.0)] == [False, False, True, True]
+    assert bool(Value([[0.0]])) is False
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(Value([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("bad", ["abc", b"x", 1 + 2j, {"a": 1}, object(), True,
+                                 np.array(["a"]), np.ones(2), [1.0, 2.0], Value(np.ones(3))])
+def test_a_scalars_grad_refuses_every_wrong_type_and_shape_when_assigned(bad):
+    v = Value(1.0)
+    with pytest.raises((TypeError, ValueError), match="grad"):
+        v.grad = bad
+    assert v.grad == 0.0
+
+
+@pytest.mark.parametrize("bad", ["abc", 1.0, np.ones(2), np.ones((3, 1)), Value(np.ones(2)),
+                                 np.array([1 + 1j, 0, 0]), np.ones(3, dtype=object), True])
+def test_a_tensors_grad_refuses_every_wrong_type_and_shape_when_assigned(bad):
+    v = Value(np.ones(3))
+    with pytest.raises((TypeError, ValueError), match="grad"):
+        v.grad = bad
+
+
+GRAPHS = {
+    "scalar * tensor": lambda s: (s * Value(np.ones(3))).sum(),
+    "tensor.sum() + scalar": lambda s: s + Value(np.ones(3)).sum(),
+    "getitem into scalar arithmetic": lambda s: Value(np.arange(3.0))[1] * s,
+    "mean": lambda s: (Value(np.ones(4)) * s).mean(),
+    "max": lambda s: (Value(np.ones(4)) * s).max(),
+    "1-D matmul giving 0-d": lambda s: Value(np.ones(3)) @ (Value(np.ones(3)) * s),
+    "0-d tensor * scalar": lambda s: Value(np.array(3.0)) * s,
+    "tensor exponent": lambda s: (s ** Value(np.ones(2))).sum(),
+    "maximum with a tensor": lambda s: s.maximum(Value(np.zeros(2))).sum(),
+    "softmax entry": lambda s: (Value(np.ones(3)) * s).softmax()[0],
+    "0-d ndarray * scalar": lambda s: np.array(2.0) * s,
+    "relu of a broadcast": lambda s: (Value(np.ones((2, 2))) - s).relu().sum(),
+}
+
+
+@pytest.mark.parametrize("name", list(GRAPHS))
+def test_a_scalar_leafs_grad_is_a_python_float_whatever_the_graph(name):
+    s = Value(2.0)
+    y = GRAPHS[name](s)
+    y.backward()
+    assert type(s.grad) is float
+    assert type(grad(GRAPHS[name])(2.0)) is float
+
+
+def test_round_of_a_one_element_value_rounds_its_number():
+    assert round(Value(2.567), 2) == 2.57 and round(Value([2.5])) == 2
+    assert type(round(Value(2.567))) is int and type(round(Value(2.567), 1)) is float
+
+
+def test_round_of_a_value_being_differentiated_is_refused_like_float():
+    with pytest.raises(TypeError, match="float\\(\\) of a Value that grad\\(\\) is differentiating"):
+        grad(lambda x: round(x, 2) * x)(0.3)
