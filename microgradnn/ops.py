@@ -157,12 +157,16 @@ def _times(g, d):
     return g * d
 
 
+# An exponent that is a Value or an array: the slopes are IEEE results (0 ** -0.5 = inf,
+# log 0 = -inf) as in PyTorch, which says nothing; numpy would warn about each.
 def _pow_base(a, b):
-    return b * power(a, b - 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return b * power(a, b - 1.0)
 
 
 def _pow_exponent(a, out):
-    return out * log(a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return out * log(a)
 
 
 def pow_slope(a, b):
