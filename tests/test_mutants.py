@@ -311,3 +311,100 @@ def test_closed_form_training_accepts_the_edges_of_its_ranges(kwargs):
 def test_closed_form_training_refuses_bad_shapes_and_settings(x, y, kwargs):
     with pytest.raises(ValueError, match="^train: "):
         NeuralNetwork([2, 3, 1], seed=0).train(x, y, **kwargs)
+
+
+# --- group E of tests/mutation_survivors.txt, triaged after the run ------------------------------
+
+# NeuralNetwork.from_weights: the layer sizes it reads off the weights, and its shape errors
+# (from_weights mutants 6, 12, 17, 32, 33, 35, 48, 53, 59, 63, 64, 65).
+
+def _w(*shape):
+    return np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape) / 10
+
+
+def test_from_weights_reads_the_layer_sizes_off_the_weight_shapes():
+    net = NeuralNetwork.from_weights([_w(3, 2), _w(1, 3)], [_w(3), _w(1)], ["sigmoid", "sigmoid"])
+    assert net.layers == [2, 3, 1]
+
+
+@pytest.mark.parametrize("weights", [[], [np.ones(3)]])
+def test_from_weights_refuses_an_empty_list_or_a_weight_that_is_not_2d(weights):
+    with pytest.raises(ValueError, match=r"from_weights: expected a non-empty list of 2-D"):
+        NeuralNetwork.from_weights(weights, [np.ones(1)] * len(weights), ["sigmoid"] * len(weights))
+
+
+def test_from_weights_names_the_outputs_a_weight_matrix_must_take():
+    with pytest.raises(ValueError, match=r"W2 has shape \(1, 4\), it must take the 3 outputs of W1"):
+        NeuralNetwork.from_weights([_w(3, 2), _w(1, 4)], [_w(3), _w(1)], ["sigmoid", "sigmoid"])
+
+
+def test_from_weights_counts_weights_against_biases():
+    with pytest.raises(ValueError, match=r"from_weights: 2 weight matrices but 1 bias vectors"):
+        NeuralNetwork.from_weights([_w(3, 2), _w(1, 3)], [_w(3)], ["sigmoid", "sigmoid"])
+
+
+@pytest.mark.parametrize("b1", [np.ones(2), np.ones((3, 1, 1))])
+def test_from_weights_refuses_a_bias_of_the_wrong_size_or_rank_naming_layer_1(b1):
+    with pytest.raises(ValueError, match=r"from_weights: b1 has shape \(.*\), W1 has 3 outputs"):
+        NeuralNetwork.from_weights([_w(3, 2), _w(1, 3)], [b1, _w(1)], ["sigmoid", "sigmoid"])
+
+
+# crosscheck_gradients' comparison numbers (_compare mutants 16, 17, 21, 23, 25–30): max_abs is
+# the largest |yours − autodiff|, max_rel = max_abs / max|autodiff|; a reference of all zeros
+# gives max_rel 0 when yours is zero too, else inf; a nan is a failure with max_abs = inf.
+
+def _dw_row(dw, x):
+    """The dw row of crosscheck_gradients for a 2-in, 1-out sigmoid network, yours = dw."""
+    net = MLP([2, 1], ["sigmoid"], seed=0)
+    report = crosscheck_gradients(net, np.array(x), np.array([[0.5]]), [np.array(dw)],
+                                  [np.zeros(1)])
+    return next(r for r in report.rows if r.quantity.startswith("∂C/∂W"))
+
+
+def test_crosscheck_gradients_max_rel_is_max_abs_over_the_largest_autodiff_entry():
+    row = _dw_row([[0.0, 0.0]], [[0.3, -0.2]])    # yours = 0: the difference is autodiff itself
+    assert row.max_abs > 0 and row.max_rel == pytest.approx(1.0, rel=1e-12)
+
+
+def test_crosscheck_gradients_against_an_all_zero_reference_gives_max_rel_0_or_inf():
+    # x = 0 makes every ∂C/∂W = δ·x exactly 0
+    assert _dw_row([[0.0, 0.0]], [[0.0, 0.0]]).max_rel == 0.0
+    row = _dw_row([[0.1, 0.0]], [[0.0, 0.0]])
+    assert row.max_rel == math.inf and row.max_abs == pytest.approx(0.1) and not row.ok
+
+
+def test_crosscheck_gradients_counts_a_nan_as_an_infinite_difference():
+    row = _dw_row([[math.nan, 0.0]], [[0.3, -0.2]])
+    assert row.max_abs == math.inf and row.max_rel == math.inf and not row.ok
+
+
+# Value.mean's keepdims, transpose's default and negative axes, matmul's message for N-D
+# shapes, gradients() for an input the output does not depend on (engine mutants mean 7 and 9,
+# transpose 27 and 38, _matmul 35, gradients 31).
+
+def test_mean_with_keepdims_keeps_the_reduced_axis_as_length_one():
+    a = np.arange(6.0).reshape(2, 3)
+    out = Value(a).mean(axis=0, keepdims=True)
+    assert out.shape == (1, 3)
+    np.testing.assert_allclose(out.data, [[1.5, 2.5, 3.5]])
+
+
+def test_transpose_without_axes_reverses_the_axes():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(Value(a).transpose().data, np.moveaxis(a, [0, 1, 2], [2, 1, 0]))
+
+
+def test_transpose_of_a_vector_accepts_axis_minus_one():
+    np.testing.assert_array_equal(Value(np.arange(3.0)).transpose((-1,)).data, [0.0, 1.0, 2.0])
+
+
+def test_matmul_error_names_the_last_dim_of_an_nd_left_operand():
+    with pytest.raises(ValueError, match=r"not aligned: 4 \(last dim of the left\) != 5"):
+        Value(np.ones((2, 3, 4))) @ Value(np.ones((5, 6)))
+
+
+def test_gradients_of_an_unused_tensor_input_are_zeros_of_its_shape():
+    from microgradnn.engine import gradients
+    x, z = Value(np.ones((2, 3))), Value(np.ones(4))
+    (gx,) = gradients((z * 2.0).sum(), [x])
+    np.testing.assert_array_equal(gx, np.zeros((2, 3)))
