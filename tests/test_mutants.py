@@ -408,3 +408,36 @@ def test_gradients_of_an_unused_tensor_input_are_zeros_of_its_shape():
     x, z = Value(np.ones((2, 3))), Value(np.ones(4))
     (gx,) = gradients((z * 2.0).sum(), [x])
     np.testing.assert_array_equal(gx, np.zeros((2, 3)))
+
+
+# gradcheck's report: one line per input, an empty input says so and the next is still checked,
+# a scalar's worst element is "the scalar", and the relative error is |a − n| / max(|a|, |n|)
+# however small both are (gradcheck mutants 140, 141, 175, 185).
+
+def test_gradcheck_reports_an_empty_input_and_still_checks_the_next():
+    result = gradcheck(lambda e, x: x * x + e.sum(), np.zeros(0), 2.0)
+    assert len(result.lines) == 2 and "empty" in result.lines[0]
+    assert "worst at the scalar" in result.lines[1] and "ok" in str(result)
+
+
+def test_gradcheck_relative_error_is_relative_even_for_small_slopes():
+    # relu at its kink: autodiff says 0, central differences 0.5; times 0.01 both are small
+    result = gradcheck(lambda x: x.relu() * 0.01, 0.0)
+    assert not result and "relative error 1," in result.lines[0]
+
+
+# Indices, and the max's gradient with keepdims (engine _index 3, ops _argmax_mask 13 and 22).
+
+def test_a_value_used_as_an_index_is_refused_for_its_float_dtype():
+    # a Value's data is float64, and float indices are refused (never read as None / newaxis)
+    with pytest.raises(TypeError, match=r"getitem: indices must be integers or booleans, got dtype float64"):
+        Value(np.array([10.0, 20.0, 30.0]))[Value(np.array([2.0, 0.0]))]
+
+
+def test_max_with_keepdims_sends_the_gradient_to_the_largest_entry():
+    a = np.array([[1.0, 5.0], [4.0, 2.0]])
+    v = Value(a)
+    out = v.max(axis=0, keepdims=True)
+    assert out.shape == (1, 2)
+    (out * np.array([[2.0, 3.0]])).sum().backward()
+    np.testing.assert_array_equal(v.grad, [[0.0, 3.0], [2.0, 0.0]])
