@@ -86,7 +86,7 @@ $(VENV)/.mutation: $(VENV)/.test
 	touch $@
 
 mutants: $(VENV)/.mutation
-	rm -rf .mutants && mkdir .mutants && cp -r microgradnn tests docs pyproject.toml .mutants/
+	rm -rf .mutants && mkdir .mutants && cp -rL microgradnn tests docs pyproject.toml .mutants/
 	cd .mutants && ../$(BIN)/mutmut run --max-children 2 $(MUTANTS) > mutmut.log 2>&1 || \
 	  { tail -c 3000 mutmut.log; exit 1; }
 	$(BIN)/python tests/mutation_score.py .mutants

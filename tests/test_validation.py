@@ -89,8 +89,11 @@ def test_the_doc_has_the_expected_tables_and_enough_rows():
     assert len(CHECKPOINT_ROWS) >= 18 and all(len(row) == 2 for row in CHECKPOINT_ROWS)
 
 
-@pytest.mark.parametrize("section, what, code, error, message", ROWS,
-                         ids=[f"{r[0].split(':')[0].split(',')[0]}: {r[1]}" for r in ROWS])
+# Each row a pytest.param with its id (not an ids= list: pytest escapes a non-ASCII id in that
+# list in place, so a second run in one process, as mutmut's, no longer finds it).
+@pytest.mark.parametrize("section, what, code, error, message",
+                         [pytest.param(*r, id=f"{r[0].split(':')[0].split(',')[0]}: {r[1]}")
+                          for r in ROWS])
 def test_bad_input_gets_the_error_the_docs_promise(section, what, code, error, message):
     if "PyTorch" in section:
         pytest.importorskip("torch")      # without it each raises ImportError (test_torch_bridge)
@@ -254,7 +257,7 @@ ASSERTED_IN = {
 }
 
 
-@pytest.mark.parametrize("what, message", ELSEWHERE, ids=[r[0] for r in ELSEWHERE])
+@pytest.mark.parametrize("what, message", [pytest.param(*r, id=r[0]) for r in ELSEWHERE])
 def test_checkpoint_rows_made_only_in_test_checkpoint_are_asserted_there(what, message):
     # Bad files that take more to build (an encrypted member, a 2 GB deflated member, a
     # decompression bomb, ...) are made in tests/test_checkpoint.py: the row's message must be
@@ -270,7 +273,7 @@ def test_checkpoint_rows_made_only_in_test_checkpoint_are_asserted_there(what, m
         f"{what}: no test in test_checkpoint.py asserts {fragment!r}"
 
 
-@pytest.mark.parametrize("what, message", MADE_HERE, ids=[r[0] for r in MADE_HERE])
+@pytest.mark.parametrize("what, message", [pytest.param(*r, id=r[0]) for r in MADE_HERE])
 def test_bad_checkpoint_gets_the_error_the_docs_promise(what, message, tmp_path):
     from microgradnn.checkpoint import CheckpointError
     make, call = CHECKPOINT_RECIPES[what]
