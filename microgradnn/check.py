@@ -116,9 +116,9 @@ class CrossCheckReport:
 
 def _compare(report: CrossCheckReport, layer: int, equation: str, quantity: str,
              checked: np.ndarray, reference: np.ndarray) -> None:
-    diff = np.abs(checked - reference)
-    max_abs = float(diff.max()) if diff.size else 0.0
-    scale = float(np.abs(reference).max()) if reference.size else 0.0
+    diff = np.abs(checked - reference)      # never empty: every layer has ≥ 1 unit, a batch ≥ 1
+    max_abs = float(diff.max())
+    scale = float(np.abs(reference).max())
     if max_abs != max_abs:                       # nan anywhere: a failure, never a pass
         max_abs = max_rel = float("inf")
     else:
@@ -175,17 +175,13 @@ def _fill(report: CrossCheckReport, dw, db, deltas, ref_dw, ref_db, ref_deltas) 
 # ---------------------------------------------------------------------------------------------
 
 def _column_targets(net, y: Any, loss: str, batch: int) -> np.ndarray:
-    """y as the (outputs, batch) array the closed form expects."""
+    """y as the (outputs, batch) array the closed form expects. The loss on autodiff's side
+    (network_loss, or torch_loss for a PyTorch model) has checked y before: (batch, outputs)
+    targets, (batch,) for one output, or labels / one-hot rows for "cross_entropy"."""
     out = net.layers[-1]
     if loss == "cross_entropy":
-        return one_hot(y, out, "crosscheck").T
-    t = np.asarray(y, dtype=np.float64)
-    if t.ndim == 1 and out == 1:
-        t = t.reshape(-1, 1)
-    if t.shape != (batch, out):
-        raise ValueError(f"crosscheck: y has shape {t.shape}, expected ({batch}, {out}) "
-                         f"(one row of targets per example)")
-    return t.T
+        return one_hot(y, out).T
+    return np.asarray(y, dtype=np.float64).reshape(batch, out).T
 
 
 def _autodiff(net, x: np.ndarray, y: Any, loss: str) -> tuple:

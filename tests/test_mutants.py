@@ -441,3 +441,240 @@ def test_max_with_keepdims_sends_the_gradient_to_the_largest_entry():
     assert out.shape == (1, 2)
     (out * np.array([[2.0, 3.0]])).sum().backward()
     np.testing.assert_array_equal(v.grad, [[0.0, 3.0], [2.0, 0.0]])
+
+
+# --- the run of 10:37 (make mutants on h16-mutants): check.py -----------------------------------
+
+# crosscheck_gradients' rows: backprop order, each named by its equation and quantity
+# (_fill mutants 29, 30, 32).
+
+def test_crosscheck_gradients_rows_are_in_backprop_order_named_by_equation():
+    net, x, y, dw, db, deltas = _mlp_case()
+    rows = crosscheck_gradients(net, x, y, dw, db, deltas).rows
+    assert [(r.layer, r.equation, r.quantity) for r in rows] == [
+        (2, "BP1", "δ2 = ∂C/∂z2"), (2, "BP3", "∂C/∂b2"), (2, "BP4", "∂C/∂W2"),
+        (1, "BP2", "δ1 = ∂C/∂z1"), (1, "BP3", "∂C/∂b1"), (1, "BP4", "∂C/∂W1")]
+
+
+# The hint on a failing row, word for word: a constant factor c between yours and autodiff,
+# written as a learner would (2, −3, 1/8), with its likely cause (_factor_note mutants 36, 42,
+# 48, 63, 67–73; _ratio_text 8, 24, 27, 28, 33, 34).
+
+def _note(c, batch=3, layer=2):
+    """The note on the ∂C/∂W row of `layer` when yours = c × the true ∂C/∂W there."""
+    net, x, y, dw, db, deltas = _mlp_case()
+    net_x, net_y = x[:batch], y[:batch]
+    closed = NeuralNetwork.from_weights([W.data for W in net.weights],
+                                        [b.data for b in net.biases], net.activations)
+    z_s, a_s = closed.feedforward(net_x.T)
+    dw, db = closed.backpropagation(net_y.T, z_s, a_s)
+    dw = [w * c if l == layer else w for l, w in enumerate(dw, 1)]
+    report = crosscheck_gradients(net, net_x, net_y, dw, db)
+    return next(r for r in report.rows if (r.layer, r.equation) == (layer, "BP4")).note
+
+
+CONSTANT = "a constant factor — look for a ½, 2 or n too many or too few"
+
+
+@pytest.mark.parametrize("c, batch, note", [
+    (-1.0, 3, "this is minus the gradient: the seed article's (y − a) sign"),
+    (3.0, 3, "this is 3× the gradient: per-example values, not divided by the batch size"),
+    (2.0, 2, "this is 2× the gradient: per-example values, not divided by the batch size"),
+    (-3.0, 3, "this is −3× the gradient: minus the gradient, and per-example values not "
+              "divided by the batch size"),
+    (1 / 3, 3, "this is 1/3× the gradient: divided by the batch size 3 once too often"),
+    (-1 / 3, 3, "this is −1/3× the gradient: minus the gradient, and divided by the batch "
+                "size 3 once too often"),
+    (0.5, 3, f"this is 1/2× the gradient: {CONSTANT}"),
+    (-2.0, 3, f"this is −2× the gradient: {CONSTANT}, or a sign"),
+    (1.7, 3, f"this is 1.7× the gradient: {CONSTANT}"),
+    (-1.7, 3, f"this is −1.7× the gradient: {CONSTANT}, or a sign"),
+])
+def test_a_constant_factor_is_named_word_for_word_with_its_cause(c, batch, note):
+    assert _note(c, batch) == note
+
+
+def test_a_factor_within_a_millionth_of_n_or_1_over_n_is_read_as_that_number():
+    # 3·(1 + 5e-7) is the batch size 3 to 1e-6 relative: per-example; 1/8·(1 + 5e-7) is 1/8
+    assert _note(3 * (1 + 5e-7)).startswith("this is 3× the gradient: per-example values")
+    assert _note(0.125 * (1 + 5e-7)) == f"this is 1/8× the gradient: {CONSTANT}"
+
+
+def test_a_failing_row_with_no_constant_factor_has_no_note():
+    net, x, y, dw, db, deltas = _mlp_case()
+    off = [dw[0], dw[1] + np.array([[0.1, -0.2, 0.3]])]
+    row = crosscheck_gradients(net, x, y, off, db, deltas).rows[2]
+    assert (row.layer, row.equation, row.ok, row.note) == (2, "BP4", False, "")
+
+
+def test_a_row_that_passes_has_no_note_even_when_yours_is_a_multiple():
+    # atol = 1 lets 2× the gradient pass: a passing row gets no hint
+    net, x, y, dw, db, deltas = _mlp_case()
+    report = crosscheck_gradients(net, x, y, [dw[0], 2 * dw[1]], db, deltas, atol=1.0)
+    assert report.ok and [r.note for r in report.rows] == [""] * 6
+
+
+# A constant factor is named when yours = c·autodiff to rtol 1e-6 and atol 1e-12·max|autodiff|·|c|
+# (_factor_note mutants 26, 27, 30, 31). The network's third input is 0, so ∂C/∂W's third
+# entry is exactly 0 and only the atol can cover an error there.
+
+def _factor_case(change):
+    net = MLP([3, 1], ["sigmoid"], seed=0)
+    x, y = np.array([[0.3, -0.5, 0.0], [0.8, 0.2, 0.0]]), np.array([[1.0], [0.0]])
+    closed = NeuralNetwork.from_weights([W.data for W in net.weights],
+                                        [b.data for b in net.biases], net.activations)
+    z_s, a_s = closed.feedforward(x.T)
+    (dw,), (db,) = closed.backpropagation(y.T, z_s, a_s)
+    assert dw[0, 2] == 0.0
+    report = crosscheck_gradients(net, x, y, [change(dw.copy())], [db])
+    return report.rows[1].note                                        # the ∂C/∂W1 row
+
+
+def test_a_factor_is_named_when_an_exact_zero_is_off_by_under_its_atol():
+    def yours(dw):
+        big = np.abs(dw).max()
+        dw *= 4.0
+        dw[0, 2] = 0.5 * 1e-12 * big * 4.0           # half the atol of a factor 4
+        return dw
+    assert _factor_case(yours).startswith("this is 4× the gradient")
+
+
+def test_no_factor_is_named_when_an_exact_zero_is_off_by_twice_its_atol():
+    def yours(dw):
+        big = np.abs(dw).max()
+        dw *= 4.0
+        dw[0, 2] = 2 * 1e-12 * big * 4.0
+        return dw
+    assert _factor_case(yours) == ""
+
+
+def test_no_factor_is_named_when_the_ratio_varies_by_more_than_a_millionth():
+    def yours(dw):
+        return dw * 4.0 * np.array([[1 + 3e-6, 1 - 3e-6, 1.0]])
+    assert _factor_case(yours) == ""
+
+
+# The report's δ hint: only when no δ was given and ∂C/∂b and ∂C/∂W of a layer both fail
+# (CrossCheckReport.__str__ mutant 14, _delta_equation 5–10).
+
+def test_without_deltas_the_report_adds_the_delta_hint_to_its_verdict():
+    net, x, y, dw, db, deltas = _mlp_case()
+    report = crosscheck_gradients(net, x, y, [dw[0], 2 * dw[1]], [db[0], 2 * db[1]])
+    assert str(report).splitlines()[0].endswith(
+        "atol 0): FAILED at layer 2, BP1 (∂C/∂b2 and ∂C/∂W2 are both wrong, and both are "
+        "computed from δ2: check δ2, which BP1 computes; pass deltas to compare it)")
+
+
+@pytest.mark.parametrize("layer, equation", [(2, "BP1"), (1, "BP2")])
+def test_with_deltas_a_wrong_delta_is_named_without_the_hint(layer, equation):
+    net, x, y, dw, db, deltas = _mlp_case()
+    twice = lambda gs: [2 * g if l == layer else g for l, g in enumerate(gs, 1)]
+    report = crosscheck_gradients(net, x, y, twice(dw), twice(db), twice(deltas))
+    assert report.first_failure == (layer, equation)
+    assert str(report).splitlines()[0].endswith(f"FAILED at layer {layer}, {equation}")
+
+
+# crosscheck_gradients' own checks of what it is given (mutants 8, 12–15, 68).
+
+@pytest.mark.parametrize("name", ["rtol", "atol"])
+def test_crosscheck_gradients_refuses_a_negative_tolerance_naming_itself(name):
+    net, x, y, dw, db, deltas = _mlp_case()
+    with pytest.raises(ValueError) as info:
+        crosscheck_gradients(net, x, y, dw, db, deltas, **{name: -1.0})
+    assert str(info.value) == f"crosscheck_gradients: {name} must be a finite number ≥ 0, got -1.0"
+
+
+def test_crosscheck_gradients_refuses_a_bias_given_as_a_row():
+    net, x, y, dw, db, deltas = _mlp_case()
+    with pytest.raises(ValueError, match=r"db of layer 1 has shape \(1, 3\), expected \(3,\)"):
+        crosscheck_gradients(net, x, y, dw, [db[0].reshape(1, 3), db[1]], deltas)
+
+
+# crosscheck's inputs: x as a list of rows or a Value, the loss named in full when unknown
+# (_prepare mutants 4, 16, 17).
+
+def test_crosscheck_takes_x_as_a_list_of_rows_or_as_a_value():
+    from microgradnn.check import crosscheck
+    net, x, y, *_ = _mlp_case()
+    expected = crosscheck(net, x, y).errors
+    assert crosscheck(net, x.tolist(), y).errors == expected
+    assert crosscheck(net, Value(x), y).errors == expected
+
+
+def test_crosscheck_names_every_known_loss_when_given_an_unknown_one():
+    from microgradnn.check import crosscheck
+    net, x, y, *_ = _mlp_case()
+    with pytest.raises(ValueError) as info:
+        crosscheck(net, x, y, loss="hinge")
+    assert str(info.value) == "unknown loss 'hinge'; known: quadratic, bce, cross_entropy"
+
+
+# crosscheck of a PyTorch model: its own gradients against BP1–BP4, reported as such
+# (_crosscheck_torch mutants 5, 10–49; crosscheck 15–19).
+
+def test_crosscheck_of_a_pytorch_model_reports_its_gradients_against_the_closed_form():
+    torch = pytest.importorskip("torch")
+    from microgradnn.check import crosscheck
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(),
+                                torch.nn.Linear(3, 1), torch.nn.Sigmoid()).double()
+    x = np.array([[0.5, -1.0], [1.0, 2.0], [-0.3, 0.8]])
+    report = crosscheck(model, x, np.array([[1.0], [0.0], [0.5]]), rtol=1e-4, atol=1e-9)
+    assert str(report).splitlines()[0] == (
+        "Cross-check of your PyTorch model against closed form (BP1–BP4) (loss 'quadratic', "
+        "batch 3, rtol 0.0001, atol 1e-09): OK")
+    assert [(r.layer, r.equation, r.ok) for r in report.rows] == [
+        (2, "BP1", True), (2, "BP3", True), (2, "BP4", True),
+        (1, "BP2", True), (1, "BP3", True), (1, "BP4", True)]
+
+
+# gradcheck: its tolerances and step are checked, the criterion is ≤ (an error exactly at the
+# tolerance passes), 0/0 is no error, x/0 an infinite one, nan fails as inf — all silently
+# (gradcheck mutants 14, 18, 159–162, 168, 175, 179, 180, 216).
+
+def test_gradcheck_refuses_a_negative_atol_and_a_boolean_step():
+    with pytest.raises(ValueError) as info:
+        gradcheck(lambda x: x, 1.0, atol=-1.0)
+    assert str(info.value) == "gradcheck: atol must be a finite number ≥ 0, got -1.0"
+    with pytest.raises(ValueError) as info:
+        gradcheck(lambda x: x, 1.0, eps=True)
+    assert str(info.value) == "gradcheck: eps must be positive, got True (a finite step)"
+
+
+def _kinked(x):
+    # relu(x) − x/2 at 0: autodiff −1/2 (relu′(0) = 0); central differences exactly 0
+    return x.relu() - x * 0.5
+
+
+def test_gradcheck_passes_an_error_exactly_at_the_tolerance():
+    result = gradcheck(_kinked, 0.0, atol=0.5)         # |−0.5 − 0| = 0.5 ≤ 0.5 + rtol·0
+    assert result.ok and result.lines[0].endswith("1× the tolerance")
+
+
+def test_gradcheck_counts_a_zero_error_against_a_zero_tolerance_as_a_pass_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = gradcheck(lambda x: x.abs(), 0.0, atol=0.0)   # both slopes exactly 0
+    assert result.ok and result.lines[0].endswith("0× the tolerance")
+
+
+def test_gradcheck_counts_an_error_against_a_zero_tolerance_as_infinite_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = gradcheck(_kinked, 0.0, atol=0.0)
+    assert not result.ok and result.lines[0].endswith("inf× the tolerance")
+
+
+def test_gradcheck_reports_a_nan_slope_as_infinitely_past_the_tolerance():
+    # √x at 0: autodiff inf, central differences nan (√ of −ε)
+    result = gradcheck(lambda x: x.sqrt(), 0.0)
+    assert not result.ok and result.lines[0].endswith("inf× the tolerance")
+
+
+# crosscheck_gradients against an all-zero reference computes no 0/0 (_compare mutant 49).
+
+def test_crosscheck_gradients_against_an_all_zero_reference_is_silent():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        row = _dw_row([[0.1, 0.0]], [[0.0, 0.0]])
+    assert not row.ok and row.note == ""
