@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 
-from microgradnn import Value, grad, hessian, hvp, jacobian, value_and_grad
+from microgradnn import Value, grad, hessian, hvp, jacobian, maximum, value_and_grad
 from microgradnn.backprop import NeuralNetwork, cost
 from microgradnn.check import (Comparison, CrossCheckReport, GradcheckResult, crosscheck_gradients,
                                gradcheck)
@@ -678,3 +678,103 @@ def test_crosscheck_gradients_against_an_all_zero_reference_is_silent():
         warnings.simplefilter("error")
         row = _dw_row([[0.1, 0.0]], [[0.0, 0.0]])
     assert not row.ok and row.note == ""
+
+
+# --- the run of 10:37: backprop.py and functional.py --------------------------------------------
+
+def test_an_unknown_activation_is_refused_naming_every_known_one():
+    from microgradnn.backprop import activation
+    with pytest.raises(ValueError) as info:
+        activation("swish")
+    assert str(info.value) == "unknown activation 'swish'; known: sigmoid, tanh, relu, linear, softmax"
+
+
+def test_a_network_from_weights_has_no_deltas_before_backpropagation():
+    # as a new network: an empty list, filled by backpropagation (from_weights mutant 74)
+    net = NeuralNetwork.from_weights([_w(3, 2), _w(1, 3)], [_w(3), _w(1)], ["sigmoid", "sigmoid"])
+    assert net.deltas == [] and NeuralNetwork([2, 3, 1], ["sigmoid", "sigmoid"]).deltas == []
+
+
+# maximum with one Value and one plain operand lifts the other side; a bad operand is named
+# (functional.maximum mutants 7, 10, 11, 15–21, 30–40).
+
+def test_maximum_of_a_value_and_a_number_or_array_has_the_elementwise_gradient():
+    x = Value(np.array([0.5, 1.0, 2.0]))
+    out = maximum(x, np.array([1.0, 1.0, 1.0]))
+    out.sum().backward()
+    np.testing.assert_array_equal(out.data, [1.0, 1.0, 2.0])
+    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 1.0])          # a tie: half
+    y = Value(3.0)
+    maximum(1.0, y).backward()
+    assert y.grad == 1.0
+
+
+@pytest.mark.parametrize("a, b", [(Value(1.0), "x"), ("x", Value(1.0)), ("x", 1.0), (1.0, "x")])
+def test_maximum_refuses_a_string_on_either_side_naming_itself(a, b):
+    with pytest.raises(TypeError) as info:
+        maximum(a, b)
+    assert str(info.value) == "maximum: expected a number, list or ndarray, got str"
+
+
+# The value-aware functions give an ndarray for an ndarray, even 0-d, where numpy's ufuncs give
+# a numpy scalar (functional._kind_of mutants 3–10, maximum 46–54).
+
+def test_exp_and_maximum_of_a_0d_array_give_a_0d_array():
+    from microgradnn import exp
+    assert type(exp(np.array(0.0))) is np.ndarray and exp(np.array(0.0)).shape == ()
+    assert type(maximum(np.array(1.0), 2.0)) is np.ndarray
+    assert type(maximum(2.0, np.array(1.0))) is np.ndarray
+    assert type(exp(0.0)) is float and type(maximum(1.0, 2.0)) is float
+
+
+def test_the_value_of_value_and_grad_inside_another_transform_is_differentiable():
+    # d/dx of the value x² is 2x (functional._value_and_grad mutant 35)
+    assert jacobian(lambda x: value_and_grad(lambda y: y * y)(x)[0])(3.0) == 6.0
+
+
+def test_hvp_of_a_function_that_ignores_x_is_zero_and_silent():
+    # its gradient is a plain zero array, not a Value (functional.hvp mutants 22–25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = hvp(lambda x: 5.0, np.array([1.0, 2.0]), np.array([0.0, 1.0]))
+    np.testing.assert_array_equal(out, [0.0, 0.0])
+
+
+# --- the run of 10:37: engine.py ------------------------------------------------------------------
+
+# Assigning .grad: a copy of an array (later changes to yours do not reach it), a Value of the
+# right shape kept as it is, anything else named (engine._checked_grad mutants 3, 7, 8, 16, 19,
+# 20, 22, 34; _shape_text 1, 3–5).
+
+def test_an_assigned_gradient_array_is_copied():
+    v, g = Value(np.zeros(2)), np.array([1.0, 2.0])
+    v.grad = g
+    g[0] = 99.0
+    np.testing.assert_array_equal(v.grad, [1.0, 2.0])
+
+
+def test_a_value_assigned_as_a_gradient_is_kept_if_its_shape_fits():
+    v, g = Value(np.zeros(2)), Value(np.array([1.0, 2.0]))
+    v.grad = g
+    assert v.grad is g
+    with pytest.raises(ValueError) as info:
+        v.grad = Value(np.ones(3))
+    assert str(info.value) == "grad: a gradient of shape (3,) does not fit a Value of shape (2,)"
+
+
+def test_a_gradient_of_strings_is_refused_naming_grad_and_the_dtype():
+    with pytest.raises(TypeError) as info:
+        Value(np.zeros(2)).grad = ["a", "b"]
+    assert str(info.value) == "grad: expected numbers, got an array of dtype <U1 (allowed: bool, int, float)"
+
+
+def test_a_scalars_assigned_gradient_reads_back_as_that_float():
+    s = Value(2.0)
+    s.grad = 1.0
+    assert s.grad == 1.0 and type(s.grad) is float
+
+
+def test_an_op_that_fails_on_a_scalar_operand_calls_it_a_scalar():
+    with pytest.raises(ValueError) as info:
+        Value(2.0).broadcast_to((-1,))
+    assert str(info.value).startswith("broadcast_to: cannot apply to scalar: ")
