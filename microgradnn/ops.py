@@ -108,8 +108,6 @@ def gate(g, d, stop=None):
     derivative d is 0) whatever g is: relu below 0, the smaller side of maximum and a⁰ stop even
     an infinite or NaN gradient from further up, as PyTorch's masked backward does (0·∞ would
     be NaN). Only a NaN product can hide a 0·∞, so the common case pays one check."""
-    if stop is False:                          # nothing masked (x ** 2): the plain product
-        return g * d
     p = g * d
     if type(p) is float:
         return p if p == p or not (d == 0.0 if stop is None else stop) else 0.0
@@ -140,7 +138,7 @@ relu_back.formula = "g * step(a)"             # how traces write it (microgradnn
 def pow_back(g, a, b):
     """∂aᵇ/∂a's VJP: g·b·aᵇ⁻¹, gated to exactly 0 where b = 0 (a⁰ = 1 for every a, so no
     gradient passes, not even an infinite one: PyTorch's masked_fill)."""
-    bd = b if type(b) is float else _data(b)  # (a Value in a recorded backward pass)
+    bd = _data(b)                              # (b is a Value in a recorded backward pass)
     if type(bd) is float and bd != 0.0:        # x ** 2 ...: nothing to mask
         if bd == 0.5 and type(_data(a)) is np.ndarray:
             # numpy computes an array ** 0.5 as √a (as PyTorch; −0 and NaN where IEEE pow has
@@ -170,9 +168,8 @@ def _pow_exponent(a, out):
 
 
 def pow_slope(a, b):
-    """b·aᵇ⁻¹ (∂aᵇ/∂a), but 0 where b = 0: a⁰ = 1 whatever a (b·aᵇ⁻¹ is 0·∞ at a = 0), as PyTorch."""
-    if type(b) is float:                        # the common x ** 2: no mask to build
-        return 0.0 if b == 0.0 else b * power(a, b - 1.0)
+    """b·aᵇ⁻¹ (∂aᵇ/∂a), but 0 where b = 0: a⁰ = 1 whatever a (b·aᵇ⁻¹ is 0·∞ at a = 0), as PyTorch.
+    (A float b ≠ 0, the common x ** 2, never comes here: pow_back multiplies it out itself.)"""
     return _where_zero(_data(b) == 0.0, _pow_base, a, b)
 
 

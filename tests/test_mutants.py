@@ -721,7 +721,8 @@ def test_maximum_refuses_a_string_on_either_side_naming_itself(a, b):
 
 def test_exp_and_maximum_of_a_0d_array_give_a_0d_array():
     from microgradnn import exp
-    assert type(exp(np.array(0.0))) is np.ndarray and exp(np.array(0.0)).shape == ()
+    out = exp(np.array(0.0))
+    assert type(out) is np.ndarray and out.shape == () and out.dtype == np.float64 and out == 1.0
     assert type(maximum(np.array(1.0), 2.0)) is np.ndarray
     assert type(maximum(2.0, np.array(1.0))) is np.ndarray
     assert type(exp(0.0)) is float and type(maximum(1.0, 2.0)) is float
@@ -778,3 +779,94 @@ def test_an_op_that_fails_on_a_scalar_operand_calls_it_a_scalar():
     with pytest.raises(ValueError) as info:
         Value(2.0).broadcast_to((-1,))
     assert str(info.value).startswith("broadcast_to: cannot apply to scalar: ")
+
+
+# The general reverse pass (create_graph, an anomaly hook): gradients accumulate on every node,
+# intermediate ones too; gradients() of an intermediate node; a broadcast or scalar operand gets
+# its gradient summed back to its own shape and kind (engine._reverse mutants 3, 4, 6, 8, 11,
+# 12, 42, 45–48, 50, 52).
+
+def test_two_recorded_backward_passes_add_up_on_every_node():
+    x = Value(2.0)
+    y = x * x
+    z = y * 3.0
+    z.backward(create_graph=True)
+    z.backward(create_graph=True)
+    assert (y.grad.data, x.grad.data) == (6.0, 24.0)              # 2·3, 2·(3·2x)
+
+
+def test_gradients_of_an_intermediate_node_with_create_graph_is_a_value():
+    from microgradnn.engine import gradients
+    x = Value(2.0)
+    y = x * x
+    (gy,) = gradients(y * 3.0, [y], create_graph=True)
+    assert isinstance(gy, Value) and gy.data == 3.0
+
+
+def test_under_an_anomaly_hook_a_scalar_operand_gets_a_float_gradient():
+    from microgradnn.anomaly import detect_anomaly
+    a, t = Value(2.0), Value(np.array([1.0, 2.0, 3.0]))
+    with detect_anomaly():
+        (a * t).sum().backward()
+    assert type(a.grad) is float and a.grad == 6.0
+    np.testing.assert_array_equal(t.grad, [2.0, 2.0, 2.0])
+
+
+def test_under_an_anomaly_hook_a_broadcast_operand_gets_its_gradient_summed_back():
+    from microgradnn.anomaly import detect_anomaly
+    u, w = Value(np.ones(3)), Value(np.ones((2, 3)))
+    with detect_anomaly():
+        (u * w * np.array([[1.0], [2.0]])).sum().backward()
+    np.testing.assert_array_equal(u.grad, [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(w.grad, [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]])
+
+
+# Kinds of gradients: a scalar's stays a Python float, a recorded one a Value even where the
+# local derivative is 0 (ops.share mutants 5, 7; ops.gate 26).
+
+def test_maximum_of_two_scalars_gives_float_gradients():
+    p, q = Value(1.0), Value(2.0)
+    maximum(p, q).backward()
+    assert (type(p.grad), type(q.grad), p.grad, q.grad) == (float, float, 0.0, 1.0)
+
+
+def test_a_recorded_gradient_through_relu_below_0_is_a_value_zero():
+    s = Value(-1.0)
+    s.relu().backward(create_graph=True)
+    assert isinstance(s.grad, Value) and s.grad.data == 0.0
+
+
+# Powers: IEEE results without numpy's warnings, in the forward pass of two floats and in both
+# slopes of an array power (ops.power mutant 10; _pow_base 1–4; _pow_exponent 1–4); a⁰'s
+# recorded slope in x where the exponent array is shorter than x (_where_zero 22).
+
+def test_a_float_power_that_math_pow_refuses_is_nan_or_inf_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan((Value(-8.0) ** Value(1 / 3)).data)
+        assert (Value(0.0) ** Value(-1.0)).data == math.inf
+
+
+def test_the_slopes_of_an_array_power_are_ieee_results_silently():
+    x, y = Value(np.array([0.0, -1.0, -1.0])), Value(np.array([-1.0, 2.0, 0.5]))
+    with np.errstate(all="ignore"):                     # the forward pass is numpy's: 0⁻¹, (−1)^½
+        z = (x ** y).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        z.backward()
+    # ∂/∂x = y·x^(y−1): −1·0⁻², 2·(−1), ½·(−1)^(−½);  ∂/∂y = xʸ·ln x: ∞·(−∞), 1·ln(−1), nan
+    np.testing.assert_array_equal(x.grad, [-math.inf, -2.0, math.nan])
+    np.testing.assert_array_equal(y.grad, [-math.inf, math.nan, math.nan])
+
+
+def test_a_recorded_slope_of_x_to_a_zero_exponent_of_length_1_is_zeros_of_xs_shape():
+    x, y = Value(np.array([1.0, 2.0, 3.0])), Value(np.array([0.0]))
+    (x ** y).sum().backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])
+
+
+def test_a_string_at_a_value_is_pythons_unsupported_operand_error():
+    # Value.__rmatmul__ returns NotImplemented for what it cannot lift (mutant 3)
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @: 'str' and 'Value'"):
+        "abc" @ Value(np.ones(2))
