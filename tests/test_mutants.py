@@ -870,3 +870,18 @@ def test_a_string_at_a_value_is_pythons_unsupported_operand_error():
     # Value.__rmatmul__ returns NotImplemented for what it cannot lift (mutant 3)
     with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @: 'str' and 'Value'"):
         "abc" @ Value(np.ones(2))
+
+
+# Value.linear records its node directly; under no_grad() or detect_anomaly() it goes through
+# the op's own forward, which must compute the same x Wᵀ (tests/mutate_ops.py: linear's
+# forward, @ → ×).
+
+@pytest.mark.parametrize("mode", ["no_grad", "detect_anomaly"])
+def test_linear_in_a_slow_mode_is_x_times_w_transposed(mode):
+    import microgradnn.anomaly
+    import microgradnn.engine
+    context = getattr(microgradnn.engine, mode, None) or getattr(microgradnn.anomaly, mode)
+    x, w = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[5.0, 6.0], [7.0, 8.0]])
+    with context():
+        out = Value(x).linear(Value(w))
+    np.testing.assert_array_equal(out.data, [[17.0, 23.0], [39.0, 53.0]])   # x @ w.T by hand
