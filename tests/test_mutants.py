@@ -313,7 +313,7 @@ def test_closed_form_training_refuses_bad_shapes_and_settings(x, y, kwargs):
         NeuralNetwork([2, 3, 1], seed=0).train(x, y, **kwargs)
 
 
-# --- group E of tests/mutation_survivors.txt, triaged after the run ------------------------------
+# --- the run of 09:32, its group E (triaged after the run) ---------------------------------------
 
 # NeuralNetwork.from_weights: the layer sizes it reads off the weights, and its shape errors
 # (from_weights mutants 6, 12, 17, 32, 33, 35, 48, 53, 59, 63, 64, 65).
