@@ -27,7 +27,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .architecture import LOSSES
-from .engine import Value, _constant
+from . import ops
+from .engine import Value, _apply, _constant
 
 # The output activation whose logits each cross-entropy expects (quadratic takes any output).
 OUTPUT_ACTIVATION = {"bce": "sigmoid", "cross_entropy": "softmax"}
@@ -83,8 +84,9 @@ def quadratic(output: Any, y: Any) -> Value:
         # The targets are used as they are, not copied (as the network's input): change them
         # only after backward().
         t = _targets(y, output.shape, "quadratic", finite=False)
-        d = output - _constant(t, "y")
-        loss = (d * d).sum() * _constant(0.5 / _batch_size(output, "quadratic"), "1/(2n)")
+        # One node (ops.quadratic), whose gradient ∇ₐC = (a − y)/n is BP1's first factor.
+        loss = _apply(ops.quadratic, output, _constant(t, "y"),
+                      arg=(_batch_size(output, "quadratic"),))
         # A NaN or ±inf target makes (a − y)² and so C NaN or inf: a finite C means finite
         # targets, and the targets are looked at one by one only when C is not finite.
         if not math.isfinite(loss.data):

@@ -209,6 +209,20 @@ def sigmoid(x):
     return np.divide(1.0, t, out=t)
 
 
+def sigmoid_back(g, out):
+    """g·σ(1 − σ): σ's VJP from its output (BP2's σ′(z) = a(1 − a), never σ(z) again). On
+    arrays in one new buffer instead of three."""
+    if type(out) is np.ndarray and type(g) is np.ndarray and g.shape == out.shape:
+        d = np.subtract(1.0, out)
+        d *= out
+        d *= g
+        return d
+    return g * (out * (1.0 - out))
+
+
+sigmoid_back.formula = "g * (out * (1 - out))"     # how traces write it (microgradnn.trace)
+
+
 def power(a, b):
     if type(a) is float and type(b) is float:
         try:
@@ -391,7 +405,7 @@ class Op:
     arriving at the output), and the general chain rule for the others (matmul, reductions).
     """
 
-    __slots__ = ("name", "symbol", "forward", "vjps", "params", "elementwise")
+    __slots__ = ("name", "symbol", "forward", "vjps", "params", "elementwise", "general")
 
     def __init__(self, name: str, symbol: str, forward: Callable[..., Any],
                  vjps: tuple, params: tuple = (), elementwise: bool = True):
@@ -401,6 +415,9 @@ class Op:
         self.vjps = vjps            # one per input: vjp(g, out, *inputs, *params)
         self.params = params        # names of the static parameters stored on the node (axis, ...)
         self.elementwise = elementwise
+        # Three inputs, or two and parameters (the quadratic cost): the engine's fast reverse
+        # loop, written for one or two inputs, hands these to its general step.
+        self.general = len(vjps) > 2 or (len(vjps) == 2 and bool(params))
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -449,7 +466,7 @@ tanh_ = Op("tanh", "tanh", tanh,
            (lambda g, out, a: g * (1.0 - out * out),))     # tanh' = 1 − tanh²
 
 sigmoid_ = Op("sigmoid", "σ", sigmoid,
-              (lambda g, out, a: g * out * (1.0 - out),))  # σ' = σ(1 − σ)
+              (lambda g, out, a: sigmoid_back(g, out),))   # σ' = σ(1 − σ), from the output
 
 
 def _relu(x):
@@ -529,3 +546,36 @@ linear = Op("linear", "xWᵀ", lambda x, w: x @ w.T,
             (lambda g, out, x, w: g @ w,                      # VJP into X: G W
              lambda g, out, x, w: matrix_transpose(g) @ x),   # VJP into W: Gᵀ X
             elementwise=False)
+
+
+def _affine(x, w, b):
+    z = x @ w.T
+    z += b                    # into the product's new buffer: no second array per layer
+    return z
+
+
+# A dense layer's zˡ = x Wᵀ + b as one node (PyTorch's F.linear with a bias): the step learners
+# read as one equation, drawn with its three inputs. Its VJPs are BP2's δ W, BP4's δᵀ x and BP3's
+# δ, which the engine sums over the batch (unbroadcast, as for any broadcast input).
+affine = Op("affine", "xWᵀ + b", _affine,
+            (lambda g, out, x, w, b: g @ w,                      # VJP into X: G W
+             lambda g, out, x, w, b: matrix_transpose(g) @ x,    # VJP into W: Gᵀ X
+             lambda g, out, x, w, b: g),                         # VJP into b: G (then Σ rows)
+            elementwise=False)
+
+
+def squared_error(a, y, n):
+    """C = 1/(2n) Σ (a − y)²: the quadratic cost's forward, a float for floats, else 0-d."""
+    d = a - y
+    if type(d) is float:
+        return 0.5 / n * (d * d)
+    d = d.ravel()
+    return np.array(0.5 / n * (d @ d))   # the dot product: one BLAS call for Σ (a − y)²
+
+
+# The seed article's quadratic cost C = 1/(2n) Σₓ ‖a − y‖² as one node (PyTorch's mse_loss is one
+# too). Its VJP into a is ∇ₐC = (a − y)/n, the factor BP1 multiplies by σ′(zᴸ).
+quadratic = Op("quadratic", "½‖a − y‖²/n", squared_error,
+               (lambda g, out, a, y, n: (a - y) * (g / n),     # ∂C/∂a = (a − y)/n
+                lambda g, out, a, y, n: (y - a) * (g / n)),    # ∂C/∂y = −(a − y)/n
+               params=("n",), elementwise=False)

@@ -1,0 +1,178 @@
+"""The two ops a network's step is made of beyond the elementwise ones: a dense layer's
+zˡ = x Wᵀ + b as one node (``x.linear(W, b)``, op "affine") and the quadratic cost
+C = 1/(2n) Σ ‖a − y‖² as one node (op "quadratic").
+
+Each is checked against a forward written here in plain numpy (values) and central differences
+of that numpy forward (gradients), then against PyTorch where it is installed.
+"""
+import numpy as np
+import pytest
+
+from microgradnn import MLP, Value, detect_anomaly, gradients, no_grad
+from microgradnn.losses import quadratic
+from oracles import central_differences
+
+rng = np.random.default_rng(7)
+X, W, B = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
+A, Y = rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
+G = rng.standard_normal((4, 2))                       # an upstream gradient ∂L/∂z
+
+
+def np_affine(x, w, b):
+    return x @ w.T + b
+
+
+def np_quadratic(a, y):
+    return 0.5 / a.shape[0] * np.sum((a - y) ** 2)
+
+
+# --- zˡ = x Wᵀ + b ---
+
+def test_linear_with_a_bias_is_one_affine_node_with_three_inputs_in_order():
+    x, w, b = Value(X), Value(W), Value(B)
+    z = x.linear(w, b)
+    assert z.op == "affine" and z.parents == (x, w, b)
+    np.testing.assert_allclose(z.data, np_affine(X, W, B), rtol=1e-15, atol=0)
+
+
+def test_affine_gradients_equal_central_differences_of_the_numpy_forward():
+    x, w, b = Value(X), Value(W), Value(B)
+    (x.linear(w, b) * G).sum().backward()
+    want = central_differences(lambda x_, w_, b_: np_affine(x_, w_, b_) * G, [X, W, B])
+    for got, ref in zip((x.grad, w.grad, b.grad), want):
+        np.testing.assert_allclose(got, ref, rtol=1e-7, atol=1e-8)
+
+
+def test_affine_bias_gradient_is_the_upstream_summed_over_the_batch_BP3():
+    b = Value(B)
+    Value(X).linear(Value(W), b).backward(G)
+    np.testing.assert_array_equal(b.grad, G.sum(axis=0))
+
+
+def test_affine_equals_linear_plus_bias_node_by_node():
+    x1, w1, b1 = Value(X), Value(W), Value(B)
+    x2, w2, b2 = Value(X), Value(W), Value(B)
+    x1.linear(w1, b1).backward(G)
+    (x2.linear(w2) + b2).backward(G)
+    for one, two in ((x1, x2), (w1, w2), (b1, b2)):
+        np.testing.assert_allclose(one.grad, two.grad, rtol=1e-14, atol=1e-15)
+
+
+def test_affine_accepts_a_bias_array_as_a_constant():
+    x, w = Value(X), Value(W)
+    z = x.linear(w, B)
+    z.backward(G)
+    assert not z.parents[2].requires_grad
+    np.testing.assert_allclose(w.grad, G.T @ X)
+
+
+@pytest.mark.parametrize("bias_shape", [(3,), (1, 2), (2, 1), ()])
+def test_affine_refuses_a_bias_that_is_not_one_number_per_output(bias_shape):
+    with pytest.raises(ValueError, match=r"linear: the bias has shape .* W of shape \(2, 3\) has "
+                                         r"2 outputs: the bias must have shape \(2,\)"):
+        Value(X).linear(Value(W), Value(np.ones(bias_shape)))
+
+
+def test_affine_refuses_a_bias_that_is_not_numbers():
+    with pytest.raises(TypeError, match="linear: the bias must be a Value or an array"):
+        Value(X).linear(Value(W), "b")
+
+
+def test_affine_under_no_grad_records_no_history():
+    with no_grad():
+        z = Value(X).linear(Value(W), Value(B))
+    assert z.parents == () and not z.requires_grad
+    np.testing.assert_allclose(z.data, np_affine(X, W, B))
+
+
+def test_affine_second_derivative_through_a_recorded_backward_pass():
+    # L = Σ tanh(x Wᵀ + b)² ; d/db of (dL/db · 1) is checked against central differences of the
+    # numpy gradient dL/db = Σ_rows 2 tanh(z)(1 − tanh²(z)).
+    def np_dl_db(b_):
+        t = np.tanh(np_affine(X, W, b_))
+        return np.sum(2 * t * (1 - t * t), axis=0)
+    b = Value(B)
+    z = Value(X).linear(Value(W), b).tanh()
+    (gb,) = gradients((z * z).sum(), [b], create_graph=True)
+    (ggb,) = gradients(gb.sum(), [b])
+    np.testing.assert_allclose(ggb, central_differences(lambda b_: np_dl_db(b_), [B])[0],
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_detect_anomaly_names_the_three_input_shapes_of_an_affine_node():
+    with detect_anomaly(), np.errstate(all="ignore"):
+        with pytest.raises(FloatingPointError, match=r"affine produced .* forward pass\n.*\n  input "
+                                                     r"shape\(s\): \(4, 3\) and \(2, 3\) and \(2,\)"):
+            Value(X * 1e200).linear(Value(W * 1e200), Value(B))
+
+
+def test_affine_agrees_with_torch_linear():
+    torch = pytest.importorskip("torch")
+    x, w, b = Value(X), Value(W), Value(B)
+    x.linear(w, b).tanh().sum().backward()
+    tx, tw, tb = (torch.tensor(v, requires_grad=True) for v in (X, W, B))
+    torch.nn.functional.linear(tx, tw, tb).tanh().sum().backward()
+    for ours, theirs in ((x, tx), (w, tw), (b, tb)):
+        np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-13, atol=1e-15)
+
+
+def test_the_network_draws_each_layer_as_affine_then_its_activation():
+    net = MLP([3, 2, 2], ["tanh", "sigmoid"], seed=0)
+    net(X)
+    for l in (1, 2):
+        z, a = net[f"z{l}"], net[f"a{l}"]
+        assert z.op == "affine" and z.parents[1:] == (net.weights[l - 1], net.biases[l - 1])
+        assert a.parents == (z,)
+
+
+# --- C = 1/(2n) Σ ‖a − y‖² ---
+
+def test_quadratic_is_one_node_whose_value_is_the_numpy_cost():
+    loss = quadratic(Value(A), Y)
+    assert loss.op == "quadratic" and loss.params == {"n": 4}
+    assert loss.data.shape == () and type(loss.data) is np.ndarray
+    np.testing.assert_allclose(loss.data, np_quadratic(A, Y), rtol=1e-14)
+
+
+def test_quadratic_gradient_is_a_minus_y_over_n_BP1():
+    a = Value(A)
+    quadratic(a, Y).backward()
+    np.testing.assert_allclose(a.grad, (A - Y) / 4, rtol=1e-15)
+    np.testing.assert_allclose(a.grad, central_differences(lambda a_: np_quadratic(a_, Y), [A])[0],
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_the_quadratic_op_differentiates_its_targets_too():
+    # quadratic() takes the targets as numbers; the op itself has a VJP for y, as mse_loss does
+    from microgradnn import ops
+    from microgradnn.engine import _apply
+    y = Value(Y)
+    _apply(ops.quadratic, Value(A), y, arg=(4,)).backward()
+    np.testing.assert_allclose(y.grad, central_differences(lambda y_: np_quadratic(A, y_), [Y])[0],
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_quadratic_of_a_scalar_output_is_half_the_squared_error():
+    a = Value(0.75)
+    loss = quadratic(a, 0.25)
+    loss.backward()
+    assert float(loss) == 0.125 and a.grad == 0.5
+
+
+def test_quadratic_second_derivative_is_the_identity_over_n():
+    a = Value(A)
+    (ga,) = gradients(quadratic(a, Y), [a], create_graph=True)
+    (gga,) = gradients((ga * G).sum(), [a])
+    np.testing.assert_allclose(gga, G / 4, rtol=1e-15)
+
+
+def test_quadratic_agrees_with_torch_mse_loss():
+    torch = pytest.importorskip("torch")
+    a = Value(A)
+    loss = quadratic(a, Y)
+    loss.backward()
+    ta = torch.tensor(A, requires_grad=True)
+    tl = 0.5 * torch.nn.functional.mse_loss(ta, torch.tensor(Y), reduction="sum") / 4
+    tl.backward()
+    np.testing.assert_allclose(loss.data, tl.item(), rtol=1e-14)
+    np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-14)
