@@ -194,10 +194,10 @@ def _shape_text(v: "Value") -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Recording an op. A node keeps its parents, in order, in the slots _a, _b and _c: every
-# primitive is unary or binary but one, the dense layer's x Wᵀ + b (ops.affine). _c is set on
-# binary and ternary nodes only, and read only where _b is set; one object per node keeps the
-# garbage collector's work small.
+# Recording an op. A node keeps its parents, in order, in the slots _a and _b: every primitive is
+# unary or binary but one, the dense layer's x Wᵀ + b (ops.affine), whose node is a _Ternary with
+# a third slot _c (on every other node, _c reads the class's None: no slot to fill per node). One
+# object per node keeps the garbage collector's work small.
 # ---------------------------------------------------------------------------------------------
 
 def _apply(op: ops.Op, a: "Value", b: Optional["Value"] = None, arg: tuple = (),
@@ -213,14 +213,18 @@ def _apply(op: ops.Op, a: "Value", b: Optional["Value"] = None, arg: tuple = (),
         raise kind(f"{op.name}: cannot apply to {shapes}: {e}") from None
     if type(data) is not float and type(data) is not np.ndarray:
         data = np.asarray(data, dtype=np.float64)   # numpy reductions return numpy scalars
-    out = _new(Value)
+    out = _new(Value if c is None else _Ternary)
     out.data, out._grad, out._pg, out._op, out._arg, out._seq = data, None, None, op, arg, _next()
-    out._a, out._b, out._c = a, b, c
+    out._a, out._b = a, b
+    if c is not None:
+        out._c = c
     out._needs = a._needs or (b is not None and b._needs) or (c is not None and c._needs)
     if _slow:                           # some thread is in no_grad() or detect_anomaly(): this one?
         m = _modes
         if not m.grad_enabled:          # no_grad(): a result without history
-            out._a = out._b = out._c = out._op = None
+            out._a = out._b = out._op = None
+            if c is not None:
+                out._c = None
             out._needs = False
         if m.hook is not None:
             m.hook.forward(out, op, (a,) if b is None else (a, b) if c is None else (a, b, c))
@@ -249,7 +253,6 @@ def _binary_method(op: ops.Op):
         out._grad = out._pg = None
         out._a = self
         out._b = other
-        out._c = None
         out._op = op
         out._needs = self._needs or other._needs
         out._seq = _next()
@@ -307,8 +310,9 @@ class Value:
     (-0.209987, 0.839949)
     """
 
-    __slots__ = ("data", "_grad", "_pg", "_a", "_b", "_c", "_op", "_arg", "_needs", "_seq",
+    __slots__ = ("data", "_grad", "_pg", "_a", "_b", "_op", "_arg", "_needs", "_seq",
                  "_label", "_site", "__weakref__")
+    _c = None                # the third parent: only a _Ternary node (x Wᵀ + b) has one
     __array_ufunc__ = None   # so that `ndarray + Value` calls Value.__radd__, not numpy
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
@@ -481,21 +485,20 @@ class Value:
             sx, sw = self.shape, weight.shape
             raise ValueError(f"linear: x of shape {sx} and W of shape {sw} do not fit: x must be "
                              f"(batch, in) and W (out, in)")
-        if bias is not None and bias.shape != (wd.shape[0],):
+        if bias is not None and (type(bias.data) is float or bias.data.shape != (wd.shape[0],)):
             raise ValueError(f"linear: the bias has shape {bias.shape}, W of shape {wd.shape} "
                              f"has {wd.shape[0]} outputs: the bias must have shape "
                              f"({wd.shape[0]},)")
         if _slow:
             return _apply(ops.linear, self, weight) if bias is None else \
                 _apply(ops.affine, self, weight, c=bias)
-        out = _new(Value)             # the shapes fit: record the node directly (a dense layer)
+        out = _new(Value if bias is None else _Ternary)   # the shapes fit: record it directly
         out._grad = out._pg = None
         out._a = self
         out._b = weight
         out._seq = _next()
         if bias is None:
             out.data = xd @ wd.T
-            out._c = None
             out._op = ops.linear
             out._needs = self._needs or weight._needs
         else:
@@ -620,10 +623,16 @@ class Value:
             n._grad = None
 
 
+class _Ternary(Value):
+    """A node with three parents: x Wᵀ + b (ops.affine), the one op with a third input."""
+
+    __slots__ = ("_c",)
+
+
 def _checked_grad(v: Value, g):
     """What may be assigned to v.grad: None (or 0) to reset, a number or an array of v's shape, or
     a Value of v's shape (a recorded gradient); a scalar Value's grad is kept a Python float."""
-    if g is None or type(g) is Value:
+    if g is None or isinstance(g, Value):
         if g is not None and g.shape != v.shape:
             raise ValueError(f"grad: a gradient of shape {g.shape} does not fit a Value of shape "
                              f"{v.shape}")
@@ -908,7 +917,8 @@ def _reverse_plain(order: list, store: bool, targets: Optional[dict]) -> None:
             a._pg = pg if q is _PENDING else q + pg
             continue
         od, ad, bd = n.data, a.data, b.data
-        if op.general:                    # x Wᵀ + b (three inputs), the quadratic cost (n)
+        pair = op.pair
+        if pair is None:                  # x Wᵀ + b (three inputs), the quadratic cost (n)
             c = n._c
             if c is None:
                 parents, ins = (a, b), (ad, bd, *n._arg)
@@ -922,18 +932,18 @@ def _reverse_plain(order: list, store: bool, targets: Optional[dict]) -> None:
                     q = p._pg
                     p._pg = pg if q is _PENDING else q + pg
             continue
-        vjp_a, vjp_b = op.vjps
+        vjp_a, vjp_b = pair               # None: the VJP is g itself (ops.Op.pair)
         # unbroadcast: sum a broadcast gradient back to the input's shape, and give a scalar
         # (float) input a float even where the output is a 0-d array (scalar + tensor.sum()).
         # Floats pay one check: a float gradient never needs either.
         if a._needs:
-            pg = vjp_a(g, od, ad, bd)
+            pg = g if vjp_a is None else vjp_a(g, od, ad, bd)
             if type(pg) is not float and (type(ad) is float or pg.shape != ad.shape):
                 pg = ops.unbroadcast(pg, ad)
             q = a._pg
             a._pg = pg if q is _PENDING else q + pg
         if b._needs:
-            pg = vjp_b(g, od, ad, bd)
+            pg = g if vjp_b is None else vjp_b(g, od, ad, bd)
             if type(pg) is not float and (type(bd) is float or pg.shape != bd.shape):
                 pg = ops.unbroadcast(pg, bd)
             q = b._pg

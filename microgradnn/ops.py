@@ -398,6 +398,16 @@ def _getitem(x, index):
 # The ops themselves.
 # ---------------------------------------------------------------------------------------------
 
+_IDENTITY_VJP = (lambda g, out, a, b: g).__code__
+
+
+def _passes_g(vjp) -> bool:
+    """Whether vjp is written ``lambda g, out, a, b: g`` (it returns the gradient unchanged)."""
+    code = getattr(vjp, "__code__", None)
+    return code is not None and code.co_code == _IDENTITY_VJP.co_code and \
+        code.co_varnames[:4] == _IDENTITY_VJP.co_varnames[:4] and code.co_argcount == 4
+
+
 class Op:
     """A primitive operation: its forward and, per input, its vector-Jacobian product (VJP).
 
@@ -405,7 +415,7 @@ class Op:
     arriving at the output), and the general chain rule for the others (matmul, reductions).
     """
 
-    __slots__ = ("name", "symbol", "forward", "vjps", "params", "elementwise", "general")
+    __slots__ = ("name", "symbol", "forward", "vjps", "params", "elementwise", "general", "pair")
 
     def __init__(self, name: str, symbol: str, forward: Callable[..., Any],
                  vjps: tuple, params: tuple = (), elementwise: bool = True):
@@ -418,6 +428,11 @@ class Op:
         # Three inputs, or two and parameters (the quadratic cost): the engine's fast reverse
         # loop, written for one or two inputs, hands these to its general step.
         self.general = len(vjps) > 2 or (len(vjps) == 2 and bool(params))
+        # What that fast loop calls for a plain binary op: its two VJPs, but None for one that is
+        # `lambda g, out, a, b: g` (∂out/∂input = 1, both of add's): the loop passes g on itself
+        # instead of calling a function that returns it (half the nodes of a scalar MLP are +).
+        self.pair = None if self.general or len(vjps) != 2 else \
+            tuple(None if _passes_g(v) else v for v in vjps)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -564,6 +579,18 @@ affine = Op("affine", "xWᵀ + b", _affine,
             elementwise=False)
 
 
+def times_difference(s, a, y):
+    """(a − y)·s: the quadratic cost's VJP; on arrays (s a number) in one new buffer."""
+    if type(a) is np.ndarray and type(y) is np.ndarray and isinstance(s, float):
+        d = np.subtract(a, y)
+        d *= s
+        return d
+    return (a - y) * s
+
+
+times_difference.formula = "(a - y) * (g / n)"    # how traces write it (microgradnn.trace)
+
+
 def squared_error(a, y, n):
     """C = 1/(2n) Σ (a − y)²: the quadratic cost's forward, a float for floats, else 0-d."""
     d = a - y
@@ -576,6 +603,6 @@ def squared_error(a, y, n):
 # The seed article's quadratic cost C = 1/(2n) Σₓ ‖a − y‖² as one node (PyTorch's mse_loss is one
 # too). Its VJP into a is ∇ₐC = (a − y)/n, the factor BP1 multiplies by σ′(zᴸ).
 quadratic = Op("quadratic", "½‖a − y‖²/n", squared_error,
-               (lambda g, out, a, y, n: (a - y) * (g / n),     # ∂C/∂a = (a − y)/n
-                lambda g, out, a, y, n: (y - a) * (g / n)),    # ∂C/∂y = −(a − y)/n
+               (lambda g, out, a, y, n: times_difference(g / n, a, y),    # ∂C/∂a = (a − y)/n
+                lambda g, out, a, y, n: -times_difference(g / n, a, y)),  # ∂C/∂y = −(a − y)/n
                params=("n",), elementwise=False)
