@@ -563,6 +563,17 @@ linear = Op("linear", "xWᵀ", lambda x, w: x @ w.T,
             elementwise=False)
 
 
+def sum_rows(g):
+    """Σ over the rows (the batch): BP3's ∂C/∂b = Σₓ δₓ. On a matrix as the product 1ᵀG, which
+    BLAS does several times faster than numpy's sum over axis 0."""
+    if type(g) is np.ndarray:
+        return _ones(g.shape[0]) @ g
+    return g.sum(axis=0)
+
+
+sum_rows.formula = "sum(g, axis=0)"                 # how traces write it (microgradnn.trace)
+
+
 def _affine(x, w, b):
     z = x @ w.T
     z += b                    # into the product's new buffer: no second array per layer
@@ -570,12 +581,12 @@ def _affine(x, w, b):
 
 
 # A dense layer's zˡ = x Wᵀ + b as one node (PyTorch's F.linear with a bias): the step learners
-# read as one equation, drawn with its three inputs. Its VJPs are BP2's δ W, BP4's δᵀ x and BP3's
-# δ, which the engine sums over the batch (unbroadcast, as for any broadcast input).
+# read as one equation, drawn with its three inputs. With G = δ (one row per example), its VJPs
+# are BP2's G W (times σ′ at the layer below), BP4's Gᵀ X and BP3's G summed over the batch.
 affine = Op("affine", "xWᵀ + b", _affine,
             (lambda g, out, x, w, b: g @ w,                      # VJP into X: G W
              lambda g, out, x, w, b: matrix_transpose(g) @ x,    # VJP into W: Gᵀ X
-             lambda g, out, x, w, b: g),                         # VJP into b: G (then Σ rows)
+             lambda g, out, x, w, b: sum_rows(g)),               # VJP into b: Σ rows of G
             elementwise=False)
 
 
