@@ -617,3 +617,76 @@ quadratic = Op("quadratic", "½‖a − y‖²/n", squared_error,
                (lambda g, out, a, y, n: times_difference(g / n, a, y),    # ∂C/∂a = (a − y)/n
                 lambda g, out, a, y, n: -times_difference(g / n, a, y)),  # ∂C/∂y = −(a − y)/n
                params=("n",), elementwise=False)
+
+
+def log_softmax(z):
+    """z − ln Σ exp(z) along the last axis, the maximum shifted out first (every exp ≤ 1)."""
+    if type(z) is np.ndarray:
+        s = z - z.max(axis=-1, keepdims=True)
+        s -= np.log(np.exp(s).sum(axis=-1, keepdims=True))
+        return s
+    return z.log_softmax(axis=-1)
+
+
+def softmax_minus(z, t, s):
+    """(softmax(z) − t)·s along the last axis: the softmax cross-entropy's VJP. On arrays (s a
+    number) in one new buffer."""
+    if type(z) is np.ndarray and type(t) is np.ndarray and isinstance(s, float):
+        p = z - z.max(axis=-1, keepdims=True)
+        np.exp(p, out=p)
+        p /= p.sum(axis=-1, keepdims=True)
+        p -= t
+        p *= s
+        return p
+    return (z.softmax(axis=-1) - t) * s
+
+
+softmax_minus.formula = "(softmax(z) - t) * (g / n)"   # how traces write it (microgradnn.trace)
+
+
+def cross_entropy(z, t, n):
+    """C = −1/n Σ t ⊙ ln softmax(z): the softmax cross-entropy's forward, a 0-d array."""
+    return np.array(-1.0 / n * np.vdot(t, log_softmax(z)))
+
+
+# The softmax cross-entropy of logits z (batch, classes) against one-hot rows t as one node, as
+# PyTorch's cross_entropy is one function: its VJP into z is the well-known softmax(z) − y
+# (over n), the error δᴸ of a softmax output layer, with no log or division of its own.
+softmax_cross_entropy = Op("softmax_cross_entropy", "−Σ y ln softmax(z) / n", cross_entropy,
+                           (lambda g, out, z, t, n: softmax_minus(z, t, g / n),  # (softmax(z) − t)/n
+                            lambda g, out, z, t, n: log_softmax(z) * (-g / n)),  # −ln softmax(z)/n
+                           params=("n",), elementwise=False)
+
+
+def sigmoid_minus(z, t, s):
+    """(σ(z) − t)·s: the binary cross-entropy's VJP; on arrays (s a number) in one new buffer."""
+    if type(z) is np.ndarray and type(t) is np.ndarray and isinstance(s, float):
+        p = sigmoid(z)
+        p -= t
+        p *= s
+        return p
+    return (z.sigmoid() - t) * s
+
+
+sigmoid_minus.formula = "(sigmoid(z) - t) * (g / n)"   # how traces write it (microgradnn.trace)
+
+
+def binary_cross_entropy(z, t, n):
+    """C = 1/n Σ [softplus(z) − t·z], which is −1/n Σ [t ln σ(z) + (1 − t) ln(1 − σ(z))]: the
+    binary cross-entropy's forward from the logits z, a 0-d array, finite at any z.
+
+    softplus(z) = ln(1 + eᶻ) is computed as m + ln(e⁻ᵐ + eᶻ⁻ᵐ) with m = max(z, 0): both exponents
+    are ≤ 0 and one is 0, so the log never sees 0 or ∞ (ln(1 + eᶻ) overflows above z ≈ 709)."""
+    m = np.maximum(z, 0.0)
+    per_point = np.log(np.exp(-m) + np.exp(z - m))
+    per_point += m
+    per_point -= t * z
+    return np.array(np.add.reduce(per_point, axis=None) / n)
+
+
+# Binary cross-entropy from the logits as one node: its VJP into z is σ(z) − y (over n), exactly,
+# at every z (also at 0, where max(z, 0) written as ops would need a subgradient).
+binary_cross_entropy_ = Op("binary_cross_entropy", "Σ softplus(z) − y z / n", binary_cross_entropy,
+                           (lambda g, out, z, t, n: sigmoid_minus(z, t, g / n),  # (σ(z) − t)/n
+                            lambda g, out, z, t, n: z * (-g / n)),               # −z/n
+                           params=("n",), elementwise=False)

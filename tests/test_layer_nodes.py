@@ -1,6 +1,7 @@
-"""The two ops a network's step is made of beyond the elementwise ones: a dense layer's
-zˡ = x Wᵀ + b as one node (``x.linear(W, b)``, op "affine") and the quadratic cost
-C = 1/(2n) Σ ‖a − y‖² as one node (op "quadratic").
+"""The ops a network's step is made of beyond the elementwise ones: a dense layer's
+zˡ = x Wᵀ + b as one node (``x.linear(W, b)``, op "affine"), and each cost as one node: the
+quadratic C = 1/(2n) Σ ‖a − y‖² (gradient (a − y)/n), the softmax cross-entropy (gradient
+(softmax(z) − y)/n) and the binary cross-entropy (gradient (σ(z) − y)/n), from the logits.
 
 Each is checked against a forward written here in plain numpy (values) and central differences
 of that numpy forward (gradients), then against PyTorch where it is installed.
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from microgradnn import MLP, Value, detect_anomaly, gradients, no_grad
-from microgradnn.losses import quadratic
+from microgradnn.losses import binary_cross_entropy, quadratic, softmax_cross_entropy
 from oracles import central_differences
 
 rng = np.random.default_rng(7)
@@ -176,3 +177,118 @@ def test_quadratic_agrees_with_torch_mse_loss():
     tl.backward()
     np.testing.assert_allclose(loss.data, tl.item(), rtol=1e-14)
     np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-14)
+
+
+# --- the cross-entropies, from the logits ---
+
+Z = rng.standard_normal((4, 3)) * 3
+LABELS = np.array([2, 0, 1, 2])
+ONE_HOT = np.eye(3)[LABELS]
+T01 = rng.uniform(size=(4, 3))                        # binary targets in [0, 1]
+
+
+def np_log_softmax(z):
+    s = z - z.max(axis=1, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+
+
+def np_softmax_ce(z, t):
+    return -np.sum(t * np_log_softmax(z)) / z.shape[0]
+
+
+def np_bce(z, t):
+    p = 1.0 / (1.0 + np.exp(-z))
+    return -np.sum(t * np.log(p) + (1 - t) * np.log(1 - p)) / z.shape[0]
+
+
+@pytest.mark.parametrize("loss_fn,targets,op,np_cost", [
+    (softmax_cross_entropy, LABELS, "softmax_cross_entropy", lambda: np_softmax_ce(Z, ONE_HOT)),
+    (binary_cross_entropy, T01, "binary_cross_entropy", lambda: np_bce(Z, T01))])
+def test_each_cross_entropy_is_one_node_whose_value_is_the_numpy_cost(loss_fn, targets, op,
+                                                                     np_cost):
+    loss = loss_fn(Value(Z), targets)
+    assert loss.op == op and loss.params == {"n": 4}
+    np.testing.assert_allclose(loss.data, np_cost(), rtol=1e-13)
+
+
+def test_softmax_cross_entropy_gradient_is_softmax_minus_y_over_n():
+    z = Value(Z)
+    softmax_cross_entropy(z, LABELS).backward()
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(z.grad, (e / e.sum(axis=1, keepdims=True) - ONE_HOT) / 4,
+                               rtol=1e-13, atol=1e-16)
+    np.testing.assert_allclose(z.grad, central_differences(lambda z_: np_softmax_ce(z_, ONE_HOT),
+                                                           [Z])[0], rtol=1e-6, atol=1e-9)
+
+
+def test_softmax_cross_entropy_is_finite_and_exact_at_large_logits():
+    z = Value([[1000.0, -1000.0], [-1000.0, 1000.0]])
+    loss = softmax_cross_entropy(z, [1, 1])
+    loss.backward()
+    assert float(loss) == 1000.0                      # (2000 + 0) / 2
+    np.testing.assert_array_equal(z.grad, [[0.5, -0.5], [0.0, 0.0]])
+
+
+def test_softmax_cross_entropy_second_derivative_through_a_recorded_pass():
+    # d/dz of Σ G ⊙ (softmax(z) − y)/n, checked against central differences of that numpy VJP
+    def np_vjp(z_):
+        e = np.exp(z_ - z_.max(axis=1, keepdims=True))
+        return np.sum(G3 * (e / e.sum(axis=1, keepdims=True) - ONE_HOT) / 4)
+    G3 = rng.standard_normal((4, 3))
+    z = Value(Z)
+    (gz,) = gradients(softmax_cross_entropy(z, LABELS), [z], create_graph=True)
+    (ggz,) = gradients((gz * G3).sum(), [z])
+    np.testing.assert_allclose(ggz, central_differences(np_vjp, [Z])[0], rtol=1e-6, atol=1e-9)
+
+
+def test_the_softmax_cross_entropy_op_differentiates_its_targets_too():
+    from microgradnn import ops
+    from microgradnn.engine import _apply
+    t = Value(ONE_HOT)
+    _apply(ops.softmax_cross_entropy, Value(Z), t, arg=(4,)).backward()
+    np.testing.assert_allclose(t.grad, central_differences(lambda t_: np_softmax_ce(Z, t_),
+                                                           [ONE_HOT])[0], rtol=1e-6, atol=1e-9)
+
+
+def test_binary_cross_entropy_gradient_is_sigmoid_minus_y_over_n():
+    z = Value(Z)
+    binary_cross_entropy(z, T01).backward()
+    np.testing.assert_allclose(z.grad, (1.0 / (1.0 + np.exp(-Z)) - T01) / 4, rtol=1e-13,
+                               atol=1e-16)
+    np.testing.assert_allclose(z.grad, central_differences(lambda z_: np_bce(z_, T01), [Z])[0],
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_binary_cross_entropy_is_finite_at_any_logit():
+    z = Value([[800.0], [-800.0], [0.0]])
+    loss = binary_cross_entropy(z, [[0.0], [1.0], [1.0]])
+    loss.backward()
+    np.testing.assert_allclose(float(loss), (800.0 + 800.0 + np.log(2.0)) / 3, rtol=1e-15)
+    np.testing.assert_allclose(z.grad, [[1 / 3], [-1 / 3], [-1 / 6]], rtol=1e-15)
+
+
+def test_binary_cross_entropy_second_derivative_is_sigma_prime_over_n():
+    z = Value(Z)
+    (gz,) = gradients(binary_cross_entropy(z, T01), [z], create_graph=True)
+    (ggz,) = gradients(gz.sum(), [z])
+    s = 1.0 / (1.0 + np.exp(-Z))
+    np.testing.assert_allclose(ggz, s * (1 - s) / 4, rtol=1e-12)
+
+
+def test_the_cross_entropies_agree_with_torch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    for ours, theirs, target in (
+            (lambda z: softmax_cross_entropy(z, LABELS),
+             lambda tz: F.cross_entropy(tz, torch.tensor(LABELS)), None),
+            (lambda z: binary_cross_entropy(z, T01),
+             lambda tz: F.binary_cross_entropy_with_logits(tz, torch.tensor(T01),
+                                                           reduction="sum") / 4, None)):
+        z = Value(Z)
+        loss = ours(z)
+        loss.backward()
+        tz = torch.tensor(Z, requires_grad=True)
+        tl = theirs(tz)
+        tl.backward()
+        np.testing.assert_allclose(loss.data, tl.item(), rtol=1e-13)
+        np.testing.assert_allclose(z.grad, tz.grad.numpy(), rtol=1e-12, atol=1e-16)
