@@ -796,7 +796,14 @@ def _backward_order(root: Value) -> tuple:
     leaves = []
     keep, keep_leaf = nodes.append, leaves.append
     for n in nodes:     # the list grows while it is read: a breadth-first walk with no stack
-        p = n._a
+        p = n._a        # an op node always has a first input
+        if p._pg is None and p._needs:
+            p._pg = _PENDING
+            if p._op is None:
+                keep_leaf(p)
+            else:
+                keep(p)
+        p = n._b
         if p is not None:
             if p._pg is None and p._needs:
                 p._pg = _PENDING
@@ -804,21 +811,13 @@ def _backward_order(root: Value) -> tuple:
                     keep_leaf(p)
                 else:
                     keep(p)
-            p = n._b
-            if p is not None:
-                if p._pg is None and p._needs:
-                    p._pg = _PENDING
-                    if p._op is None:
-                        keep_leaf(p)
-                    else:
-                        keep(p)
-                p = n._c
-                if p is not None and p._pg is None and p._needs:
-                    p._pg = _PENDING
-                    if p._op is None:
-                        keep_leaf(p)
-                    else:
-                        keep(p)
+            p = n._c
+            if p is not None and p._pg is None and p._needs:
+                p._pg = _PENDING
+                if p._op is None:
+                    keep_leaf(p)
+                else:
+                    keep(p)
     nodes.sort(key=_seq_of, reverse=True)
     return nodes, leaves
 
