@@ -540,3 +540,10 @@ def test_browser_steps_through_a_2_3_1_network(browser, tmp_path):
     shot = tmp_path / "explorer.png"
     browser.save_screenshot(str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_a_dense_layers_three_inputs_are_named_first_second_and_third_operand(tmp_path):
+    loss, net = network()
+    text = explore(loss, tmp_path / "n.html", network=net).read_text(encoding="utf-8")
+    assert "(first operand)" in text and "(second operand)" in text and "(third operand)" in text
+    assert "vjp: sum(upstream, axis=0) (third operand)" in text     # b's VJP: BP3's Σ rows

@@ -292,3 +292,17 @@ def test_the_cross_entropies_agree_with_torch():
         tl.backward()
         np.testing.assert_allclose(loss.data, tl.item(), rtol=1e-13)
         np.testing.assert_allclose(z.grad, tz.grad.numpy(), rtol=1e-12, atol=1e-16)
+
+
+def test_affine_second_derivatives_of_every_input_agree_with_torch():
+    torch = pytest.importorskip("torch")
+    x, w, b = Value(X), Value(W), Value(B)
+    z = x.linear(w, b).tanh()
+    firsts = gradients((z * z).sum(), [x, w, b], create_graph=True)
+    ours = gradients(sum((g * g).sum() for g in firsts), [x, w, b])
+    tx, tw, tb = (torch.tensor(v, requires_grad=True) for v in (X, W, B))
+    tz = torch.nn.functional.linear(tx, tw, tb).tanh()
+    tfirsts = torch.autograd.grad((tz * tz).sum(), [tx, tw, tb], create_graph=True)
+    theirs = torch.autograd.grad(sum((g * g).sum() for g in tfirsts), [tx, tw, tb])
+    for o, t in zip(ours, theirs):
+        np.testing.assert_allclose(o, t.numpy(), rtol=1e-12, atol=1e-13)
