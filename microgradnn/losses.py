@@ -110,8 +110,8 @@ def binary_cross_entropy(logits: Value, y: Any) -> Value:
         raise ValueError("binary_cross_entropy: targets must lie in [0, 1], got values from "
                          f"{t.min()} to {t.max()}")
     n = _batch_size(logits, "binary_cross_entropy")
-    # One node (ops.binary_cross_entropy_), whose gradient (σ(z) − y)/n is δᴸ itself.
-    loss = _apply(ops.binary_cross_entropy_, logits, _constant(t, "y"), arg=(n,))
+    # One node (ops.binary_cross_entropy), whose gradient (σ(z) − y)/n is δᴸ itself.
+    loss = _apply(ops.binary_cross_entropy, logits, _constant(t, "y"), arg=(n,))
     loss.label = "loss"
     return loss
 

@@ -585,7 +585,7 @@ def _affine(x, w, b):
 # are BP2's G W (times σ′ at the layer below), BP4's Gᵀ X and BP3's G summed over the batch.
 affine = Op("affine", "xWᵀ + b", _affine,
             (lambda g, out, x, w, b: g @ w,                      # VJP into X: G W
-             lambda g, out, x, w, b: matrix_transpose(g) @ x,    # VJP into W: Gᵀ X
+             lambda g, out, x, w, b: g.T @ x,                    # VJP into W: Gᵀ X (2-D)
              lambda g, out, x, w, b: sum_rows(g)),               # VJP into b: Σ rows of G
             elementwise=False)
 
@@ -671,7 +671,7 @@ def sigmoid_minus(z, t, s):
 sigmoid_minus.formula = "(sigmoid(z) - t) * (g / n)"   # how traces write it (microgradnn.trace)
 
 
-def binary_cross_entropy(z, t, n):
+def bce_from_logits(z, t, n):
     """C = 1/n Σ [softplus(z) − t·z], which is −1/n Σ [t ln σ(z) + (1 − t) ln(1 − σ(z))]: the
     binary cross-entropy's forward from the logits z, a 0-d array, finite at any z.
 
@@ -686,7 +686,7 @@ def binary_cross_entropy(z, t, n):
 
 # Binary cross-entropy from the logits as one node: its VJP into z is σ(z) − y (over n), exactly,
 # at every z (also at 0, where max(z, 0) written as ops would need a subgradient).
-binary_cross_entropy_ = Op("binary_cross_entropy", "Σ softplus(z) − y z / n", binary_cross_entropy,
-                           (lambda g, out, z, t, n: sigmoid_minus(z, t, g / n),  # (σ(z) − t)/n
-                            lambda g, out, z, t, n: z * (-g / n)),               # −z/n
-                           params=("n",), elementwise=False)
+binary_cross_entropy = Op("binary_cross_entropy", "Σ softplus(z) − y z / n", bce_from_logits,
+                          (lambda g, out, z, t, n: sigmoid_minus(z, t, g / n),  # (σ(z) − t)/n
+                           lambda g, out, z, t, n: z * (-g / n)),               # −z/n
+                          params=("n",), elementwise=False)

@@ -306,3 +306,12 @@ def test_affine_second_derivatives_of_every_input_agree_with_torch():
     theirs = torch.autograd.grad(sum((g * g).sum() for g in tfirsts), [tx, tw, tb])
     for o, t in zip(ours, theirs):
         np.testing.assert_allclose(o, t.numpy(), rtol=1e-12, atol=1e-13)
+
+
+def test_the_binary_cross_entropy_op_differentiates_its_targets_too():
+    from microgradnn import ops
+    from microgradnn.engine import _apply
+    t = Value(T01)
+    _apply(ops.binary_cross_entropy, Value(Z), t, arg=(4,)).backward()
+    np.testing.assert_allclose(t.grad, central_differences(lambda t_: np_bce(Z, t_), [T01])[0],
+                               rtol=1e-6, atol=1e-9)
