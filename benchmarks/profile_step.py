@@ -22,6 +22,7 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")      # before numpy is imported
 
+import argparse
 import math
 import statistics
 import sys
@@ -117,15 +118,30 @@ def fastest_time(fns: dict, repeats: int = 21) -> dict:
     return {name: min(s) for name, s in samples.items()}
 
 
+def _case(text: str) -> tuple:
+    """"2-16-16-1:32" → ([2, 16, 16, 1], 32)."""
+    try:
+        sizes, batch = text.split(":")
+        layers = [int(n) for n in sizes.split("-")]
+        if len(layers) < 2 or min(layers) < 1 or int(batch) < 1:
+            raise ValueError
+        return layers, int(batch)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not LAYERS:BATCH, e.g. 2-16-16-1:32 or 784-256-10:64") from None
+
+
 def main() -> None:
-    args = sys.argv[1:]
-    rounds = 5
-    if args[:1] == ["--rounds"]:
-        rounds, args = int(args[1]), args[2:]
-    cases = args or ["2-16-16-1:32", "2-16-16-1:256", "784-256-10:64"]
-    for case in cases:
-        layers = [int(n) for n in case.split(":")[0].split("-")]
-        batch = int(case.split(":")[1])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("cases", nargs="*", type=_case, metavar="LAYERS:BATCH",
+                        help="e.g. 784-256-10:64 (default: 2-16-16-1:32, 2-16-16-1:256, "
+                             "784-256-10:64)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of 21 bursts (default 5)")
+    args = parser.parse_args()
+    rounds = args.rounds
+    for layers, batch in args.cases or [_case(c) for c in
+                                        ("2-16-16-1:32", "2-16-16-1:256", "784-256-10:64")]:
+        case = f"{'-'.join(map(str, layers))}:{batch}"
         step, parts, (n_ops, n_leaves) = replay(layers, batch)
         expert = ExpertMLP(layers, seed=0, lr=LR)
         rng = np.random.default_rng(1)

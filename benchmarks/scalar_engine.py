@@ -1,6 +1,9 @@
 """Scalar engine benchmark: build + backward time and memory per op node, against the peers.
 
-Run:  python benchmarks/scalar_engine.py  [--quick]
+Run:  python benchmarks/scalar_engine.py  [--quick] [--before DIR]
+
+--before DIR also times the microgradnn package in DIR (an older tree, e.g. from
+`git worktree add`) in the same run, as "microgradnn before".
 
 Workloads (the same arithmetic in every library):
   chain  — y = relu(y * w + b) repeated: 3 op nodes a step; 750 nodes deep, because micrograd's
@@ -155,7 +158,16 @@ def leaves_cycles(leaf, workload) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
+    parser.add_argument("--before", metavar="DIR", help="also time the microgradnn in DIR")
     args = parser.parse_args()
+    if args.before:
+        import sys
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import before
+        old = before.load(args.before)
+        libs = list(LIBS.items())
+        LIBS.clear()
+        LIBS.update([libs[0], ("mgnn before", lambda x: old.Value(x)), *libs[1:]])
     repeats = 3 if args.quick else 15
 
     workloads = {

@@ -115,14 +115,14 @@ def creation_site(v) -> Optional[str]:
 
 
 def _reverse_locals() -> Optional[dict]:
-    """The local variables of engine._reverse when a create_graph backward pass is recording.
+    """The local variables of engine._reverse_node when a create_graph backward pass is recording.
 
     Read only on the error path, to say which node (``n``) was being differentiated towards
     which input (``p``) when a recorded VJP made the first NaN/inf.
     """
     f = sys._getframe(2)
     while f is not None:
-        if f.f_code is engine._reverse.__code__:
+        if f.f_code is engine._reverse_node.__code__:
             return f.f_locals
         f = f.f_back
     return None
@@ -221,13 +221,14 @@ class _AnomalyChecker:
 
     __slots__ = ()
 
-    def forward(self, out, op, a, b) -> None:
+    def forward(self, out, op, inputs: tuple) -> None:
         out._site = _site_of_caller()
         if _finite(out.data):
             return
-        if not _finite(a.data) or (b is not None and not _finite(b.data)):
+        if not all(_finite(p.data) for p in inputs):
             return                                # carried along, not made here
-        inputs = _shape(a) + ("" if b is None else " and " + _shape(b))
+        a, b = inputs[0], (inputs[1] if len(inputs) > 1 else None)
+        shapes = " and ".join(_shape(p) for p in inputs)
         rev = _reverse_locals()
         if rev is not None and "n" in rev and "p" in rev:
             # create_graph=True: the VJP of node n towards its input p is being recorded.
@@ -241,21 +242,20 @@ class _AnomalyChecker:
         raise FloatingPointError(
             f"{op.name} produced {_what(out.data)} in the forward pass\n"
             f"  {_created(out)}\n"
-            f"  input shape(s): {inputs}\n"
+            f"  input shape(s): {shapes}\n"
             f"  {_indent(_forward_cause(op, a.data, None if b is None else b.data))}")
 
     def backward(self, node, parent, pg, g) -> None:
         """pg: the gradient node's VJP passes to parent; g: the gradient arriving at node."""
         if _finite(pg):
             return
-        other = node._b if parent is node._a else node._a
-        if not (_finite(node.data) and _finite(parent.data) and _finite(g)
-                and (other is None or _finite(other.data))):
+        parents = node.parents
+        if not (_finite(node.data) and _finite(g) and all(_finite(p.data) for p in parents)):
             return                                # carried along from a non-finite input, not made here
-        if node._b is None:
+        if len(parents) == 1:
             which = "its input"
         else:
-            which = "its first input" if parent is node._a else "its second input"
+            which = f"its {('first', 'second', 'third')[parents.index(parent)]} input"
         raise FloatingPointError(
             f"the gradient of {node.op} with respect to {which} ({_shape(parent)}) is "
             f"{_what(pg)} in the backward pass, although the gradient arriving at it and its "
@@ -266,7 +266,7 @@ class _AnomalyChecker:
 
 
 def _inputs(node) -> str:
-    return _shape(node._a) + ("" if node._b is None else " and " + _shape(node._b))
+    return " and ".join(_shape(p) for p in node.parents)
 
 
 def _indent(text: str) -> str:

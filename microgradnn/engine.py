@@ -194,32 +194,40 @@ def _shape_text(v: "Value") -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Recording an op. A node keeps at most two parents, in order, in the slots _a and _b (every
-# primitive is unary or binary); one object per node keeps the garbage collector's work small.
+# Recording an op. A node keeps its parents, in order, in the slots _a and _b: every primitive is
+# unary or binary but one, the dense layer's x Wᵀ + b (ops.affine), whose node is a _Ternary with
+# a third slot _c (on every other node, _c reads the class's None: no slot to fill per node). One
+# object per node keeps the garbage collector's work small.
 # ---------------------------------------------------------------------------------------------
 
-def _apply(op: ops.Op, a: "Value", b: Optional["Value"] = None, arg: tuple = ()) -> "Value":
+def _apply(op: ops.Op, a: "Value", b: Optional["Value"] = None, arg: tuple = (),
+           c: Optional["Value"] = None) -> "Value":
     """Run op forward on the parents' data and record the result as a new node."""
     try:
-        data = op.forward(a.data, *arg) if b is None else op.forward(a.data, b.data, *arg)
+        data = op.forward(a.data, *arg) if b is None else op.forward(a.data, b.data, *arg) \
+            if c is None else op.forward(a.data, b.data, c.data, *arg)
     except (ValueError, IndexError) as e:
-        shapes = _shape_text(a) + ("" if b is None else " and " + _shape_text(b))
+        shapes = " and ".join(_shape_text(p) for p in (a, b, c) if p is not None)
         kind = IndexError if isinstance(e, IndexError) and not isinstance(e, ValueError) \
             else ValueError               # numpy's AxisError is both: call it a ValueError
         raise kind(f"{op.name}: cannot apply to {shapes}: {e}") from None
     if type(data) is not float and type(data) is not np.ndarray:
         data = np.asarray(data, dtype=np.float64)   # numpy reductions return numpy scalars
-    out = _new(Value)
+    out = _new(Value if c is None else _Ternary)
     out.data, out._grad, out._pg, out._op, out._arg, out._seq = data, None, None, op, arg, _next()
     out._a, out._b = a, b
-    out._needs = a._needs or (b is not None and b._needs)
+    if c is not None:
+        out._c = c
+    out._needs = a._needs or (b is not None and b._needs) or (c is not None and c._needs)
     if _slow:                           # some thread is in no_grad() or detect_anomaly(): this one?
         m = _modes
         if not m.grad_enabled:          # no_grad(): a result without history
             out._a = out._b = out._op = None
+            if c is not None:
+                out._c = None
             out._needs = False
         if m.hook is not None:
-            m.hook.forward(out, op, a, b)
+            m.hook.forward(out, op, (a,) if b is None else (a, b) if c is None else (a, b, c))
     return out
 
 
@@ -304,6 +312,7 @@ class Value:
 
     __slots__ = ("data", "_grad", "_pg", "_a", "_b", "_op", "_arg", "_needs", "_seq",
                  "_label", "_site", "__weakref__")
+    _c = None                # the third parent: only a _Ternary node (x Wᵀ + b) has one
     __array_ufunc__ = None   # so that `ndarray + Value` calls Value.__radd__, not numpy
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
@@ -368,7 +377,8 @@ class Value:
     def parents(self) -> tuple:
         """The inputs of the op that made this node, in order (a + a has the same parent twice)."""
         a, b = self._a, self._b
-        return () if a is None else (a,) if b is None else (a, b)
+        return () if a is None else (a,) if b is None else (a, b) if self._c is None \
+            else (a, b, self._c)
 
     @property
     def params(self) -> dict:
@@ -450,29 +460,52 @@ class Value:
         lifted = _lift(other)
         return NotImplemented if lifted is None else _matmul(lifted, self)
 
-    def linear(self, weight: "Value") -> "Value":
-        """``self @ weight.T`` as one node: a dense layer's product with W stored (out, in).
+    def linear(self, weight: "Value", bias: Any = None) -> "Value":
+        """``self @ weight.T`` (+ ``bias``) as one node: a dense layer's zˡ = x Wᵀ + b, with W
+        stored (out, in) as in the seed article and PyTorch's ``F.linear``.
 
         >>> x = Value([[1.0, 2.0]]); W = Value([[3.0, 4.0], [5.0, 6.0]])
         >>> x.linear(W).data
         array([[11., 17.]])
+        >>> z = x.linear(W, Value([0.5, -1.0]))      # one "affine" node with inputs x, W and b
+        >>> z.data, z.op
+        (array([[11.5, 16. ]]), 'affine')
         """
         if type(weight) is not Value:
             weight = _lift(weight)
             if weight is None:
                 raise TypeError("linear: the weight must be a Value or an array")
+        if bias is not None and type(bias) is not Value:
+            bias = _lift(bias)
+            if bias is None:
+                raise TypeError("linear: the bias must be a Value or an array")
         xd, wd = self.data, weight.data
         if type(xd) is not np.ndarray or type(wd) is not np.ndarray or xd.ndim != 2 \
                 or wd.ndim != 2 or xd.shape[1] != wd.shape[1]:
             sx, sw = self.shape, weight.shape
             raise ValueError(f"linear: x of shape {sx} and W of shape {sw} do not fit: x must be "
                              f"(batch, in) and W (out, in)")
+        if bias is not None and (type(bias.data) is float or bias.data.shape != (wd.shape[0],)):
+            raise ValueError(f"linear: the bias has shape {bias.shape}, W of shape {wd.shape} "
+                             f"has {wd.shape[0]} outputs: the bias must have shape "
+                             f"({wd.shape[0]},)")
         if _slow:
-            return _apply(ops.linear, self, weight)
-        out = _new(Value)             # the shapes fit: record the node directly (a dense layer)
-        out.data, out._grad, out._pg, out._a, out._b, out._op, out._needs, out._seq = (
-            xd @ wd.T, None, None, self, weight, ops.linear,
-            self._needs or weight._needs, _next())
+            return _apply(ops.linear, self, weight) if bias is None else \
+                _apply(ops.affine, self, weight, c=bias)
+        out = _new(Value if bias is None else _Ternary)   # the shapes fit: record it directly
+        out._grad = out._pg = None
+        out._a = self
+        out._b = weight
+        out._seq = _next()
+        if bias is None:
+            out.data = xd @ wd.T
+            out._op = ops.linear
+            out._needs = self._needs or weight._needs
+        else:
+            out.data = ops.affine.forward(xd, wd, bias.data)
+            out._c = bias
+            out._op = ops.affine
+            out._needs = self._needs or weight._needs or bias._needs
         return out
 
     # --- elementwise functions ---
@@ -590,10 +623,16 @@ class Value:
             n._grad = None
 
 
+class _Ternary(Value):
+    """A node with three parents: x Wᵀ + b (ops.affine), the one op with a third input."""
+
+    __slots__ = ("_c",)
+
+
 def _checked_grad(v: Value, g):
     """What may be assigned to v.grad: None (or 0) to reset, a number or an array of v's shape, or
     a Value of v's shape (a recorded gradient); a scalar Value's grad is kept a Python float."""
-    if g is None or type(g) is Value:
+    if g is None or isinstance(g, Value):
         if g is not None and g.shape != v.shape:
             raise ValueError(f"grad: a gradient of shape {g.shape} does not fit a Value of shape "
                              f"{v.shape}")
@@ -730,7 +769,7 @@ def walk(root: Value) -> list:
     pop, push, add, keep = stack.pop, stack.append, seen.add, nodes.append
     while stack:
         n = pop()
-        for p in (n._a, n._b):
+        for p in (n._a, n._b) if n._b is None else (n._a, n._b, n._c):
             if p is not None and p not in seen:
                 add(p)
                 keep(p)
@@ -757,7 +796,14 @@ def _backward_order(root: Value) -> tuple:
     leaves = []
     keep, keep_leaf = nodes.append, leaves.append
     for n in nodes:     # the list grows while it is read: a breadth-first walk with no stack
-        p = n._a
+        p = n._a        # an op node always has a first input
+        if p._pg is None and p._needs:
+            p._pg = _PENDING
+            if p._op is None:
+                keep_leaf(p)
+            else:
+                keep(p)
+        p = n._b
         if p is not None:
             if p._pg is None and p._needs:
                 p._pg = _PENDING
@@ -765,7 +811,7 @@ def _backward_order(root: Value) -> tuple:
                     keep_leaf(p)
                 else:
                     keep(p)
-            p = n._b
+            p = n._c
             if p is not None and p._pg is None and p._needs:
                 p._pg = _PENDING
                 if p._op is None:
@@ -870,18 +916,33 @@ def _reverse_plain(order: list, store: bool, targets: Optional[dict]) -> None:
             a._pg = pg if q is _PENDING else q + pg
             continue
         od, ad, bd = n.data, a.data, b.data
-        vjp_a, vjp_b = op.vjps
+        pair = op.pair
+        if pair is None:                  # x Wᵀ + b (three inputs), the quadratic cost (n)
+            c = n._c
+            if c is None:
+                parents, ins = (a, b), (ad, bd, *n._arg)
+            else:
+                parents, ins = (a, b, c), (ad, bd, c.data)
+            for p, vjp, pd in zip(parents, op.vjps, ins):
+                if p._needs:
+                    pg = vjp(g, od, *ins)
+                    if type(pg) is not float and (type(pd) is float or pg.shape != pd.shape):
+                        pg = ops.unbroadcast(pg, pd)
+                    q = p._pg
+                    p._pg = pg if q is _PENDING else q + pg
+            continue
+        vjp_a, vjp_b = pair               # None: the VJP is g itself (ops.Op.pair)
         # unbroadcast: sum a broadcast gradient back to the input's shape, and give a scalar
         # (float) input a float even where the output is a 0-d array (scalar + tensor.sum()).
         # Floats pay one check: a float gradient never needs either.
         if a._needs:
-            pg = vjp_a(g, od, ad, bd)
+            pg = g if vjp_a is None else vjp_a(g, od, ad, bd)
             if type(pg) is not float and (type(ad) is float or pg.shape != ad.shape):
                 pg = ops.unbroadcast(pg, ad)
             q = a._pg
             a._pg = pg if q is _PENDING else q + pg
         if b._needs:
-            pg = vjp_b(g, od, ad, bd)
+            pg = g if vjp_b is None else vjp_b(g, od, ad, bd)
             if type(pg) is not float and (type(bd) is float or pg.shape != bd.shape):
                 pg = ops.unbroadcast(pg, bd)
             q = b._pg
@@ -899,30 +960,34 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
             n._grad = g if old is None else old + g
         if targets is not None and n in targets:
             targets[n] = g
-        op = n._op                        # every node here has an op (leaves come later)
-        a, b = n._a, n._b
-        parents = (a,) if b is None else (a, b)
-        if create_graph:                  # the VJPs see Values, so they record new nodes
-            out, ins = n, parents
-        else:                             # the VJPs see floats or arrays
-            out, ins = n.data, ((a.data,) if b is None else (a.data, b.data))
-        if op.params:
-            ins += n._arg
-        for p, vjp in zip(parents, op.vjps):
-            if not p._needs:
-                continue
-            pg = vjp(g, out, *ins)        # the chain rule: upstream g times the local derivative
-            pd = p.data
-            if not (type(pg) is np.ndarray and type(pd) is np.ndarray and pg.shape == pd.shape
-                    or type(pg) is float and type(pd) is float):
-                pg = ops.unbroadcast(pg, p if create_graph else pd)
-            if hook is not None:
-                hook.backward(n, p, pg, g)
-            q = p._pg
-            total = pg if q is _PENDING else q + pg
-            p._pg = total
-            if trace is not None:
-                trace.record(n, p, vjp, g, pg, total, ins, out)
+        _reverse_node(n, g, create_graph, trace, hook)
+
+
+def _reverse_node(n: Value, g, create_graph: bool = False, trace=None, hook=None) -> None:
+    """Pass the gradient g of op node n on to each of its inputs: one VJP per input."""
+    op = n._op                            # every node here has an op (leaves come later)
+    parents = n.parents
+    if create_graph:                      # the VJPs see Values, so they record new nodes
+        out, ins = n, parents
+    else:                                 # the VJPs see floats or arrays
+        out, ins = n.data, tuple(p.data for p in parents)
+    if op.params:
+        ins += n._arg
+    for p, vjp in zip(parents, op.vjps):
+        if not p._needs:
+            continue
+        pg = vjp(g, out, *ins)            # the chain rule: upstream g times the local derivative
+        pd = p.data
+        if not (type(pg) is np.ndarray and type(pd) is np.ndarray and pg.shape == pd.shape
+                or type(pg) is float and type(pd) is float):
+            pg = ops.unbroadcast(pg, p if create_graph else pd)
+        if hook is not None:
+            hook.backward(n, p, pg, g)
+        q = p._pg
+        total = pg if q is _PENDING else q + pg
+        p._pg = total
+        if trace is not None:
+            trace.record(n, p, vjp, g, pg, total, ins, out)
 
 
 def gradients(y: Value, xs: Sequence[Value], seed: Any = None, create_graph: bool = False) -> list:

@@ -152,7 +152,14 @@ def _d(name: str) -> str:
 
 
 def _operand(node: Value, i: int) -> str:
-    return ("left operand", "right operand")[i] if len(node.parents) == 2 else "the only operand"
+    """Which input of node's op input i is: "left operand" of a − b, "third operand" (b) of
+    x Wᵀ + b, "the only operand" of tanh(x)."""
+    count = len(node.parents)
+    if count == 1:
+        return "the only operand"
+    if count == 2:
+        return ("left operand", "right operand")[i]
+    return ("first operand", "second operand", "third operand")[i]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .architecture import LOSSES
-from .engine import Value, _constant
+from . import ops
+from .engine import Value, _apply, _constant
 
 # The output activation whose logits each cross-entropy expects (quadratic takes any output).
 OUTPUT_ACTIVATION = {"bce": "sigmoid", "cross_entropy": "softmax"}
@@ -83,8 +84,9 @@ def quadratic(output: Any, y: Any) -> Value:
         # The targets are used as they are, not copied (as the network's input): change them
         # only after backward().
         t = _targets(y, output.shape, "quadratic", finite=False)
-        d = output - _constant(t, "y")
-        loss = (d * d).sum() * _constant(0.5 / _batch_size(output, "quadratic"), "1/(2n)")
+        # One node (ops.quadratic), whose gradient ∇ₐC = (a − y)/n is BP1's first factor.
+        loss = _apply(ops.quadratic, output, _constant(t, "y"),
+                      arg=(_batch_size(output, "quadratic"),))
         # A NaN or ±inf target makes (a − y)² and so C NaN or inf: a finite C means finite
         # targets, and the targets are looked at one by one only when C is not finite.
         if not math.isfinite(loss.data):
@@ -97,10 +99,9 @@ def binary_cross_entropy(logits: Value, y: Any) -> Value:
     """Binary cross-entropy of σ(logits) against targets in [0, 1], summed over outputs and
     averaged over the batch; finite at any logit.
 
-    Per element it is softplus(z) − y·z, with softplus(z) = ln(1 + eᶻ) computed as
-    m + ln(e⁻ᵐ + eᶻ⁻ᵐ), m = max(z, 0) held constant: both exponents are ≤ 0 and one of them
-    is 0, so the log never sees 0 or ∞, and the gradient is exactly σ(z) − y everywhere
-    (also at z = 0, where max(z, 0) or |z| written as ops would need a subgradient).
+    One node (op "binary_cross_entropy"): per element softplus(z) − y·z, with softplus(z) =
+    ln(1 + eᶻ) computed as m + ln(e⁻ᵐ + eᶻ⁻ᵐ), m = max(z, 0), so the log never sees 0 or ∞;
+    its gradient is exactly (σ(z) − y)/n everywhere (also at z = 0).
     """
     if not isinstance(logits, Value):
         logits = Value(logits, requires_grad=False)
@@ -109,15 +110,8 @@ def binary_cross_entropy(logits: Value, y: Any) -> Value:
         raise ValueError("binary_cross_entropy: targets must lie in [0, 1], got values from "
                          f"{t.min()} to {t.max()}")
     n = _batch_size(logits, "binary_cross_entropy")
-    # The constants carry labels, and the steps that matter too, so that a drawing of the loss
-    # says what each box is (viz draws a labelled formula such as "max(z, 0)" as a constant).
-    m = Value(np.maximum(logits.data, 0.0), label="max(z, 0)", requires_grad=False)
-    exp_m = Value(np.exp(-m.data), label="exp(−max(z, 0))", requires_grad=False)
-    softplus = ((logits - m).exp() + exp_m).log() + m
-    softplus.label = "softplus(z)"
-    per_point = softplus - logits * Value(t, label="y", requires_grad=False)
-    per_point.label = "bce per point"
-    loss = per_point.sum() * Value(1.0 / n, label="1/n", requires_grad=False)
+    # One node (ops.binary_cross_entropy), whose gradient (σ(z) − y)/n is δᴸ itself.
+    loss = _apply(ops.binary_cross_entropy, logits, _constant(t, "y"), arg=(n,))
     loss.label = "loss"
     return loss
 
@@ -153,7 +147,8 @@ def one_hot(targets: Any, classes: int, name: str = "softmax_cross_entropy") -> 
 def softmax_cross_entropy(logits: Value, targets: Any) -> Value:
     """−1/n Σₓ Σⱼ yⱼ ln softmax(z)ⱼ with integer labels (n,) or one-hot rows (n, k).
 
-    Uses log_softmax (log-sum-exp with the maximum shifted out), finite at ±1000.
+    One node (op "softmax_cross_entropy"), computed with log_softmax (log-sum-exp with the
+    maximum shifted out), finite at ±1000; its gradient is (softmax(z) − y)/n.
 
     >>> from microgradnn import Value
     >>> loss = softmax_cross_entropy(Value([[1000.0, -1000.0]]), [1])
@@ -170,7 +165,8 @@ def softmax_cross_entropy(logits: Value, targets: Any) -> Value:
     t = one_hot(targets, k)
     if t.shape[0] != n:
         raise ValueError(f"softmax_cross_entropy: {t.shape[0]} targets for a batch of {n}")
-    loss = (logits.log_softmax(axis=-1) * t).sum() * (-1.0 / n)
+    # One node (ops.softmax_cross_entropy), whose gradient (softmax(z) − y)/n is δᴸ itself.
+    loss = _apply(ops.softmax_cross_entropy, logits, _constant(t, "y"), arg=(n,))
     loss.label = "loss"
     return loss
 

@@ -1,6 +1,6 @@
 """A dense network (multi-layer perceptron) on the Value graph.
 
-Each layer computes ``z = x Wᵀ + b`` (``x.linear(W) + b``: the product is one node) and then
+Each layer computes ``z = x Wᵀ + b`` (``x.linear(W, b)``: one node, "affine") and then
 ``a = σ(z)``: the seed article's equations
 (zˡ = Wˡ aˡ⁻¹ + bˡ, aˡ = σ(zˡ)) written for a batch in *rows* — x has shape (batch, features) —
 with W of shape (out, in) as in the article.
@@ -97,7 +97,7 @@ class MLP:
         nodes = {"x": a}
         for W, b, act, (z_name, a_name) in zip(self.weights, self.biases, self.activations,
                                                _layer_names(len(self.weights))):
-            z = a.linear(W) + b                 # zˡ = Wˡ aˡ⁻¹ + bˡ, one example per row: a Wᵀ + b
+            z = a.linear(W, b)                  # zˡ = Wˡ aˡ⁻¹ + bˡ, one example per row: a Wᵀ + b
             z._label = z_name
             if act == "linear":
                 a = z                           # σ(z) = z: no extra node; "a<l>" is "z<l>"

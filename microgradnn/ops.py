@@ -206,6 +206,20 @@ def sigmoid(x):
     return np.divide(1.0, t, out=t)
 
 
+def sigmoid_back(g, out):
+    """g·σ(1 − σ): σ's VJP from its output (BP2's σ′(z) = a(1 − a), never σ(z) again). On
+    arrays in one new buffer instead of three."""
+    if type(out) is np.ndarray and type(g) is np.ndarray and g.shape == out.shape:
+        d = np.subtract(1.0, out)
+        d *= out
+        d *= g
+        return d
+    return g * (out * (1.0 - out))
+
+
+sigmoid_back.formula = "g * (out * (1 - out))"     # how traces write it (microgradnn.trace)
+
+
 def power(a, b):
     if type(a) is float and type(b) is float:
         try:
@@ -381,6 +395,16 @@ def _getitem(x, index):
 # The ops themselves.
 # ---------------------------------------------------------------------------------------------
 
+_IDENTITY_VJP = (lambda g, out, a, b: g).__code__
+
+
+def _passes_g(vjp) -> bool:
+    """Whether vjp is written ``lambda g, out, a, b: g`` (it returns the gradient unchanged)."""
+    code = getattr(vjp, "__code__", None)
+    return code is not None and code.co_code == _IDENTITY_VJP.co_code and \
+        code.co_varnames[:4] == _IDENTITY_VJP.co_varnames[:4] and code.co_argcount == 4
+
+
 class Op:
     """A primitive operation: its forward and, per input, its vector-Jacobian product (VJP).
 
@@ -388,7 +412,7 @@ class Op:
     arriving at the output), and the general chain rule for the others (matmul, reductions).
     """
 
-    __slots__ = ("name", "symbol", "forward", "vjps", "params", "elementwise")
+    __slots__ = ("name", "symbol", "forward", "vjps", "params", "elementwise", "general", "pair")
 
     def __init__(self, name: str, symbol: str, forward: Callable[..., Any],
                  vjps: tuple, params: tuple = (), elementwise: bool = True):
@@ -398,6 +422,14 @@ class Op:
         self.vjps = vjps            # one per input: vjp(g, out, *inputs, *params)
         self.params = params        # names of the static parameters stored on the node (axis, ...)
         self.elementwise = elementwise
+        # Three inputs, or two and parameters (the quadratic cost): the engine's fast reverse
+        # loop, written for one or two inputs, hands these to its general step.
+        self.general = len(vjps) > 2 or (len(vjps) == 2 and bool(params))
+        # What that fast loop calls for a plain binary op: its two VJPs, but None for one that is
+        # `lambda g, out, a, b: g` (∂out/∂input = 1, both of add's): the loop passes g on itself
+        # instead of calling a function that returns it (half the nodes of a scalar MLP are +).
+        self.pair = None if self.general or len(vjps) != 2 else \
+            tuple(None if _passes_g(v) else v for v in vjps)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -446,7 +478,7 @@ tanh_ = Op("tanh", "tanh", tanh,
            (lambda g, out, a: g * (1.0 - out * out),))     # tanh' = 1 − tanh²
 
 sigmoid_ = Op("sigmoid", "σ", sigmoid,
-              (lambda g, out, a: g * out * (1.0 - out),))  # σ' = σ(1 − σ)
+              (lambda g, out, a: sigmoid_back(g, out),))   # σ' = σ(1 − σ), from the output
 
 
 def _relu(x):
@@ -526,3 +558,132 @@ linear = Op("linear", "xWᵀ", lambda x, w: x @ w.T,
             (lambda g, out, x, w: g @ w,                      # VJP into X: G W
              lambda g, out, x, w: matrix_transpose(g) @ x),   # VJP into W: Gᵀ X
             elementwise=False)
+
+
+def sum_rows(g):
+    """Σ over the rows (the batch): BP3's ∂C/∂b = Σₓ δₓ. On a matrix as the product 1ᵀG, which
+    BLAS does several times faster than numpy's sum over axis 0."""
+    if type(g) is np.ndarray:
+        return _ones(g.shape[0]) @ g
+    return g.sum(axis=0)
+
+
+sum_rows.formula = "sum(g, axis=0)"                 # how traces write it (microgradnn.trace)
+
+
+def _affine(x, w, b):
+    z = x @ w.T
+    z += b                    # into the product's new buffer: no second array per layer
+    return z
+
+
+# A dense layer's zˡ = x Wᵀ + b as one node (PyTorch's F.linear with a bias): the step learners
+# read as one equation, drawn with its three inputs. With G = δ (one row per example), its VJPs
+# are BP2's G W (times σ′ at the layer below), BP4's Gᵀ X and BP3's G summed over the batch.
+affine = Op("affine", "xWᵀ + b", _affine,
+            (lambda g, out, x, w, b: g @ w,                      # VJP into X: G W
+             lambda g, out, x, w, b: g.T @ x,                    # VJP into W: Gᵀ X (2-D)
+             lambda g, out, x, w, b: sum_rows(g)),               # VJP into b: Σ rows of G
+            elementwise=False)
+
+
+def times_difference(s, a, y):
+    """(a − y)·s: the quadratic cost's VJP; on arrays (s a number) in one new buffer."""
+    if type(a) is np.ndarray and type(y) is np.ndarray and isinstance(s, float):
+        d = np.subtract(a, y)
+        d *= s
+        return d
+    return (a - y) * s
+
+
+times_difference.formula = "(a - y) * (g / n)"    # how traces write it (microgradnn.trace)
+
+
+def squared_error(a, y, n):
+    """C = 1/(2n) Σ (a − y)²: the quadratic cost's forward, a float for floats, else 0-d."""
+    d = a - y
+    if type(d) is float:
+        return 0.5 / n * (d * d)
+    d = d.ravel()
+    return np.array(0.5 / n * (d @ d))   # the dot product: one BLAS call for Σ (a − y)²
+
+
+# The seed article's quadratic cost C = 1/(2n) Σₓ ‖a − y‖² as one node (PyTorch's mse_loss is one
+# too). Its VJP into a is ∇ₐC = (a − y)/n, the factor BP1 multiplies by σ′(zᴸ).
+quadratic = Op("quadratic", "½‖a − y‖²/n", squared_error,
+               (lambda g, out, a, y, n: times_difference(g / n, a, y),    # ∂C/∂a = (a − y)/n
+                lambda g, out, a, y, n: -times_difference(g / n, a, y)),  # ∂C/∂y = −(a − y)/n
+               params=("n",), elementwise=False)
+
+
+def log_softmax(z):
+    """z − ln Σ exp(z) along the last axis, the maximum shifted out first (every exp ≤ 1)."""
+    if type(z) is np.ndarray:
+        s = z - z.max(axis=-1, keepdims=True)
+        s -= np.log(np.exp(s).sum(axis=-1, keepdims=True))
+        return s
+    return z.log_softmax(axis=-1)
+
+
+def softmax_minus(z, t, s):
+    """(softmax(z) − t)·s along the last axis: the softmax cross-entropy's VJP. On arrays (s a
+    number) in one new buffer."""
+    if type(z) is np.ndarray and type(t) is np.ndarray and isinstance(s, float):
+        p = z - z.max(axis=-1, keepdims=True)
+        np.exp(p, out=p)
+        p /= p.sum(axis=-1, keepdims=True)
+        p -= t
+        p *= s
+        return p
+    return (z.softmax(axis=-1) - t) * s
+
+
+softmax_minus.formula = "(softmax(z) - t) * (g / n)"   # how traces write it (microgradnn.trace)
+
+
+def cross_entropy(z, t, n):
+    """C = −1/n Σ t ⊙ ln softmax(z): the softmax cross-entropy's forward, a 0-d array."""
+    return np.array(-1.0 / n * np.vdot(t, log_softmax(z)))
+
+
+# The softmax cross-entropy of logits z (batch, classes) against one-hot rows t as one node, as
+# PyTorch's cross_entropy is one function: its VJP into z is the well-known softmax(z) − y
+# (over n), the error δᴸ of a softmax output layer, with no log or division of its own.
+softmax_cross_entropy = Op("softmax_cross_entropy", "−Σ y ln softmax(z) / n", cross_entropy,
+                           (lambda g, out, z, t, n: softmax_minus(z, t, g / n),  # (softmax(z) − t)/n
+                            lambda g, out, z, t, n: log_softmax(z) * (-g / n)),  # −ln softmax(z)/n
+                           params=("n",), elementwise=False)
+
+
+def sigmoid_minus(z, t, s):
+    """(σ(z) − t)·s: the binary cross-entropy's VJP; on arrays (s a number) in one new buffer."""
+    if type(z) is np.ndarray and type(t) is np.ndarray and isinstance(s, float):
+        p = sigmoid(z)
+        p -= t
+        p *= s
+        return p
+    return (z.sigmoid() - t) * s
+
+
+sigmoid_minus.formula = "(sigmoid(z) - t) * (g / n)"   # how traces write it (microgradnn.trace)
+
+
+def bce_from_logits(z, t, n):
+    """C = 1/n Σ [softplus(z) − t·z], which is −1/n Σ [t ln σ(z) + (1 − t) ln(1 − σ(z))]: the
+    binary cross-entropy's forward from the logits z, a 0-d array, finite at any z.
+
+    softplus(z) = ln(1 + eᶻ) is computed as m + ln(e⁻ᵐ + eᶻ⁻ᵐ) with m = max(z, 0): both exponents
+    are ≤ 0 and one is 0, so the log never sees 0 or ∞ (ln(1 + eᶻ) overflows above z ≈ 709)."""
+    m = np.maximum(z, 0.0)
+    per_point = np.log(np.exp(-m) + np.exp(z - m))
+    per_point += m
+    per_point -= t * z
+    return np.array(np.add.reduce(per_point, axis=None) / n)
+
+
+# Binary cross-entropy from the logits as one node: its VJP into z is σ(z) − y (over n), exactly,
+# at every z (also at 0, where max(z, 0) written as ops would need a subgradient).
+binary_cross_entropy = Op("binary_cross_entropy", "Σ softplus(z) − y z / n", bce_from_logits,
+                          (lambda g, out, z, t, n: sigmoid_minus(z, t, g / n),  # (σ(z) − t)/n
+                           lambda g, out, z, t, n: z * (-g / n)),               # −z/n
+                          params=("n",), elementwise=False)

@@ -78,17 +78,21 @@ class Optimizer:
             if type(g) is np.ndarray and type(data) is np.ndarray:   # a tensor parameter
                 update(i, g, out)        # the step, written into out
                 data -= out              # in place, on the parameter's array itself
-                continue
-            if g is None:                # no gradient reached p: the same as a zero gradient
-                g = 0.0
-            elif type(g) is not float:
-                g = p.grad               # a Value (after create_graph) or a 0-d numpy scalar
-                g = g.data if isinstance(g, Value) else g
-            update(i, g, out)
-            if type(data) is float:      # a scalar Value: its data is an immutable float
-                p.data = data - float(out)
             else:
-                p.data -= out
+                self._step_other(i, p, g, out)
+
+    def _step_other(self, i: int, p: Value, g, out: np.ndarray) -> None:
+        """The step of a scalar parameter, or of one without a gradient or with a Value one."""
+        if g is None:                    # no gradient reached p: the same as a zero gradient
+            g = 0.0
+        elif type(g) is not float:
+            g = p.grad                   # a Value (after create_graph) or a 0-d numpy scalar
+            g = g.data if isinstance(g, Value) else g
+        self._update(i, g, out)
+        if type(p.data) is float:        # a scalar Value: its data is an immutable float
+            p.data = p.data - float(out)
+        else:
+            p.data -= out
 
     def _update(self, i: int, g, out: np.ndarray) -> None:
         """Write the step for parameter i, with gradient g, into out."""
@@ -155,6 +159,21 @@ class SGD(Optimizer):
     def _set_hyper(self, lr, momentum) -> None:
         self.lr = _positive("lr", lr, "SGD")
         self.momentum = _fraction("momentum", momentum, "SGD")
+
+    def step(self) -> None:
+        if self.momentum != 0.0:
+            return super().step()
+        # Plain SGD, p −= lr·∇p, the loop of most training steps: written out, without a call
+        # per parameter (the same arithmetic as _update, so the same numbers).
+        self.steps += 1
+        lr, multiply = self.lr, np.multiply
+        for i, (p, out) in enumerate(zip(self.params, self._scratch)):
+            g, data = p._grad, p.data
+            if type(g) is np.ndarray and type(data) is np.ndarray:
+                multiply(g, lr, out=out)             # lr · ∇p
+                data -= out
+            else:
+                self._step_other(i, p, g, out)
 
     def _update(self, i: int, g, out: np.ndarray) -> None:
         if self.momentum == 0.0:

@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OPS = ROOT / "microgradnn" / "ops.py"
 # The op tests against independent oracles (numpy forwards, closed forms, finite differences).
 TESTS = ["tests/test_numpy_oracle.py", "tests/test_batched_matmul.py", "tests/test_torch_free.py",
-         "tests/test_nesting.py", "tests/test_mutants.py", "tests/test_functional.py"]
+         "tests/test_nesting.py", "tests/test_mutants.py", "tests/test_functional.py",
+         "tests/test_layer_nodes.py"]
 SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
         ast.MatMult: ast.Mult, ast.Pow: ast.Mult}
 

@@ -240,8 +240,8 @@ def test_a_closed_form_cross_check_shows_every_layer_agreeing(tmp_path):
 
 def test_a_big_graph_is_drawn_with_collapsed_layers_and_says_so(tmp_path):
     loss, net = network()
-    text = explore(loss, tmp_path / "n.html", network=net, max_nodes=16).read_text(encoding="utf-8")
-    assert 'id="collapsed-note"' in text and "max_nodes=16" in text
+    text = explore(loss, tmp_path / "n.html", network=net, max_nodes=8).read_text(encoding="utf-8")
+    assert 'id="collapsed-note"' in text and "max_nodes=8" in text
     assert re.search(r'<g id="L1" class="node layer', text)
     assert 'id="v' in text                                # x and the loss are in no layer
     steps = page_data(text)["steps"]
@@ -253,7 +253,7 @@ def test_a_big_graph_is_drawn_with_collapsed_layers_and_says_so(tmp_path):
 
 def test_a_collapsed_layer_is_done_only_when_all_its_values_are(tmp_path):
     loss, net = network()
-    steps = page_data(explore(loss, tmp_path / "n.html", network=net, max_nodes=16)
+    steps = page_data(explore(loss, tmp_path / "n.html", network=net, max_nodes=8)
                       .read_text(encoding="utf-8"))["steps"]
     for box in ("L1", "L2"):
         last_into = max(k for k, s in enumerate(steps, 1) if s["input"] == box)
@@ -540,3 +540,10 @@ def test_browser_steps_through_a_2_3_1_network(browser, tmp_path):
     shot = tmp_path / "explorer.png"
     browser.save_screenshot(str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_a_dense_layers_three_inputs_are_named_first_second_and_third_operand(tmp_path):
+    loss, net = network()
+    text = explore(loss, tmp_path / "n.html", network=net).read_text(encoding="utf-8")
+    assert "(first operand)" in text and "(second operand)" in text and "(third operand)" in text
+    assert "vjp: sum(upstream, axis=0) (third operand)" in text     # b's VJP: BP3's Σ rows
