@@ -885,3 +885,82 @@ def test_linear_in_a_slow_mode_is_x_times_w_transposed(mode):
     with context():
         out = Value(x).linear(Value(w))
     np.testing.assert_array_equal(out.data, [[17.0, 23.0], [39.0, 53.0]])   # x @ w.T by hand
+
+
+# --- the run of 12:02 (make mutants on h17-engine-mutants): engine.py after main's fused ops ------
+
+# A dense layer's x Wᵀ + b is one node with a third parent (engine._Ternary): its parents, the
+# graph walk and zero_grad see the bias; under no_grad() the node keeps none of its inputs.
+
+def test_walk_of_an_affine_node_lists_x_w_b_then_the_node():
+    x, w, b = Value(np.ones((1, 2))), Value(np.ones((3, 2))), Value(np.zeros(3))
+    z = x.linear(w, b)
+    assert walk(z) == [x, w, b, z]
+
+
+def test_zero_grad_of_an_affine_node_resets_the_bias_gradient():
+    x, w, b = Value(np.ones((1, 2))), Value(np.ones((3, 2))), Value(np.zeros(3))
+    z = x.linear(w, b)
+    z.backward(np.ones((1, 3)))
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0, 1.0])     # Σ rows of the seed (BP3)
+    z.zero_grad()
+    np.testing.assert_array_equal(b.grad, np.zeros(3))
+
+
+@pytest.mark.parametrize("bias", [False, True], ids=["linear", "affine"])
+def test_a_layer_node_under_no_grad_keeps_no_reference_to_its_inputs(bias):
+    import gc
+    import weakref
+    from microgradnn import no_grad
+    x, w, b = Value(np.ones((1, 2))), Value(np.ones((3, 2))), Value(np.zeros(3))
+    refs = [weakref.ref(v) for v in (x, w, b)]
+    gc.disable()       # freed by reference counting alone, as a graph without history must be
+    try:
+        with no_grad():
+            z = x.linear(w, b if bias else None)
+        del x, w, b
+        assert [r() for r in refs] == [None, None, None]
+        np.testing.assert_array_equal(z.data, [[2.0, 2.0, 2.0]])
+    finally:
+        gc.enable()
+
+
+def test_a_recorded_affine_node_keeps_its_three_inputs_alive():
+    import weakref
+    x, w, b = Value(np.ones((1, 2))), Value(np.ones((3, 2))), Value(np.zeros(3))
+    refs = [weakref.ref(v) for v in (x, w, b)]
+    z = x.linear(w, b)
+    del x, w, b
+    assert z.parents == tuple(r() for r in refs) and None not in z.parents
+
+
+# The plain reverse loop passes g on itself for a VJP that is g (add's two, sub's first; ops.Op.pair)
+# and still sums a broadcast gradient back to its input's shape and kind.
+
+def test_the_gradients_of_a_plus_b_and_a_minus_b_are_plus_and_minus_one_summed_over_broadcasting():
+    a, b, s = Value(np.arange(6.0).reshape(2, 3)), Value(np.ones(3)), Value(2.0)
+    ((a + b).sum() + (a - s).sum() + (s - b).sum()).backward()
+    np.testing.assert_array_equal(a.grad, np.full((2, 3), 2.0))   # +1 from a + b, +1 from a − s
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0, 1.0])     # +1 per row of a + b, −1 from s − b
+    assert s.grad == -6.0 + 3.0 and type(s.grad) is float     # −1 per entry of a, +1 per one of b
+
+
+# The quadratic cost's node has two inputs and a parameter (n): the plain reverse loop's general
+# step, with the targets differentiable too, summed back to their own shape and kind.
+
+def test_the_quadratic_ops_target_gradient_is_summed_back_to_a_broadcast_targets_shape():
+    from microgradnn import ops
+    from microgradnn.engine import _apply
+    a, y = Value(np.arange(8.0).reshape(4, 2)), Value(np.array([1.0, 2.0]))
+    _apply(ops.quadratic, a, y, arg=(4,)).backward()
+    # ∂C/∂y = −Σ_rows (a − y)/n: column 0 is −(−1 + 1 + 3 + 5)/4, column 1 −(−1 + 1 + 3 + 5)/4
+    np.testing.assert_array_equal(y.grad, [-2.0, -2.0])
+    np.testing.assert_array_equal(a.grad, (np.arange(8.0).reshape(4, 2) - [1.0, 2.0]) / 4)
+
+
+def test_the_quadratic_ops_gradient_for_a_scalar_target_is_a_float():
+    from microgradnn import ops
+    from microgradnn.engine import _apply
+    a, y = Value(np.arange(8.0).reshape(4, 2)), Value(0.5)
+    _apply(ops.quadratic, a, y, arg=(4,)).backward()
+    assert y.grad == -(28.0 - 8 * 0.5) / 4 and type(y.grad) is float
