@@ -963,7 +963,7 @@ def _reverse(order: list, create_graph: bool, store: bool, trace, targets, hook)
         _reverse_node(n, g, create_graph, trace, hook)
 
 
-def _reverse_node(n: Value, g, create_graph: bool = False, trace=None, hook=None) -> None:
+def _reverse_node(n: Value, g, create_graph: bool, trace, hook) -> None:
     """Pass the gradient g of op node n on to each of its inputs: one VJP per input."""
     op = n._op                            # every node here has an op (leaves come later)
     parents = n.parents
