@@ -889,8 +889,9 @@ def test_linear_in_a_slow_mode_is_x_times_w_transposed(mode):
 
 # --- the run of 12:02 (make mutants on h17-engine-mutants): engine.py after main's fused ops ------
 
-# A dense layer's x Wᵀ + b is one node with a third parent (engine._Ternary): its parents, the
-# graph walk and zero_grad see the bias; under no_grad() the node keeps none of its inputs.
+# A dense layer's x Wᵀ + b is one node with a third parent (engine._Ternary): the graph walk and
+# zero_grad see the bias (walk mutants 7 and 8 skipped it); under no_grad() the node keeps none of
+# its inputs, recorded it keeps all three (pinned for the new code, no survivor of the run).
 
 def test_walk_of_an_affine_node_lists_x_w_b_then_the_node():
     x, w, b = Value(np.ones((1, 2))), Value(np.ones((3, 2))), Value(np.zeros(3))
@@ -935,7 +936,7 @@ def test_a_recorded_affine_node_keeps_its_three_inputs_alive():
 
 
 # The plain reverse loop passes g on itself for a VJP that is g (add's two, sub's first; ops.Op.pair)
-# and still sums a broadcast gradient back to its input's shape and kind.
+# and still sums a broadcast gradient back to its input's shape and kind (pinned for the new code).
 
 def test_the_gradients_of_a_plus_b_and_a_minus_b_are_plus_and_minus_one_summed_over_broadcasting():
     a, b, s = Value(np.arange(6.0).reshape(2, 3)), Value(np.ones(3)), Value(2.0)
@@ -946,7 +947,8 @@ def test_the_gradients_of_a_plus_b_and_a_minus_b_are_plus_and_minus_one_summed_o
 
 
 # The quadratic cost's node has two inputs and a parameter (n): the plain reverse loop's general
-# step, with the targets differentiable too, summed back to their own shape and kind.
+# step, with the targets differentiable too, summed back to their own shape and kind (pinned for
+# the new code).
 
 def test_the_quadratic_ops_target_gradient_is_summed_back_to_a_broadcast_targets_shape():
     from microgradnn import ops
