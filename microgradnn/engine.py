@@ -918,6 +918,8 @@ def _reverse_plain(order: list, store: bool, targets: Optional[dict]) -> None:
         od, ad, bd = n.data, a.data, b.data
         pair = op.pair
         if pair is None:                  # x Wᵀ + b (three inputs), the quadratic cost (n)
+            # _reverse_node's step without its Values, trace and hook: calling it here measured
+            # 3 µs slower per MLP step (its tuple of parents' data is built by a generator).
             c = n._c
             if c is None:
                 parents, ins = (a, b), (ad, bd, *n._arg)

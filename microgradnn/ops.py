@@ -349,7 +349,7 @@ def unbroadcast(g, like):
             and g.shape[1:] == like.shape:
         # The common case, a bias: sum over the batch (BP3). For a (batch, n) gradient, as the
         # product 1ᵀG: BLAS does it several times faster than numpy's sum over axis 0.
-        return _ones(g.shape[0]) @ g if g.ndim == 2 else np.add.reduce(g, axis=0)
+        return sum_rows(g) if g.ndim == 2 else np.add.reduce(g, axis=0)
     shp, gshp = shape(like), shape(g)
     if gshp != shp:
         lead = len(gshp) - len(shp)
@@ -587,7 +587,7 @@ affine = Op("affine", "xWᵀ + b", _affine,
             elementwise=False)
 
 
-def times_difference(s, a, y):
+def times_difference(a, y, s):
     """(a − y)·s: the quadratic cost's VJP; on arrays (s a number) in one new buffer."""
     if type(a) is np.ndarray and type(y) is np.ndarray and isinstance(s, float):
         d = np.subtract(a, y)
@@ -611,8 +611,8 @@ def squared_error(a, y, n):
 # The seed article's quadratic cost C = 1/(2n) Σₓ ‖a − y‖² as one node (PyTorch's mse_loss is one
 # too). Its VJP into a is ∇ₐC = (a − y)/n, the factor BP1 multiplies by σ′(zᴸ).
 quadratic = Op("quadratic", "½‖a − y‖²/n", squared_error,
-               (lambda g, out, a, y, n: times_difference(g / n, a, y),    # ∂C/∂a = (a − y)/n
-                lambda g, out, a, y, n: -times_difference(g / n, a, y)),  # ∂C/∂y = −(a − y)/n
+               (lambda g, out, a, y, n: times_difference(a, y, g / n),    # ∂C/∂a = (a − y)/n
+                lambda g, out, a, y, n: -times_difference(a, y, g / n)),  # ∂C/∂y = −(a − y)/n
                params=("n",), elementwise=False)
 
 
