@@ -28,7 +28,7 @@ and optimizers (microgradnn.losses, microgradnn.optim), micrograd's ``Value``, `
 """
 import os as _os
 import sys as _sys
-from importlib import import_module
+from importlib import abc as _abc, import_module, util as _util
 
 if _sys.argv[:1] == ["-m"] or _os.path.basename(_sys.argv[0] if _sys.argv else "") in (
         "microgradnn", "microgradnn.exe", "microgradnn-script.py"):
@@ -46,20 +46,62 @@ if _sys.argv[:1] == ["-m"] or _os.path.basename(_sys.argv[0] if _sys.argv else "
             _os._exit(130)
     _sys.excepthook = _interrupted
 
-from .engine import Value, gradients, no_grad  # noqa: E402 - after the hook, on purpose
+from .core.engine import Value, gradients, no_grad  # noqa: E402 - after the hook, on purpose
 
 __version__ = "0.1.0"
+
+# The folders show the architecture (core ← network ← training; show, check and bridges look at
+# the core from outside; command uses them all). Modules keep the short names they are imported
+# by in the docs and in users' code, e.g. ``microgradnn.nn`` is ``microgradnn.network.nn``.
+_SHORT_NAMES = {
+    "engine": "core.engine", "ops": "core.ops", "functional": "core.functional",
+    "anomaly": "core.anomaly",
+    "architecture": "network.architecture", "nn": "network.nn", "losses": "network.losses",
+    "optim": "network.optim",
+    "datasets": "training.datasets", "checkpoint": "training.checkpoint",
+    "trace": "show.trace", "viz": "show.viz", "explorer": "show.explorer", "plots": "show.plots",
+    "backprop": "check.backprop",
+    "torch_bridge": "bridges.pytorch", "micrograd": "bridges.micrograd",
+    "cli": "command.cli", "expr": "command.expr",
+}
+
+
+class _ShortNames(_abc.MetaPathFinder, _abc.Loader):
+    """Imports ``microgradnn.<short name>[.rest]`` as the module it names (the same object)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, rest = fullname.partition(".")
+        head, _, tail = rest.partition(".")
+        if package != __name__ or head not in _SHORT_NAMES:
+            return None
+        return _util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        package, _, rest = spec.name.partition(".")
+        head, _, tail = rest.partition(".")
+        module = import_module(".".join(filter(None, (package, _SHORT_NAMES[head], tail))))
+        spec.loader_state = module.__spec__    # the import system will overwrite __spec__
+        return module
+
+    def exec_module(self, module) -> None:
+        """The module ran when create_module imported it under its own name: give it back its
+        own spec."""
+        module.__spec__ = module.__spec__.loader_state
+
+
+_sys.meta_path.insert(0, _ShortNames())   # before the path finder, which would load a second copy
 
 # Imported on first use, so that `import microgradnn` stays light (graphviz is loaded only
 # by whoever draws).
 _LAZY = {
-    "grad": "functional", "value_and_grad": "functional", "jacobian": "functional",
-    "hessian": "functional", "hvp": "functional",
-    "exp": "functional", "log": "functional", "tanh": "functional", "sigmoid": "functional",
-    "relu": "functional", "abs": "functional", "sqrt": "functional", "maximum": "functional",
-    "detect_anomaly": "anomaly",
-    "draw_graph": "viz", "draw_network": "viz", "explore": "explorer",
-    "MLP": "nn", "NeuralNetwork": "backprop",
+    "grad": "core.functional", "value_and_grad": "core.functional",
+    "jacobian": "core.functional", "hessian": "core.functional", "hvp": "core.functional",
+    "exp": "core.functional", "log": "core.functional", "tanh": "core.functional",
+    "sigmoid": "core.functional", "relu": "core.functional", "abs": "core.functional",
+    "sqrt": "core.functional", "maximum": "core.functional",
+    "detect_anomaly": "core.anomaly",
+    "draw_graph": "show.viz", "draw_network": "show.viz", "explore": "show.explorer",
+    "MLP": "network.nn", "NeuralNetwork": "check.backprop",
     "crosscheck": "check", "crosscheck_gradients": "check", "gradcheck": "check",
 }
 

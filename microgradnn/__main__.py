@@ -1,7 +1,7 @@
 """``python -m microgradnn``: the same as the ``microgradnn`` command."""
 import sys
 
-from .cli import main
+from .command.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

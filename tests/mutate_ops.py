@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OPS = ROOT / "microgradnn" / "ops.py"
+OPS = ROOT / "microgradnn" / "core" / "ops.py"
 # The op tests against independent oracles (numpy forwards, closed forms, finite differences).
 TESTS = ["tests/test_numpy_oracle.py", "tests/test_batched_matmul.py", "tests/test_torch_free.py",
          "tests/test_nesting.py", "tests/test_mutants.py", "tests/test_functional.py",
@@ -108,7 +108,7 @@ def main(argv=None) -> int:
     todo = list(mutants(source, args.only))
     with tempfile.TemporaryDirectory(prefix="mutate-ops-") as tmp:
         folders = [_copy_tree(Path(tmp) / f"w{i}") for i in range(args.jobs)]
-        (folders[0] / "microgradnn" / "ops.py").write_text(ast.unparse(ast.parse(source)))
+        (folders[0] / "microgradnn" / "core" / "ops.py").write_text(ast.unparse(ast.parse(source)))
         if not _run_tests(folders[0]):
             print("the unmutated ops.py (as ast.unparse writes it) fails the tests; nothing to do")
             return 1
@@ -116,7 +116,7 @@ def main(argv=None) -> int:
         def check(k):
             op, line, description, text = todo[k]
             folder = folders[k % args.jobs]
-            (folder / "microgradnn" / "ops.py").write_text(text)
+            (folder / "microgradnn" / "core" / "ops.py").write_text(text)
             return op, line, description, not _run_tests(folder)
 
         results = []

@@ -148,7 +148,7 @@ def _imports(module) -> set:
 def test_closed_form_module_uses_numpy_only():
     """backprop.py and the architecture checks it shares with the MLP never touch the engine."""
     from microgradnn import architecture
-    assert _imports(backprop) <= {"__future__", "typing", "numpy", "architecture"}, _imports(backprop)
+    assert _imports(backprop) <= {"__future__", "typing", "numpy", "network.architecture"}, _imports(backprop)
     assert _imports(architecture) <= {"__future__", "typing", "math", "numpy"}, _imports(architecture)
 
 

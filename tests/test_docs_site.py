@@ -53,9 +53,9 @@ def test_doctest_examples_are_code_blocks_not_nested_quotes(site):
 
 def test_the_api_page_links_the_classes_its_docstrings_name(site):
     api = (site / "api" / "index.html").read_text(encoding="utf-8")
-    assert re.search(r'<a class="autorefs autorefs-internal"[^>]*href="#microgradnn\.check\.'
+    assert re.search(r'<a class="autorefs autorefs-internal"[^>]*href="#microgradnn\.check\.crosscheck\.'
                      r'GradcheckResult"><code>GradcheckResult</code></a>', api)
-    assert 'href="#microgradnn.nn.MLP"' in api and 'href="#microgradnn.engine.Value"' in api
+    assert 'href="#microgradnn.network.nn.MLP"' in api and 'href="#microgradnn.core.engine.Value"' in api
 
 
 def test_the_checking_guide_is_built_and_in_the_navigation(site):

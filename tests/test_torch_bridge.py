@@ -474,5 +474,5 @@ for name in names:
     importlib.import_module(name)
 print(json.dumps({"modules": names, "torch": "torch" in sys.modules}))
 """)
-    assert "microgradnn.torch_bridge" in result["modules"] and "microgradnn.nn" in result["modules"]
+    assert "microgradnn.bridges.pytorch" in result["modules"] and "microgradnn.network.nn" in result["modules"]
     assert result["torch"] is False

@@ -34,8 +34,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .architecture import LOSSES
-from .losses import _targets, check_output_activation, one_hot
+from ..network.architecture import LOSSES
+from ..network.losses import _targets, check_output_activation, one_hot
 
 INSTALL = ("PyTorch is not installed, and microgradnn.torch_bridge needs it: pip install torch "
            "(the CPU build: pip install torch --index-url https://download.pytorch.org/whl/cpu)")
@@ -228,7 +228,7 @@ def from_torch(module, activations: Optional[Sequence[str]] = None):
     ``state_dict()``; a state_dict holds no activations, so then pass ``activations=`` (our
     names: sigmoid, tanh, relu, linear, softmax).
     """
-    from .nn import MLP
+    from ..network.nn import MLP
     torch = _torch()
     if isinstance(module, Mapping):
         weights, biases, activations = _from_state_dict(module, activations)

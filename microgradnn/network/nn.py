@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .architecture import ACTIVATIONS, check_architecture, init_parameters
-from .engine import Value, _constant, _next
+from ..core.engine import Value, _constant, _next
 
 
 class MLP:
@@ -201,13 +201,13 @@ class MLP:
 
     def save(self, path, optimizer=None) -> None:
         """Write the network (and optionally an optimizer's state) to ``path``."""
-        from . import checkpoint
+        from ..training import checkpoint
         checkpoint.save(self, path, optimizer=optimizer)
 
     @classmethod
     def load(cls, path):
         """Read what :meth:`save` wrote (see :func:`microgradnn.checkpoint.load`)."""
-        from . import checkpoint
+        from ..training import checkpoint
         return checkpoint.load(path)
 
     # --- PyTorch (optional: see microgradnn.torch_bridge) ---
@@ -215,14 +215,14 @@ class MLP:
     def to_torch(self, dtype=None):
         """This network as a ``torch.nn.Sequential`` with copies of the weights (float64
         unless ``dtype`` says otherwise): :func:`microgradnn.torch_bridge.to_torch`."""
-        from . import torch_bridge
+        from ..bridges import pytorch as torch_bridge
         return torch_bridge.to_torch(self, dtype=dtype)
 
     @classmethod
     def from_torch(cls, module, activations=None):
         """An MLP from a PyTorch Sequential of Linear layers and activations, or from its
         state_dict plus ``activations=``: :func:`microgradnn.torch_bridge.from_torch`."""
-        from . import torch_bridge
+        from ..bridges import pytorch as torch_bridge
         return torch_bridge.from_torch(module, activations=activations)
 
 

@@ -612,7 +612,7 @@ class Value:
         seed = _seed(self, grad, "backward")
         trace = None
         if explain:
-            from .trace import BackwardTrace
+            from ..show.trace import BackwardTrace
             trace = BackwardTrace()
         _backprop(self, seed, create_graph, store=True, trace=trace)
         return trace

@@ -32,8 +32,8 @@ from __future__ import annotations
 from types import MethodType
 from typing import Any
 
-from .. import ops
-from ..engine import Value as _Value, _apply, _lift
+from ...core import ops
+from ...core.engine import Value as _Value, _apply, _lift
 
 __all__ = ["Value", "Symbol"]
 

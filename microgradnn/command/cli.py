@@ -20,9 +20,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from . import __version__
-from .architecture import INITS, LOSSES
-from .datasets import NAMES as DATASETS
+from .. import __version__
+from ..network.architecture import INITS, LOSSES
+from ..training.datasets import NAMES as DATASETS
 NO_DOT = ("the Graphviz program `dot` is not installed, so only the DOT text was written; "
           "install it (Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install "
           "graphviz) and render with: dot -Tsvg FILE.dot -o FILE.svg")
@@ -305,7 +305,7 @@ def cmd_graph(args) -> int:
     if trace is not None:
         print()
         print(trace)
-    from .viz import draw_graph
+    from ..show.viz import draw_graph
     graph = draw_graph(out, rankdir=args.rankdir,
                        edge_labels="local" if args.local_derivatives else None)
     written = write_graph(graph, output)
@@ -316,7 +316,7 @@ def cmd_graph(args) -> int:
         if not have_dot():
             raise UsageError("--html draws the graph with Graphviz's `dot` program, which is "
                              "not installed (Debian/Ubuntu: sudo apt-get install graphviz)")
-        from .explorer import explore
+        from ..show.explorer import explore
         print(f"wrote {explore(out, args.html)} (open it in a browser to step through the "
               "backward pass)")
     return 0
@@ -350,7 +350,7 @@ def non_finite_warnings(out, leaves: dict) -> list:
 
 def _first_non_finite(out):
     """The oldest node whose value is not finite while its inputs are: where it started."""
-    from .engine import walk
+    from ..core.engine import walk
     for node in walk(out):                          # oldest first, iterative
         if not math.isfinite(node.data) and all(math.isfinite(p.data) for p in node.parents):
             return node
@@ -363,7 +363,7 @@ def _first_non_finite(out):
 
 def load_dataset(name: str, samples: Optional[int], noise: Optional[float], seed: int) -> tuple:
     """(x, y) of a named data set; digits takes no size, noise or seed."""
-    from . import datasets
+    from ..training import datasets
     if name == "digits":
         if samples is not None or noise is not None:
             raise UsageError("digits is a fixed data set (1,797 images): drop --samples/--noise")
@@ -422,7 +422,7 @@ def choose_architecture(args, x: np.ndarray, y: np.ndarray) -> tuple:
     cross_entropy (softmax), one sigmoid unit for two classes otherwise, one per class for
     more. Hidden layers default to two of 16 relu units.
     """
-    from .losses import OUTPUT_ACTIVATION
+    from ..network.losses import OUTPUT_ACTIVATION
     classes = int(y.max()) + 1
     out_act = args.activations[-1] if args.activations else None
     loss = args.loss
@@ -458,7 +458,7 @@ def check_activation_count(layers: list, activations: list, layers_given: bool) 
 
 def check_loss_fits(loss: str, activation: str) -> None:
     """The cross-entropies read the logits of their own output activation; say which flag."""
-    from .losses import OUTPUT_ACTIVATION
+    from ..network.losses import OUTPUT_ACTIVATION
     needed = OUTPUT_ACTIVATION.get(loss)
     if needed is not None and activation != needed:
         raise UsageError(f"--loss {loss} needs a {needed} output layer (it reads the logits "
@@ -486,21 +486,21 @@ def _check_outputs(dataset: str, classes: int, outputs: int, activation: str, lo
 def targets_for(loss: str, y: np.ndarray, outputs: int) -> np.ndarray:
     """Labels as the loss wants them: one-hot rows for quadratic or bce on several outputs."""
     if loss != "cross_entropy" and outputs > 1:
-        from .losses import one_hot
+        from ..network.losses import one_hot
         return one_hot(y, outputs, f"--loss {loss} targets")
     return y
 
 
 def cmd_train(args) -> int:
-    from .nn import MLP
-    from .training import accuracy, evaluate, fit
+    from ..network.nn import MLP
+    from ..training import accuracy, evaluate, fit
 
     save = check_output_file(args.save, "--save", "model.npz") if args.save is not None \
         else None
     plots = check_output_folder(args.plots, "--plots", ("loss.png", "boundary.png")) \
         if args.plots is not None else None
     if plots is not None:
-        from .plots import require_matplotlib
+        from ..show.plots import require_matplotlib
         require_matplotlib()   # an optional extra: if it is missing, say so before training
     if args.samples is not None:
         check_memory([(8 * 16 * args.samples, f"generating {args.samples:,} examples",
@@ -556,7 +556,7 @@ def cmd_train(args) -> int:
         net.save(save)
         print(f"saved the network to {args.save} (load it with MLP.load)")
     if plots is not None:
-        from .plots import decision_boundary, loss_curve
+        from ..show.plots import decision_boundary, loss_curve
         written = [loss_curve(history, plots / "loss.png", title=args.dataset)]
         if x.shape[1] == 2:
             written.append(decision_boundary(net, x_test if len(x_test) else x_train,
@@ -575,7 +575,7 @@ def cmd_train(args) -> int:
 
 def default_activations(layers: list, loss: str) -> list:
     """Sigmoid everywhere (the seed article's choice), the loss's own output activation last."""
-    from .losses import OUTPUT_ACTIVATION
+    from ..network.losses import OUTPUT_ACTIVATION
     return ["sigmoid"] * (len(layers) - 2) + [OUTPUT_ACTIVATION.get(loss, "sigmoid")]
 
 
@@ -589,8 +589,8 @@ def random_targets(loss: str, batch: int, outputs: int, rng: np.random.Generator
 
 
 def cmd_check(args) -> int:
-    from .check import crosscheck
-    from .nn import MLP
+    from ..check.crosscheck import crosscheck
+    from ..network.nn import MLP
 
     activations = args.activations or default_activations(args.layers, args.loss)
     check_activation_count(args.layers, activations, True)
@@ -617,13 +617,13 @@ DEMO_FILES = ("neuron.svg", "neuron.dot", "neuron-backward.txt", "loss-graph.svg
 
 
 def cmd_demo(args) -> int:
-    from .check import crosscheck
-    from .datasets import moons
+    from ..check.crosscheck import crosscheck
+    from ..training.datasets import moons
     from .expr import build
-    from .losses import network_loss
-    from .nn import MLP
-    from .training import evaluate, fit
-    from .viz import draw_graph, draw_network
+    from ..network.losses import network_loss
+    from ..network.nn import MLP
+    from ..training import evaluate, fit
+    from ..show.viz import draw_graph, draw_network
 
     out_dir = check_output_folder(args.out, "--out", DEMO_FILES)
     out_dir.mkdir(exist_ok=True)
@@ -679,7 +679,7 @@ def cmd_demo(args) -> int:
     if dot_only:
         print("   " + NO_DOT.replace("FILE", str(out_dir / "NAME")))
     else:   # the same loss, to step through in a browser, with the closed form's verdict
-        from .explorer import explore
+        from ..show.explorer import explore
         check = crosscheck(net, x_test[:8], y_test[:8], loss="bce")
         net(x_test[:8])
         page = explore(network_loss(net, y_test[:8], "bce"), out_dir / "explorer.html",
@@ -690,7 +690,7 @@ def cmd_demo(args) -> int:
     # 4. Plots, when matplotlib is installed (an optional extra).
     print("\n4. Plots:")
     try:
-        from .plots import decision_boundary, loss_curve
+        from ..show.plots import decision_boundary, loss_curve
         written.append(loss_curve(history, out_dir / "loss.png", title="Two moons"))
         written.append(decision_boundary(net, x_test, y_test, out_dir / "boundary.png",
                                          title="Two moons: the test points"))

@@ -12,7 +12,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .engine import Value, no_grad
+from ..core.engine import Value, no_grad
 
 # Two colours that stay distinct for colour-blind readers (blue / orange), then more classes.
 CLASS_COLOURS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#db2777",

@@ -23,7 +23,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .engine import Value
+from ..core.engine import Value
 
 
 def _positive(name: str, value, owner: str) -> float:

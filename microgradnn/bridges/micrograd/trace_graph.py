@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import graphviz
 
-from ..engine import Value, walk
+from ...core.engine import Value, walk
 
 __all__ = ["trace", "draw_dot"]
 

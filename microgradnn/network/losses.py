@@ -27,8 +27,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .architecture import LOSSES
-from . import ops
-from .engine import Value, _apply, _constant
+from ..core import ops
+from ..core.engine import Value, _apply, _constant
 
 # The output activation whose logits each cross-entropy expects (quadratic takes any output).
 OUTPUT_ACTIVATION = {"bce": "sigmoid", "cross_entropy": "softmax"}

@@ -439,7 +439,7 @@ def _finite_float(text: str) -> float:
 
 def _check_meta(meta: dict, where: str) -> tuple:
     """(layers, activations, seed, optimizer entry) of checked metadata."""
-    from .architecture import INITS, check_architecture
+    from ..network.architecture import INITS, check_architecture
     try:
         layers, activations = check_architecture(meta["layers"], meta["activations"])
     except (TypeError, ValueError) as e:
@@ -583,7 +583,7 @@ def load(path):
 
     The optimizer state, if any, is ignored here; use :func:`load_into` to resume training.
     """
-    from .nn import MLP
+    from ..network.nn import MLP
     ck = read(path)
     net = MLP(ck.layers, ck.activations, seed=ck.seed if ck.seed is not None else 0,
               init=ck.init)

@@ -26,8 +26,8 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from .backprop import NeuralNetwork
-from .engine import Value, gradients, no_grad
-from .losses import LOSSES, check_output_activation, network_loss, one_hot
+from ..core.engine import Value, gradients, no_grad
+from ..network.losses import LOSSES, check_output_activation, network_loss, one_hot
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def _is_torch_model(obj) -> bool:
 
 def _crosscheck_torch(model, x: Any, y: Any, loss: str, rtol: float, atol: float):
     """A PyTorch model's own gradients (torch.autograd) against BP1–BP4 with its weights."""
-    from .torch_bridge import from_torch, torch_gradients
+    from ..bridges.pytorch import from_torch, torch_gradients
     net = from_torch(model)
     x = _prepare(net, x, loss)
     report = CrossCheckReport("your PyTorch model", "closed form (BP1–BP4)", loss, x.shape[0],

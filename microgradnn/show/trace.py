@@ -31,7 +31,7 @@ from typing import Any, List
 
 import numpy as np
 
-from . import ops
+from ..core import ops
 
 
 # ---------------------------------------------------------------------------------------------

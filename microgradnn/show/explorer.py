@@ -40,7 +40,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from .engine import Value, walk
+from ..core.engine import Value, walk
 from .trace import local_formula
 from .viz import GRAD_COLOUR, _layers, draw_graph
 
@@ -91,7 +91,7 @@ def explore(value: Value, path: Any = "backward.html", *, network: Any = None,
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"explore: max_nodes must be a positive integer, got {max_nodes!r}")
     if check is not None:
-        from .check import CrossCheckReport
+        from ..check.crosscheck import CrossCheckReport
         if network is None:
             raise ValueError("explore: check= shows a cross-check per network layer; pass the "
                              "network too (network=net)")

@@ -34,7 +34,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .architecture import ACTIVATIONS, LOSSES, check_architecture
+from ..network.architecture import ACTIVATIONS, LOSSES, check_architecture
 
 
 # --- activations and their derivatives σ′, elementwise on arrays ---

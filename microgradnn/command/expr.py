@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Mapping, NamedTuple
 
-from .engine import Value
+from ..core.engine import Value
 
 #: The functions an expression may call, each a method of Value.
 FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu", "abs")

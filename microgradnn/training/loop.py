@@ -20,9 +20,9 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from .engine import no_grad
-from .losses import LOSSES, check_output_activation, network_loss
-from .optim import Optimizer, get_optimizer
+from ..core.engine import no_grad
+from ..network.losses import LOSSES, check_output_activation, network_loss
+from ..network.optim import Optimizer, get_optimizer
 
 
 class History:
@@ -274,7 +274,7 @@ class _StepGuard:
     before the step and checked after it."""
 
     def __init__(self, opt) -> None:
-        from .optim import SGD, Adam
+        from ..network.optim import SGD, Adam
         self.opt = opt
         self.kind = type(opt) if type(opt) in (SGD, Adam) else None
         self.arrays = [p.data for p in opt.params if isinstance(p.data, np.ndarray)]

@@ -32,7 +32,7 @@ from typing import Any, Optional
 import graphviz
 import numpy as np
 
-from .engine import Value, walk
+from ..core.engine import Value, walk
 
 __all__ = ["draw_graph", "draw_network", "Drawing", "DotNotFoundError"]
 

@@ -1,0 +1,1 @@
+"""Bridges to other libraries: micrograd's API on this engine, and PyTorch."""

@@ -1,0 +1,1 @@
+"""The ``microgradnn`` command (cli) and the expression language it reads (expr)."""

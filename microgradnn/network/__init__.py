@@ -1,0 +1,1 @@
+"""The dense network built on the core: its architecture, ``MLP``, the losses and optimizers."""
