@@ -47,6 +47,7 @@ if _sys.argv[:1] == ["-m"] or _os.path.basename(_sys.argv[0] if _sys.argv else "
     _sys.excepthook = _interrupted
 
 from .core.engine import Value, gradients, no_grad  # noqa: E402 - after the hook, on purpose
+from .show import trace as _trace  # noqa: E402,F401 - registers backward(explain=True)'s trace
 
 __version__ = "0.1.0"
 
@@ -99,7 +100,7 @@ _LAZY = {
     "exp": "core.functional", "log": "core.functional", "tanh": "core.functional",
     "sigmoid": "core.functional", "relu": "core.functional", "abs": "core.functional",
     "sqrt": "core.functional", "maximum": "core.functional",
-    "detect_anomaly": "core.anomaly",
+    "define_op": "core.functional", "detect_anomaly": "core.anomaly",
     "draw_graph": "show.viz", "draw_network": "show.viz", "explore": "show.explorer",
     "MLP": "network.nn", "NeuralNetwork": "check.backprop",
     "crosscheck": "check", "crosscheck_gradients": "check", "gradcheck": "check",
@@ -111,6 +112,8 @@ __all__ = ["Value", "gradients", "no_grad", *_LAZY]
 def __getattr__(name: str):
     if name in _LAZY:
         return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _SHORT_NAMES:                    # microgradnn.engine without importing it first
+        return import_module(f".{name}", __name__)
     raise AttributeError(f"module 'microgradnn' has no attribute {name!r}")
 
 

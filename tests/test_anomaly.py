@@ -35,7 +35,7 @@ def _site(line: int) -> str:
 # --- off by default, cheap and invisible ---
 
 def test_anomaly_mode_is_off_by_default_and_nan_passes_silently():
-    assert engine._current_modes()[1] is None
+    assert (engine.modes.grad_enabled, engine.modes.hook)[1] is None
     y = Value(0.0).log()
     assert y.data == -math.inf
 
@@ -58,19 +58,19 @@ def test_leaving_the_block_restores_the_previous_modes_even_after_an_error():
     with pytest.raises(FloatingPointError):
         with detect_anomaly():
             Value(0.0).log()
-    assert engine._current_modes() == (True, None)
+    assert (engine.modes.grad_enabled, engine.modes.hook) == (True, None)
 
 
 def test_nested_blocks_and_no_grad_inside_keep_anomaly_mode_on():
     with detect_anomaly():
         with detect_anomaly():
             pass
-        assert engine._current_modes()[1] is not None   # the inner block restored the outer one
+        assert (engine.modes.grad_enabled, engine.modes.hook)[1] is not None   # the inner block restored the outer one
         with no_grad():
             with pytest.raises(FloatingPointError, match="log"):
                 Value(0.0).log()
-        assert engine._current_modes()[0]
-    assert engine._current_modes()[1] is None
+        assert (engine.modes.grad_enabled, engine.modes.hook)[0]
+    assert (engine.modes.grad_enabled, engine.modes.hook)[1] is None
 
 
 def test_a_nan_carried_in_from_the_data_does_not_blame_the_op_that_carries_it():

@@ -67,7 +67,7 @@ def test_quadratic_uses_the_targets_as_they_are():
 
 
 def test_bias_gradient_as_ones_product_keeps_nan_and_inf_where_the_sum_has_them():
-    from microgradnn.ops import unbroadcast
+    from microgradnn.core.numeric import unbroadcast
     g = np.array([[1.0, np.inf, np.inf, np.nan, 2.0],
                   [3.0, 1.0, -np.inf, 0.0, -2.0]])
     with np.errstate(invalid="ignore"):     # inf − inf, as np.sum says too

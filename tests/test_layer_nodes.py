@@ -146,9 +146,9 @@ def test_quadratic_gradient_is_a_minus_y_over_n_BP1():
 def test_the_quadratic_op_differentiates_its_targets_too():
     # quadratic() takes the targets as numbers; the op itself has a VJP for y, as mse_loss does
     from microgradnn import ops
-    from microgradnn.engine import _apply
+    from microgradnn.engine import record
     y = Value(Y)
-    _apply(ops.quadratic, Value(A), y, arg=(4,)).backward()
+    record(ops.quadratic, (Value(A), y), (4,)).backward()
     np.testing.assert_allclose(y.grad, central_differences(lambda y_: np_quadratic(A, y_), [Y])[0],
                                rtol=1e-6, atol=1e-9)
 
@@ -243,9 +243,9 @@ def test_softmax_cross_entropy_second_derivative_through_a_recorded_pass():
 
 def test_the_softmax_cross_entropy_op_differentiates_its_targets_too():
     from microgradnn import ops
-    from microgradnn.engine import _apply
+    from microgradnn.engine import record
     t = Value(ONE_HOT)
-    _apply(ops.softmax_cross_entropy, Value(Z), t, arg=(4,)).backward()
+    record(ops.softmax_cross_entropy, (Value(Z), t), (4,)).backward()
     np.testing.assert_allclose(t.grad, central_differences(lambda t_: np_softmax_ce(Z, t_),
                                                            [ONE_HOT])[0], rtol=1e-6, atol=1e-9)
 
@@ -310,8 +310,8 @@ def test_affine_second_derivatives_of_every_input_agree_with_torch():
 
 def test_the_binary_cross_entropy_op_differentiates_its_targets_too():
     from microgradnn import ops
-    from microgradnn.engine import _apply
+    from microgradnn.engine import record
     t = Value(T01)
-    _apply(ops.binary_cross_entropy, Value(Z), t, arg=(4,)).backward()
+    record(ops.binary_cross_entropy, (Value(Z), t), (4,)).backward()
     np.testing.assert_allclose(t.grad, central_differences(lambda t_: np_bce(Z, t_), [T01])[0],
                                rtol=1e-6, atol=1e-9)

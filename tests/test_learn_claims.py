@@ -95,7 +95,7 @@ def test_central_differences_on_the_digits_network_need_two_forward_passes_per_p
 
 
 def test_sigmoid_rounds_to_one_above_37_but_to_zero_only_below_minus_745():
-    from microgradnn.ops import sigmoid
+    from microgradnn.core.numeric import sigmoid
     assert sigmoid(np.array([36.0]))[0] < 1.0 or sigmoid(36.0) < 1.0
     assert sigmoid(37.0) == 1.0 and sigmoid(np.array([38.0]))[0] == 1.0
     assert sigmoid(-744.0) > 0.0 and sigmoid(np.array([-745.0]))[0] > 0.0

@@ -186,16 +186,73 @@ def test_label_is_a_constructor_argument_and_an_attribute():
     assert (a.label, b.label) == ("renamed", "b")
 
 
-def test_a_node_cannot_be_built_by_hand_with_children():
+def test_a_node_built_by_hand_keeps_its_children_and_op_string():
     a, b = Value(1.0), Value(2.0)
-    with pytest.raises(TypeError, match="cannot be made by hand.*microgradnn.ops"):
-        Value(3.0, (a, b), "+")
+    c = Value(5.0, (a, b), "+")
+    assert c._prev == {a, b} and c._op == "+" and c.data == 5.0
 
 
-def test_a_backward_closure_cannot_be_assigned():
+def test_a_node_built_by_hand_without_a_closure_passes_no_gradient():
+    a = Value(2.0)
+    c = Value(4.0, (a,), "sq")
+    (c * 3).backward()
+    assert a.grad == 0.0 and c.grad == 3.0
+
+
+def _cube(x):
+    """micrograd's way to add an op: the node by hand, then its _backward closure."""
+    out = Value(x.data ** 3, (x,), "cube")
+
+    def _backward():
+        x.grad += 3 * x.data ** 2 * out.grad
+    out._backward = _backward
+    return out
+
+
+def test_a_backward_closure_on_a_hand_made_node_gives_micrographs_gradients():
+    x = Value(-1.5)
+    y = (_cube(x) * x).tanh()            # d/dx tanh(x⁴) = (1 − tanh²(x⁴))·4x³
+    y.backward()
+    want = (1 - math.tanh(x.data ** 4) ** 2) * 4 * x.data ** 3
+    assert math.isclose(x.grad, want, rel_tol=1e-12)
+
+
+def test_a_closure_node_with_the_same_child_twice_counts_it_once():
+    x = Value(3.0)
+    out = Value(x.data * x.data, (x, x), "*")
+
+    def _backward():
+        x.grad += x.data * out.grad
+        x.grad += x.data * out.grad
+    out._backward = _backward
+    out.backward()
+    assert x.grad == 6.0
+
+
+def test_a_closure_node_works_with_gradients_and_the_trace():
+    from microgradnn import gradients
+    x = Value(0.5, label="x")
+    y = _cube(x)
+    assert gradients(y, [x]) == [3 * 0.25]
+    trace = y.backward(explain=True)
+    assert [(r.op, r.formula) for r in trace.rows] == [("cube", "closure")]
+
+
+def test_create_graph_through_a_closure_node_is_refused():
+    x = Value(0.5)
+    with pytest.raises(TypeError, match="made by hand.*works on numbers"):
+        _cube(x).backward(create_graph=True)
+
+
+def test_a_backward_closure_cannot_replace_an_operators_step():
     c = Value(1.0) * 2
-    with pytest.raises(TypeError, match="comes from its op"):
+    with pytest.raises(TypeError, match="made by the operator '\\*'"):
         c._backward = lambda: None
+
+
+def test_math_functions_refuse_a_value_as_micrograd_does():
+    with pytest.raises(TypeError, match="cut the graph"):
+        math.exp(Value(1.0))
 
 
 def test_grads_of_a_second_backward_add_one_more_gradient():

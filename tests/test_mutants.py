@@ -4,6 +4,7 @@ Each test states a documented behaviour in its own right (a derivative, a sign, 
 against a closed form; the mutant it was written for is named in a comment, so a reader sees why
 it exists. None depends on how the code is written, only on what it must compute.
 """
+from microgradnn.core import numeric
 import math
 import re
 import warnings
@@ -20,7 +21,7 @@ from microgradnn.nn import MLP
 from oracles import central_differences
 
 
-# --- scalar ops on both sides of their kinks (ops.sign, ops._relu, the scalar path of max) ----
+# --- scalar ops on both sides of their kinks (numeric.sign, ops._relu, the scalar path of max) ----
 
 @pytest.mark.parametrize("x, slope", [(-0.7, -1.0), (0.7, 1.0), (0.0, 0.0)])
 def test_abs_of_a_scalar_has_derivative_sign_x(x, slope):
@@ -822,7 +823,7 @@ def test_under_an_anomaly_hook_a_broadcast_operand_gets_its_gradient_summed_back
 
 
 # Kinds of gradients: a scalar's stays a Python float, a recorded one a Value even where the
-# local derivative is 0 (ops.share mutants 5, 7; ops.gate 26).
+# local derivative is 0 (numeric.share mutants 5, 7; numeric.gate 26).
 
 def test_maximum_of_two_scalars_gives_float_gradients():
     p, q = Value(1.0), Value(2.0)
@@ -837,7 +838,7 @@ def test_a_recorded_gradient_through_relu_below_0_is_a_value_zero():
 
 
 # Powers: IEEE results without numpy's warnings, in the forward pass of two floats and in both
-# slopes of an array power (ops.power mutant 10; _pow_base 1–4; _pow_exponent 1–4); a⁰'s
+# slopes of an array power (numeric.power mutant 10; _pow_base 1–4; _pow_exponent 1–4); a⁰'s
 # recorded slope in x where the exponent array is shorter than x (_where_zero 22).
 
 def test_a_float_power_that_math_pow_refuses_is_nan_or_inf_silently():
@@ -952,9 +953,9 @@ def test_the_gradients_of_a_plus_b_and_a_minus_b_are_plus_and_minus_one_summed_o
 
 def test_the_quadratic_ops_target_gradient_is_summed_back_to_a_broadcast_targets_shape():
     from microgradnn import ops
-    from microgradnn.engine import _apply
+    from microgradnn.engine import record
     a, y = Value(np.arange(8.0).reshape(4, 2)), Value(np.array([1.0, 2.0]))
-    _apply(ops.quadratic, a, y, arg=(4,)).backward()
+    record(ops.quadratic, (a, y), (4,)).backward()
     # ∂C/∂y = −Σ_rows (a − y)/n: column 0 is −(−1 + 1 + 3 + 5)/4, column 1 −(−1 + 1 + 3 + 5)/4
     np.testing.assert_array_equal(y.grad, [-2.0, -2.0])
     np.testing.assert_array_equal(a.grad, (np.arange(8.0).reshape(4, 2) - [1.0, 2.0]) / 4)
@@ -962,7 +963,7 @@ def test_the_quadratic_ops_target_gradient_is_summed_back_to_a_broadcast_targets
 
 def test_the_quadratic_ops_gradient_for_a_scalar_target_is_a_float():
     from microgradnn import ops
-    from microgradnn.engine import _apply
+    from microgradnn.engine import record
     a, y = Value(np.arange(8.0).reshape(4, 2)), Value(0.5)
-    _apply(ops.quadratic, a, y, arg=(4,)).backward()
+    record(ops.quadratic, (a, y), (4,)).backward()
     assert y.grad == -(28.0 - 8 * 0.5) / 4 and type(y.grad) is float

@@ -34,6 +34,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from . import engine
+from .modes import anomaly_hook
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _EXP_LIMIT = 709.782712893384     # exp(x) overflows float64 above this
@@ -115,14 +116,14 @@ def creation_site(v) -> Optional[str]:
 
 
 def _reverse_locals() -> Optional[dict]:
-    """The local variables of engine._reverse_node when a create_graph backward pass is recording.
+    """The local variables of engine.backward_pass when a create_graph backward pass is recording.
 
     Read only on the error path, to say which node (``n``) was being differentiated towards
     which input (``p``) when a recorded VJP made the first NaN/inf.
     """
     f = sys._getframe(2)
     while f is not None:
-        if f.f_code is engine._reverse_node.__code__:
+        if f.f_code is engine.backward_pass.__code__:
             return f.f_locals
         f = f.f_back
     return None
@@ -182,10 +183,11 @@ def _forward_cause(op, a, b) -> str:
 def _backward_cause(node, parent) -> str:
     """A sentence on why node's VJP towards parent made a NaN/inf from finite numbers."""
     op = node._op
-    a, b = _data(node._a), (None if node._b is None else _data(node._b))
+    parents = node.parents
+    a, b = _data(parents[0]), (_data(parents[1]) if len(parents) > 1 else None)
     with np.errstate(all="ignore"):
         if op.name == "pow":
-            if parent is node._b:
+            if len(parents) > 1 and parent is parents[1]:
                 if _count(np.asarray(a) <= 0):
                     return ("likely cause: a negative (or zero) base to a Value power: the "
                             "gradient with respect to the exponent is aᵇ·ln(a), and ln of a "
@@ -217,7 +219,8 @@ def _backward_cause(node, parent) -> str:
 # ---------------------------------------------------------------------------------------------
 
 class _AnomalyChecker:
-    """Installed with engine._set_modes; see microgradnn.engine._apply and _reverse."""
+    """The hook detect_anomaly() installs: engine.record calls forward(), engine.backward_pass
+    calls backward()."""
 
     __slots__ = ()
 
@@ -230,15 +233,15 @@ class _AnomalyChecker:
         a, b = inputs[0], (inputs[1] if len(inputs) > 1 else None)
         shapes = " and ".join(_shape(p) for p in inputs)
         rev = _reverse_locals()
-        if rev is not None and "n" in rev and "p" in rev:
+        if rev is not None and "node" in rev and "parent" in rev:
             # create_graph=True: the VJP of node n towards its input p is being recorded.
-            n = rev["n"]
+            n = rev["node"]
             raise FloatingPointError(
                 f"{op.name} produced {_what(out.data)} while recording the backward pass "
                 f"(create_graph=True), differentiating {n.op}\n"
                 f"  {n.op} {_created(n)}\n"
                 f"  {n.op} input shape(s): {_inputs(n)}\n"
-                f"  {_indent(_backward_cause(n, rev['p']))}")
+                f"  {_indent(_backward_cause(n, rev['parent']))}")
         raise FloatingPointError(
             f"{op.name} produced {_what(out.data)} in the forward pass\n"
             f"  {_created(out)}\n"
@@ -285,9 +288,5 @@ def detect_anomaly() -> Iterator[None]:
     found.
     Costs a few µs per op while on (see the module docstring); nothing when off.
     """
-    saved = engine._current_modes()
-    engine._set_modes(saved[0], _CHECKER)
-    try:
+    with anomaly_hook(_CHECKER):
         yield
-    finally:
-        engine._set_modes(*saved)

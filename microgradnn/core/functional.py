@@ -12,12 +12,13 @@ outer one can differentiate it again.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
 from . import ops
-from .engine import Value, _apply, _as_data, _lift, _tracing, gradients
+from .engine import Value, as_data, gradients, lift, record
+from .modes import tracing
 
 ArgNums = Union[int, Sequence[int]]
 
@@ -32,12 +33,12 @@ def _prepare(fname: str, args: tuple, argnums: ArgNums):
     xs = list(args)
     for i in nums:
         if not isinstance(xs[i], Value):
-            xs[i] = Value(_as_data(xs[i], f"{fname}: argument {i}"), label=f"arg{i}")
+            xs[i] = Value(as_data(xs[i], f"{fname}: argument {i}"), label=f"arg{i}")
     return xs, nums, traced
 
 
 def _call(fname: str, f: Callable, xs: list, nums: tuple) -> Value:
-    with _tracing(fname, [xs[i] for i in nums]):     # float(x) inside f would cut the graph
+    with tracing(fname, [xs[i] for i in nums]):     # float(x) inside f would cut the graph
         y = f(*xs)
     if isinstance(y, Value):
         return y
@@ -143,7 +144,7 @@ def hvp(f: Callable, x: Any, v: Any) -> Any:
     """
     def directional(x_):
         g = grad(f)(x_)
-        v_ = _as_data(v, "hvp: v")
+        v_ = as_data(v, "hvp: v")
         if np.shape(v_) != np.shape(g.data if isinstance(g, Value) else g):
             raise ValueError(f"hvp: v has shape {np.shape(v_)}, x has shape {np.shape(g.data)}")
         return (g * v_).sum() if isinstance(g, Value) else float(np.sum(np.asarray(g) * v_))
@@ -166,28 +167,28 @@ def _elementwise(op: ops.Op, what: str, example: str):
     def function(x):
         if isinstance(x, Value):
             return getattr(x, op.name)()              # records the op: gradients flow
-        return _kind_of(_as_data(x, op.name), op.forward)   # a float gives a float, an array an array
+        return _kind_of(as_data(x, op.name), op.forward)   # a float gives a float, an array an array
     function.__name__ = function.__qualname__ = op.name
     function.__doc__ = (f"{what}, elementwise, for a float, an ndarray or a Value (which records "
                         f"the op, so derivatives flow through it).\n\n{example}")
     return function
 
 
-exp = _elementwise(ops.exp_, "e to the x", """>>> exp(0.0)
+exp = _elementwise(ops.exp, "e to the x", """>>> exp(0.0)
 1.0
 >>> grad(lambda x: exp(x) * x)(1.0)          # (1 + x)·eˣ; math.exp(x) here would raise
 5.43656365691809""")
-log = _elementwise(ops.log_, "The natural logarithm (-inf at 0, nan below)", """>>> log(np.array([1.0, np.e]))
+log = _elementwise(ops.log, "The natural logarithm (-inf at 0, nan below)", """>>> log(np.array([1.0, np.e]))
 array([0., 1.])""")
-tanh = _elementwise(ops.tanh_, "The hyperbolic tangent", """>>> grad(lambda x: tanh(x))(0.0)
+tanh = _elementwise(ops.tanh, "The hyperbolic tangent", """>>> grad(lambda x: tanh(x))(0.0)
 1.0""")
-sigmoid = _elementwise(ops.sigmoid_, "1 / (1 + e⁻ˣ), without overflow", """>>> sigmoid(0.0)
+sigmoid = _elementwise(ops.sigmoid, "1 / (1 + e⁻ˣ), without overflow", """>>> sigmoid(0.0)
 0.5""")
 relu = _elementwise(ops.relu, "max(x, 0) (derivative 0 at 0, as in PyTorch)", """>>> relu(np.array([-1.0, 2.0]))
 array([0., 2.])""")
-abs = _elementwise(ops.abs_, "|x| (derivative 0 at 0, as in PyTorch)", """>>> abs(-2.0)
+abs = _elementwise(ops.abs, "|x| (derivative 0 at 0, as in PyTorch)", """>>> abs(-2.0)
 2.0""")
-sqrt = _elementwise(ops.sqrt_, "The square root (nan below 0; derivative inf at 0)", """>>> sqrt(4.0), grad(sqrt)(4.0)
+sqrt = _elementwise(ops.sqrt, "The square root (nan below 0; derivative inf at 0)", """>>> sqrt(4.0), grad(sqrt)(4.0)
 (2.0, 0.25)""")
 
 
@@ -202,11 +203,57 @@ def maximum(a, b):
     0.5
     """
     if isinstance(a, Value) or isinstance(b, Value):
-        va = a if isinstance(a, Value) else _lift(_as_data(a, "maximum"))
-        vb = b if isinstance(b, Value) else _lift(_as_data(b, "maximum"))
-        return _apply(ops.maximum, va, vb)
-    a, b = _as_data(a, "maximum"), _as_data(b, "maximum")
+        va = a if isinstance(a, Value) else lift(as_data(a, "maximum"))
+        vb = b if isinstance(b, Value) else lift(as_data(b, "maximum"))
+        return record(ops.maximum, (va, vb))
+    a, b = as_data(a, "maximum"), as_data(b, "maximum")
     out = ops.maximum.forward(a, b)
     # numpy gives a 0-d array's result as a numpy scalar: an array in, an array out
     return np.asarray(out) if np.ndarray in (type(a), type(b)) and type(out) is not np.ndarray \
         else out
+
+
+# ---------------------------------------------------------------------------------------------
+# A new op, made as the built-in ones are
+# ---------------------------------------------------------------------------------------------
+
+def define_op(name: str, forward: Callable[..., Any], vjps: Sequence[Callable[..., Any]],
+              formulas: Optional[Sequence[str]] = None, *, symbol: Optional[str] = None,
+              elementwise: bool = True) -> Callable[..., Any]:
+    """A new op, made as every built-in op is: returns a function of Values (or numbers, arrays).
+
+    forward(*arrays) computes the value with numpy (or floats); vjps holds one
+    ``vjp(g, out, *inputs)`` per input, written with Value-aware functions (``microgradnn.exp``,
+    ``sigmoid``, arithmetic ...) so that second derivatives come free; formulas holds one text per
+    input, the local derivative a learner reads in ``explain``, the drawings and the explorer
+    (``{out}``, ``{a}``, ``{b}`` stand for the output and the inputs). Set ``elementwise=False``
+    for an op whose formulas are VJPs rather than local derivatives.
+
+    >>> import numpy as np
+    >>> from microgradnn import Value, sigmoid
+    >>> softplus = define_op("softplus", lambda x: np.logaddexp(0.0, x),
+    ...                      [lambda g, out, x: g * sigmoid(x)], ["σ({a})"])
+    >>> x = Value(0.0, label="x"); y = softplus(x); y.backward()
+    >>> round(y.data, 6), x.grad, y.op
+    (0.693147, 0.5, 'softplus')
+    """
+    if not (isinstance(name, str) and name.isidentifier()):
+        raise ValueError(f"define_op: the name must be an identifier, got {name!r}")
+    if not callable(forward) or not vjps or not all(callable(v) for v in vjps):
+        raise TypeError(f"define_op {name!r}: forward and each of vjps must be functions")
+    formulas = tuple(formulas) if formulas is not None else tuple(
+        f"∂{name}/∂{'abc'[i]}" for i in range(len(vjps)))
+    op = ops.Op(name, symbol or name, forward, vjps, formulas, elementwise=elementwise)
+
+    def apply(*args: Any) -> Any:
+        if len(args) != len(op.vjps):
+            raise TypeError(f"{name}: takes {len(op.vjps)} input(s), got {len(args)}")
+        inputs = [lift(a) for a in args]
+        if any(v is None for v in inputs):
+            bad = next(a for a, v in zip(args, inputs) if v is None)
+            raise TypeError(f"{name}: expected Values, numbers or arrays, got {type(bad).__name__}")
+        return record(op, tuple(inputs))
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = f"The op {name!r} (made with define_op): {', '.join(formulas)}"
+    apply.op = op
+    return apply

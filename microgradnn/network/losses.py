@@ -28,7 +28,7 @@ import numpy as np
 
 from .architecture import LOSSES
 from ..core import ops
-from ..core.engine import Value, _apply, _constant
+from ..core.engine import Value, constant, record
 
 # The output activation whose logits each cross-entropy expects (quadratic takes any output).
 OUTPUT_ACTIVATION = {"bce": "sigmoid", "cross_entropy": "softmax"}
@@ -85,13 +85,13 @@ def quadratic(output: Any, y: Any) -> Value:
         # only after backward().
         t = _targets(y, output.shape, "quadratic", finite=False)
         # One node (ops.quadratic), whose gradient ∇ₐC = (a − y)/n is BP1's first factor.
-        loss = _apply(ops.quadratic, output, _constant(t, "y"),
-                      arg=(_batch_size(output, "quadratic"),))
+        loss = record(ops.quadratic, (output, constant(t, "y")),
+                      (_batch_size(output, "quadratic"),))
         # A NaN or ±inf target makes (a − y)² and so C NaN or inf: a finite C means finite
         # targets, and the targets are looked at one by one only when C is not finite.
         if not math.isfinite(loss.data):
             _check_finite_targets(t, "quadratic")
-    loss._label = "loss"
+    loss.label = "loss"
     return loss
 
 
@@ -111,7 +111,7 @@ def binary_cross_entropy(logits: Value, y: Any) -> Value:
                          f"{t.min()} to {t.max()}")
     n = _batch_size(logits, "binary_cross_entropy")
     # One node (ops.binary_cross_entropy), whose gradient (σ(z) − y)/n is δᴸ itself.
-    loss = _apply(ops.binary_cross_entropy, logits, _constant(t, "y"), arg=(n,))
+    loss = record(ops.binary_cross_entropy, (logits, constant(t, "y")), (n,))
     loss.label = "loss"
     return loss
 
@@ -166,7 +166,7 @@ def softmax_cross_entropy(logits: Value, targets: Any) -> Value:
     if t.shape[0] != n:
         raise ValueError(f"softmax_cross_entropy: {t.shape[0]} targets for a batch of {n}")
     # One node (ops.softmax_cross_entropy), whose gradient (softmax(z) − y)/n is δᴸ itself.
-    loss = _apply(ops.softmax_cross_entropy, logits, _constant(t, "y"), arg=(n,))
+    loss = record(ops.softmax_cross_entropy, (logits, constant(t, "y")), (n,))
     loss.label = "loss"
     return loss
 

@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .architecture import ACTIVATIONS, check_architecture, init_parameters
-from ..core.engine import Value, _constant, _next
+from ..core.engine import Value, constant
 
 
 class MLP:
@@ -98,12 +98,12 @@ class MLP:
         for W, b, act, (z_name, a_name) in zip(self.weights, self.biases, self.activations,
                                                _layer_names(len(self.weights))):
             z = a.linear(W, b)                  # zˡ = Wˡ aˡ⁻¹ + bˡ, one example per row: a Wᵀ + b
-            z._label = z_name
+            z.label = z_name
             if act == "linear":
                 a = z                           # σ(z) = z: no extra node; "a<l>" is "z<l>"
             else:
-                a = _ELEMENTWISE[act](z) if act in _ELEMENTWISE else _activate(z, act)
-                a._label = a_name
+                a = _activate(z, act)
+                a.label = a_name
             nodes[z_name] = z
             nodes[a_name] = a
         self.nodes = nodes
@@ -119,7 +119,7 @@ class MLP:
                 raise TypeError(f"MLP: cannot read the input as numbers ({e})") from None
             # A constant leaf over the caller's array, not a copy of it (the copy costs as much
             # as a layer's bias add at 784 inputs): the network never writes to its input.
-            v = _constant(data, "x")
+            v = constant(data, "x")
         data = v.data
         shape = () if type(data) is float else data.shape
         if len(shape) == 1 and shape[0] == self.layers[0]:
@@ -251,18 +251,17 @@ class _Entry(Value):
     __slots__ = ("_param", "_index", "_slot")
 
     def __init__(self, param: Value, index: tuple, slot: _GradSlot, label: str) -> None:
-        # A leaf, set up field by field: Value.__init__ would write data and grad, that is,
-        # overwrite the tensor's entry and gradient.
-        self._param, self._index, self._slot, self._label = param, index, slot, label
-        self._pg = self._a = self._b = self._op = None
-        self._needs, self._seq = True, _next()
+        self._param, self._index, self._slot = param, index, slot
+        grad, owned = param._grad, slot.owned
+        super().__init__(self._data, label)       # a leaf, over the entry it reads and writes
+        param._grad, slot.owned = grad, owned     # (__init__ cleared the entry's gradient)
 
     @property
-    def data(self) -> float:
+    def _data(self) -> float:
         return float(self._param.data[self._index])
 
-    @data.setter
-    def data(self, x) -> None:
+    @_data.setter
+    def _data(self, x) -> None:
         self._param.data[self._index] = x
 
     @property
@@ -287,9 +286,6 @@ class _Entry(Value):
             total = np.array(total, dtype=np.float64)
         total[self._index] = 0.0 if g is None else g
         param._grad = slot.owned = total
-
-
-_ELEMENTWISE = {"sigmoid": Value.sigmoid, "tanh": Value.tanh, "relu": Value.relu}
 
 
 def _activate(z: Value, name: str) -> Value:

@@ -22,84 +22,25 @@ else the expression that made them, as in the table), never by the letters ``a``
 """
 from __future__ import annotations
 
-import ast
 import functools
-import inspect
 import re
 from dataclasses import dataclass
 from typing import Any, List
 
 import numpy as np
 
-from ..core import ops
+from ..core import engine, numeric, ops
 
 
 # ---------------------------------------------------------------------------------------------
-# Formula text, read from microgradnn/ops.py
+# Formula text, from the op table's formulas
 # ---------------------------------------------------------------------------------------------
-
-class _Readable(ast.NodeTransformer):
-    """Write the helpers of ops.py as the math they stand for: divide(a, b) → a / b,
-    pow_slope(a, b) → b * a ** (b - 1), gate(g, d) → g * d ..."""
-
-    _binary = {"divide": ast.Div(), "power": ast.Pow()}
-
-    def visit_Constant(self, node: ast.Constant) -> ast.AST:
-        is_whole = isinstance(node.value, float) and node.value.is_integer()
-        return ast.Constant(int(node.value)) if is_whole else node   # 1.0 - out → 1 - out
-
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id == "gate":    # g·d, masked: g * d
-            return ast.BinOp(node.args[0], ast.Mult(), node.args[1])
-        if isinstance(node.func, ast.Name) and node.func.id in self._binary and len(node.args) == 2:
-            return ast.BinOp(node.args[0], self._binary[node.func.id], node.args[1])
-        formula = getattr(getattr(ops, getattr(node.func, "id", ""), None), "formula", None)
-        if formula is not None:          # a helper that says how to write it (pow_slope ...)
-            return ast.parse(formula, mode="eval").body
-        return node
-
-
-def _is_g(node: ast.AST) -> bool:
-    return isinstance(node, ast.Name) and node.id == "g"
-
-
-def _strip_g(body: ast.AST):
-    """The local derivative inside ``g * <local>``, or None if the VJP is not of that form."""
-    if _is_g(body):
-        return ast.Constant(1)
-    if isinstance(body, ast.UnaryOp) and isinstance(body.op, ast.USub) and _is_g(body.operand):
-        return ast.Constant(-1)
-    if isinstance(body, ast.BinOp):
-        if isinstance(body.op, ast.Div) and _is_g(body.left):
-            return ast.BinOp(ast.Constant(1), ast.Div(), body.right)
-        if isinstance(body.op, ast.Mult):
-            if _is_g(body.left):
-                return body.right
-            if isinstance(body.left, ast.UnaryOp) and _is_g(body.left.operand):
-                return ast.UnaryOp(ast.USub(), body.right)
-            left = _strip_g(body.left)
-            if left is not None:
-                return body.right if isinstance(left, ast.Constant) and left.value == 1 else \
-                    ast.BinOp(left, ast.Mult(), body.right)
-    return None
-
-
-@functools.lru_cache(maxsize=None)
-def _vjp_sources() -> dict:
-    """op name → list of the VJP lambdas (as AST), read from ops.py once."""
-    tree = ast.parse(inspect.getsource(ops))
-    found = {}
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Op"
-                and len(node.args) >= 4 and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[3], ast.Tuple)):
-            found[node.args[0].value] = [lam for lam in node.args[3].elts
-                                         if isinstance(lam, ast.Lambda)]
-    return found
-
 
 _WORD = re.compile(r"^[\w.′]+(?:\[[^\[\]]*\])?$")     # x, 0.5, W1[0,1], leaf3
+# A placeholder that is a whole argument of a call, as in sign({a}) or share({a}, {b}): the name
+# goes in bare, sign(x*w), not sign((x*w)).
+_ARGUMENT = re.compile(r"(?:(?<=\w\()|(?<=, ))\{(\w+)\}(?=[,)])")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def _closes_at_end(text: str, start: int) -> bool:
@@ -121,60 +62,31 @@ def operand_text(name: str) -> str:
     return name if call and _closes_at_end(name, call.end() - 1) else f"({name})"
 
 
-def _operand(name: str) -> ast.Name:
-    return ast.Name(operand_text(name), ast.Load())
-
-
-class _Rename(ast.NodeTransformer):
-    """The VJP's parameter names (out, a, b; x, w for linear) → the nodes' own names."""
-
-    def __init__(self, names: dict) -> None:
-        self.names = names
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        return _operand(self.names[node.id]) if node.id in self.names else node
-
-    def visit_Call(self, node: ast.Call) -> ast.AST:   # an argument needs no brackets: f(x*w)
-        node.args = [ast.Name(self.names[a.id], ast.Load())
-                     if isinstance(a, ast.Name) and a.id in self.names else self.visit(a)
-                     for a in node.args]
-        return node
-
-
 @functools.lru_cache(maxsize=4096)     # bounded: the names make many distinct calls
 def local_formula(op: ops.Op, i: int, names: tuple = ()) -> str:
-    """The formula of ∂out/∂input_i for an elementwise op, else its VJP (``vjp: ...``).
+    """The formula of ∂out/∂input_i for an elementwise op, else its VJP (``vjp: ...``), from the
+    op's own ``formulas``.
 
-    names: the op's output, then its inputs, as the learner calls them; they replace the
-    letters of ops.py (``out``, ``a``, ``b``), which could clash with the learner's own names.
+    names: the op's output, then its inputs, as the learner calls them; without them, the op's
+    own letters (``out``, ``a``, ``b``). With names, the gradient arriving at the output is
+    written ``upstream``, as the trace's column calls it.
 
-    >>> local_formula(ops.tanh_, 0)
+    >>> local_formula(ops.tanh, 0)
     '1 - out * out'
-    >>> local_formula(ops.tanh_, 0, ("y", "n"))
+    >>> local_formula(ops.tanh, 0, ("y", "n"))
     '1 - y * y'
     >>> local_formula(ops.div, 1, ("q", "p", "x*w"))
     '-(q / (x*w))'
     >>> local_formula(ops.matmul, 0, ("z", "W", "x"))
     'vjp: upstream @ matrix_transpose(x)'
-
-    With names, the VJP's ``g`` (the gradient arriving at the output) is written ``upstream``,
-    as the trace's column calls it.
     """
-    lambdas = _vjp_sources().get(op.name)
-    if lambdas is None or i >= len(lambdas):
-        raise ValueError(f"local_formula: no VJP #{i} for op {op.name!r}")
-    lam = lambdas[i]
-    body = _Readable().visit(ast.parse(ast.unparse(lam.body), mode="eval").body)
-    local = _strip_g(body) if op.elementwise else None   # before renaming: a label may be "g"
-    if names:
-        params = [a.arg for a in lam.args.args][1:1 + len(names)]     # after g: out, the inputs
-        rename = _Rename({**dict(zip(params, names)), lam.args.args[0].arg: "upstream"})
-        local, body = (None if local is None else rename.visit(local)), rename.visit(body)
-    if local is None:
-        return "vjp: " + ast.unparse(body)
-    text = ast.unparse(local)
-    return f"-({ast.unparse(local.operand)})" if (
-        isinstance(local, ast.UnaryOp) and isinstance(local.operand, ast.BinOp)) else text
+    if not 0 <= i < len(op.formulas):
+        raise ValueError(f"local_formula: no input #{i} for op {op.name!r}")
+    out, *inputs = names or ("out", *op.inputs)
+    by_place = {"out": out, "g": "upstream" if names else "g", **dict(zip("abc", inputs))}
+    text = _ARGUMENT.sub(lambda m: by_place[m.group(1)], op.formulas[i])
+    text = _PLACEHOLDER.sub(lambda m: operand_text(by_place[m.group(1)]), text)
+    return text if op.elementwise else "vjp: " + text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,7 +109,7 @@ class TraceRow:
 
 def _plain(x: Any) -> Any:
     """Floats and arrays, not Values (create_graph traces hold Values)."""
-    return x.data if hasattr(x, "_op") else x
+    return x.data if isinstance(x, engine.Value) else x
 
 
 def _show(x: Any) -> str:
@@ -216,16 +128,17 @@ def node_names(nodes) -> dict:
     'x*w' (an op's name and a number, e.g. 'mul#7', when that is longer than 24 characters); an
     unlabelled leaf is its value, or 'leaf<k>' when it holds several numbers."""
     names: dict = {}
-    for n in sorted(nodes, key=lambda v: v._seq):   # parents are named before their children
+    for n in sorted(nodes, key=lambda v: v.number):   # parents are named before their children
         if n.label:
             names[n] = n.label
-        elif n._op is None:
+        elif n.operation is None:
             names[n] = _show(n.data) if n.size == 1 else f"leaf{len(names)}"
         else:
             args = [names.get(p, "…") for p in n.parents]
-            text = (f"{args[0]}{n._op.symbol}{args[1]}" if len(args) == 2 and not n._op.symbol.isalpha()
-                    else f"{n._op.name}({', '.join(args)})")
-            names[n] = text if len(text) <= 24 else f"{n._op.name}#{len(names)}"
+            op = n.operation
+            text = (f"{args[0]}{op.symbol}{args[1]}" if len(args) == 2 and not op.symbol.isalpha()
+                    else f"{op.name}({', '.join(args)})")
+            names[n] = text if len(text) <= 24 else f"{op.name}#{len(names)}"
     return names
 
 
@@ -235,15 +148,16 @@ class BackwardTrace:
     def __init__(self) -> None:
         self._raw: List[tuple] = []
 
-    def record(self, node, parent, vjp, g, contribution, accumulated, ins, out) -> None:
-        """Called by the engine for every gradient contribution, in the order it computes them."""
-        op = node._op
-        i = op.vjps.index(vjp)
+    def record(self, node, i, g, contribution, accumulated, ins, out) -> None:
+        """Called by the backward pass for every gradient contribution, in the order it computes
+        them: node passed ``contribution`` to its input number i."""
+        op, parent = node.operation, node.parents[i]
         local = None
         if op.elementwise:   # the VJP is linear in g: applied to a gradient of ones, it is ∂out/∂in
             ones = 1.0 if type(_plain(out)) is float else np.ones(np.shape(_plain(out)))
             plain_ins = [_plain(v) for v in ins]
-            local = ops.unbroadcast(vjp(ones, _plain(out), *plain_ins), _plain(parent)) \
+            local = numeric.unbroadcast(op.vjps[i](ones, _plain(out), *plain_ins),
+                                        _plain(parent)) \
                 if np.shape(_plain(parent)) == np.shape(_plain(out)) else None
         self._raw.append((node, op, parent, i, _plain(g), local, _plain(contribution),
                           _plain(accumulated)))
@@ -283,3 +197,6 @@ class BackwardTrace:
         return "\n".join([line(head), line(tuple("─" * w for w in widths)), *map(line, body)])
 
     __repr__ = __str__
+
+
+engine.EXPLAIN = BackwardTrace      # backward(explain=True) returns one of these

@@ -20,26 +20,31 @@ any depth (the backward pass is a loop, not micrograd's recursion).
 Design notes, for readers:
 
 * micrograd reads a node's ``_op`` as a string (``'+'``, ``'**2'``, ``'ReLU'``); microgradnn's engine
-  reads the same slot as the :class:`~microgradnn.ops.Op` whose forward and VJPs it runs. A
-  :class:`Symbol` is both: the string micrograd prints and draws, carrying its op's functions.
-  So each operator is microgradnn's own (same forward, same derivative, same node), re-labelled.
+  reads the same slot as the op-table entry whose forward and VJPs it runs. A :class:`Symbol` is
+  both: the string micrograd prints and draws, carrying its op's functions. So each operator is
+  microgradnn's own (same forward, same derivative, same node), re-labelled.
 * ``_prev`` (the set of children) and ``_backward()`` (one node's chain-rule step) are computed
-  from the node, not stored: a node still holds no closure and no reference cycle.
+  from the node, not stored: a node made by an operator holds no closure and no reference cycle.
+* micrograd's way to add an op works too: ``out = Value(x.data**3, (x,), 'cube')`` makes a node
+  by hand, and ``out._backward = closure`` gives it its step (without one, it passes no gradient,
+  as in micrograd). Its op runs the closure on numbers, so ``create_graph`` through it is refused.
 * Leaves have ``_op`` None (micrograd: ``''``); both are false, which is all micrograd code tests.
+* As in micrograd, ``float(v)`` (and so ``math.exp(v)``) is a TypeError: it would cut the graph.
 """
 from __future__ import annotations
 
+import weakref
 from types import MethodType
-from typing import Any
+from typing import Any, Callable
 
-from ...core import ops
-from ...core.engine import Value as _Value, _apply, _lift
+from ...core import numeric, ops
+from ...core.engine import Value as _Value, as_data, init_node, lift, record
 
 __all__ = ["Value", "Symbol"]
 
 
 class Symbol(str):
-    """A micrograd op string (``'*'``, ``'**2'``) that is also the microgradnn op it names.
+    """A micrograd op string (``'*'``, ``'**2'``) that is also the op-table entry it names.
 
     >>> s = Symbol("**2", ops.pow)
     >>> s == "**2", s.name, s.vjps is ops.pow.vjps
@@ -48,16 +53,15 @@ class Symbol(str):
 
     def __new__(cls, text: str, op: ops.Op) -> "Symbol":
         s = super().__new__(cls, text)
-        # The Op's members, copied: the engine reads node._op.vjps, .params ... on its hot path.
-        for name in ops.Op.__slots__:
+        for name in ops.Op.__slots__:      # the engine reads node._op.vjps, .params ...
             setattr(s, name, getattr(op, name))
         return s
 
 
 _SYMBOLS = {op: Symbol(text, op) for op, text in [
     (ops.add, "+"), (ops.sub, "-"), (ops.mul, "*"), (ops.div, "/"), (ops.neg, "-"),
-    (ops.pow, "**"), (ops.exp_, "exp"), (ops.log_, "log"), (ops.tanh_, "tanh"),
-    (ops.sigmoid_, "sigmoid"), (ops.relu, "ReLU"), (ops.abs_, "abs")]}
+    (ops.pow, "**"), (ops.exp, "exp"), (ops.log, "log"), (ops.tanh, "tanh"),
+    (ops.sigmoid, "sigmoid"), (ops.relu, "ReLU"), (ops.abs, "abs")]}
 _POWERS: dict = {}    # micrograd writes x**2 as '**2': one Symbol per exponent used
 
 
@@ -73,18 +77,12 @@ def _operand(x: Any):
     """A Value as it is; a number as a constant leaf of this class (micrograd wraps it too)."""
     if isinstance(x, _Value):
         return x
-    c = _lift(x)
-    if c is not None:
-        c.__class__ = Value
-    return c
-
-
-def _relabel(out: _Value, symbol: Symbol) -> "Value":
-    """Make a node the engine just recorded a micrograd Value with micrograd's op string."""
-    out.__class__ = Value
-    if out._op is not None:            # None under no_grad(): a result without history
-        out._op = symbol
-    return out
+    c = lift(x)
+    if c is None:
+        return None
+    v = Value.__new__(Value)
+    init_node(v, c.data)                    # a constant leaf (no gradient), of this class
+    return v
 
 
 def _binary(op: ops.Op, reflected: bool = False):
@@ -92,15 +90,10 @@ def _binary(op: ops.Op, reflected: bool = False):
     symbol = _SYMBOLS[op]
 
     def method(self, other):
-        if not isinstance(other, _Value):
-            other = _operand(other)
-            if other is None:
-                return NotImplemented
-        out = _apply(op, other, self) if reflected else _apply(op, self, other)
-        out.__class__ = Value          # _relabel, inlined: this is the layer's hot path
-        if out._op is not None:
-            out._op = symbol
-        return out
+        other = _operand(other)
+        if other is None:
+            return NotImplemented
+        return record(symbol, (other, self) if reflected else (self, other), kind=Value)
     method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
     return method
 
@@ -109,7 +102,7 @@ def _unary(op: ops.Op):
     symbol = _SYMBOLS[op]
 
     def method(self):
-        return _relabel(_apply(op, self), symbol)
+        return record(symbol, (self,), kind=Value)
     method.__name__ = op.name
     return method
 
@@ -124,45 +117,94 @@ def _step(node: "Value") -> None:
     if op is None:
         return
     parents = node.parents
-    ins = tuple(p.data for p in parents) + (node._arg if op.params else ())
+    ins = tuple(p.data for p in parents) + node._arg
     g = node.grad
     for p, vjp in zip(parents, op.vjps):
         if p.requires_grad:
-            p.grad = p.grad + ops.unbroadcast(vjp(g, node.data, *ins), p.data)
+            p.grad = p.grad + numeric.unbroadcast(vjp(g, node.data, *ins), p.data)
+
+
+def _closure_op(node: "Value", text: str, children: tuple) -> Symbol:
+    """The op of a node made by hand: its VJPs run the node's ``_backward`` closure on numbers."""
+    ref = weakref.ref(node)                 # the node holds its op: no cycle through the op
+    firsts = [children.index(c) == i for i, c in enumerate(children)]
+
+    def vjp_of(i: int) -> Callable:
+        def vjp(g, out, *inputs):
+            if isinstance(g, _Value):
+                raise TypeError(
+                    f"backward(create_graph=True) through the node {text!r} made by hand: its "
+                    "_backward closure works on numbers, not on Values, so its derivative cannot "
+                    "be recorded. Build it from operations (a * b, a.tanh(), a ** 3) instead")
+            if not firsts[i]:               # a child given twice: its gradient went to the first
+                return 0.0 * g
+            return _run_closure(ref(), g)[children[i]]
+        return vjp
+    op = ops.Op(text or "closure", text or "closure", None,
+                [vjp_of(i) for i in range(len(children))], ["closure"] * len(children))
+    return Symbol(text, op)
+
+
+def _run_closure(node: "Value", g: float) -> dict:
+    """{child: what the node's closure adds to child.grad} when node.grad is g, leaving every
+    .grad as it was."""
+    children = dict.fromkeys(node.parents)
+    saved = {c: c._grad for c in (node, *children)}
+    try:
+        for c in children:
+            c.grad = 0.0
+        node.grad = g
+        node._closure()
+        return {c: c.grad for c in children}
+    finally:
+        for c, old in saved.items():
+            c._grad = old
 
 
 class _Step:
-    """``node._backward``: the node's chain-rule step, bound; it cannot be replaced by a closure."""
+    """``node._backward``: the node's chain-rule step. A node made by hand takes a closure."""
 
     def __get__(self, node, owner=None):
-        return self if node is None else MethodType(_step, node)
+        if node is None:
+            return self
+        return getattr(node, "_closure", None) or MethodType(_step, node)
 
     def __set__(self, node, fn) -> None:
-        raise TypeError(
-            "Value._backward: a node's backward step comes from its op (microgradnn.ops holds "
-            "each op's forward beside its derivative), so it cannot be replaced by a closure. "
-            "Build the function from existing operations (its derivative follows), or add an "
-            "Op to microgradnn.ops")
+        if not getattr(node, "_by_hand", False):
+            raise TypeError(
+                f"Value._backward: this node was made by the operator {str(node._op)!r}, whose "
+                "step comes from microgradnn's op table. A closure can be given to a node made "
+                "by hand: Value(data, (children...), 'op')")
+        node._closure = fn
+
+
+def _no_float(self) -> float:
+    raise TypeError("float() of a micrograd Value (math.exp(v), math.tanh(v) ... call it) would "
+                    "cut the graph, so, as in micrograd, it is refused: use v.exp(), v.tanh() ... "
+                    "to stay on the graph, or v.data to read the number")
 
 
 class Value(_Value):
     """A scalar and its gradient, as in micrograd: ``Value(data, _children=(), _op='', label='')``.
 
-    Nodes are made by operations (``a + b``, ``a.tanh()``); ``_children`` and ``_op`` are accepted
-    in their empty defaults only, since a node's backward step comes from its op.
+    Nodes are made by operations (``a + b``, ``a.tanh()``), or by hand with children and an op
+    string, whose ``_backward`` closure you then assign, as micrograd's own ops do.
     """
 
-    __slots__ = ()
+    __slots__ = ("_closure", "_by_hand")
 
     def __init__(self, data: Any, _children: tuple = (), _op: str = "", label: str = "") -> None:
-        if _children or _op:
-            raise TypeError(
-                f"Value: a node with children {tuple(_children)!r} and op {_op!r} cannot be made "
-                "by hand: micrograd would give it a backward step that does nothing until a "
-                "_backward closure is assigned, and here each op's derivative lives in "
-                "microgradnn.ops. Compute it with operations (a + b, a.tanh(), a ** 2), or add "
-                "an Op to microgradnn.ops")
-        super().__init__(data, label=label)
+        if not _children:
+            super().__init__(data, label=label)
+            return
+        children = tuple(_children)
+        if not all(isinstance(c, _Value) for c in children):
+            raise TypeError(f"Value: the children of a node must be Values, got "
+                            f"{[type(c).__name__ for c in children]}")
+        init_node(self, as_data(data, "Value"), _closure_op(self, str(_op), children), children,
+                  label=str(label) if label else "")
+        self._by_hand = True
+        self._closure = lambda: None        # as in micrograd: no closure, no gradient
 
     # --- what micrograd code reads ---
 
@@ -172,6 +214,7 @@ class Value(_Value):
         return set(self.parents)
 
     _backward = _Step()
+    __float__ = _no_float
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
@@ -189,11 +232,11 @@ class Value(_Value):
     __rpow__ = _binary(ops.pow, reflected=True)
     __neg__ = _unary(ops.neg)
     relu = _unary(ops.relu)
-    tanh = _unary(ops.tanh_)
-    exp = _unary(ops.exp_)
-    log = _unary(ops.log_)
-    sigmoid = _unary(ops.sigmoid_)
-    abs = _unary(ops.abs_)
+    tanh = _unary(ops.tanh)
+    exp = _unary(ops.exp)
+    log = _unary(ops.log)
+    sigmoid = _unary(ops.sigmoid)
+    abs = _unary(ops.abs)
     __abs__ = abs
 
     def __pow__(self, other):
@@ -201,4 +244,4 @@ class Value(_Value):
         if exponent is None:
             return NotImplemented
         symbol = _SYMBOLS[ops.pow] if isinstance(other, _Value) else _power_symbol(other)
-        return _relabel(_apply(ops.pow, self, exponent), symbol)
+        return record(symbol, (self, exponent), kind=Value)
