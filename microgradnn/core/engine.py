@@ -81,9 +81,9 @@ def as_data(x: Any, what: str, copy: bool = False) -> Any:
         except (ValueError, TypeError, OverflowError) as e:   # ragged or non-numeric lists
             raise TypeError(f"{what}: cannot make an array of {t.__name__} ({e})") from None
         if arr.dtype.kind in "biuf":
-            plain = type(arr) is np.ndarray
-            return arr.astype(np.float64, copy=(copy and arr is x) or not plain) if plain \
-                else np.array(arr, dtype=np.float64)
+            if isinstance(x, np.ndarray) and t is not np.ndarray:   # memmap, masked, matrix:
+                return np.array(arr, dtype=np.float64)             # a plain copy, never a view
+            return arr.astype(np.float64, copy=copy and arr is x)
         raise TypeError(f"{what}: expected numbers, got an array of dtype {arr.dtype} "
                         f"(allowed: bool, int, float)")
     if isinstance(x, Value):
