@@ -380,7 +380,7 @@ def explain_layers(model: Backprop, learner: dict, reference: dict, rtol: float,
         else:
             B = None
         row_eq = {"delta": model.equation(l), "db": "BP3", "dw": "BP4"}
-        bp34 = tuple(row_eq[q] for q in failing)
+        bp34 = (" and ".join(row_eq[q] for q in failing),)
         choice = None                       # "delta", "rows" or "both"
         if A and not B:
             choice = "delta"
@@ -410,7 +410,7 @@ def explain_layers(model: Backprop, learner: dict, reference: dict, rtol: float,
             names = list(dict.fromkeys([_factor_name(a.name, mine[key], right[key]) for a in A]
                                        + [_factor_name(n, mine[q], right[q])
                                           for q in failing for n, _ in B[q]]))
-            failures.append(Failure(l, (model.equation(l), " and ".join(bp34)), names,
+            failures.append(Failure(l, (model.equation(l),) + bp34, names,
                                     ambiguous=True))
             for q in failing:
                 verdicts[l, q] = RowVerdict(names, _hints(
@@ -436,10 +436,12 @@ def _tell_apart(model: Backprop, l: int, slipped: np.ndarray, right: np.ndarray,
     if l == 1:
         return "both"
     below = [q for q in ("db", "dw") if (l - 1, q) in learner]
-    for delta, choice in ((slipped, "delta"), (right, "rows")):
+    agreeing = []                           # how many rows below each reading predicts
+    for delta in (slipped, right):
         expected = model.layer(l - 1, model.bp2(l - 1, delta))
-        if all(agrees(learner[l - 1, q], expected[q], rtol, atol) for q in below):
-            return choice
+        agreeing.append(sum(agrees(learner[l - 1, q], expected[q], rtol, atol) for q in below))
+    if agreeing[0] != agreeing[1]:          # a row below with its own slip still votes
+        return "delta" if agreeing[0] > agreeing[1] else "rows"
     return "both"
 
 
