@@ -204,8 +204,8 @@ class Backprop:
             line = f"BP2: δ{l} = ((W{l + 1})ᵀ δ{l + 1}) ⊙ σ′(z{l})"
             back = upper @ self.W[l]
             if self.W[l].shape[0] == self.W[l].shape[1]:
-                out.append(("transpose", f"W{l + 1} where (W{l + 1})ᵀ belongs — {line}; in the "
-                            f"rows layout δ{l + 1} @ W{l + 1}", (upper @ self.W[l].T)
+                out.append(("transpose", f"W{l + 1} where (W{l + 1})ᵀ belongs — {line} (rows "
+                            f"layout: δ{l + 1} @ W{l + 1}, not δ{l + 1} @ (W{l + 1})ᵀ)", (upper @ self.W[l].T)
                             * self.prime(l)))
         if back is not None:
             z = self.z[l]
