@@ -154,6 +154,11 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     plots call the held-out data. ``progress`` shows a tqdm bar when tqdm is installed, else
     one printed line per epoch.
 
+    When fit returns, every parameter's ``.grad`` is cleared (None, read as zeros), as after
+    ``opt.zero_grad()``: the last batch's gradients were spent on the last step, and a
+    ``backward()`` after training starts from nothing. When it raises for divergence, the
+    ``.grad`` are those of the batch that diverged, to look at.
+
     Divergence is never silent: at the first non-finite loss or gradient, or a step that
     makes a weight or the optimizer's state non-finite, fit raises ``FloatingPointError`` naming the epoch and the
     batch, and that step is not taken (or is undone), so the network's weights and the
@@ -237,6 +242,7 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     finally:
         if bar is not None:
             bar.close()
+    opt.zero_grad()          # spent on the last step: a backward after fit starts from nothing
     return history
 
 
