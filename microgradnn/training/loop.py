@@ -21,7 +21,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from ..core.engine import no_grad
-from ..network.losses import LOSSES, check_output_activation, network_loss
+from ..network.losses import LOSSES, check_output_activation, labels_hint, network_loss
 from ..network.optim import Optimizer, get_optimizer
 
 
@@ -121,7 +121,8 @@ def prepare_data(net, x: Any, y: Any, loss: str, what: str = "x") -> tuple:
         y = y.reshape(-1, 1)
     if y.shape != (x.shape[0], n_out):
         raise ValueError(f"fit: {ylabel} must have shape ({x.shape[0]}, {n_out}) for "
-                         f"{n_out} outputs, got {y.shape}")
+                         f"{n_out} outputs, got {y.shape}"
+                         + labels_hint(y, (x.shape[0], n_out)))
     if loss == "bce" and (y.min() < 0 or y.max() > 1):
         raise ValueError(f"fit: bce targets must lie in [0, 1], got values from {y.min()} "
                          f"to {y.max()}")
