@@ -81,6 +81,16 @@ class Optimizer:
                                  f"({_name(p)}): it would be stepped twice per step. List "
                                  f"each parameter once")
             seen[id(p)] = i
+        # A scalar-mode weight (MLP.scalar_params) is a view of one entry of a tensor
+        # parameter: with the tensor in the same list, that entry would be stepped twice.
+        for i, p in enumerate(self.params):
+            tensor = getattr(p, "_param", None)
+            if tensor is not None and id(tensor) in seen:
+                raise ValueError(f"{owner}: parameter {i} ({_name(p)}) is an entry of "
+                                 f"parameter {seen[id(tensor)]} ({_name(tensor)}): it would be "
+                                 f"stepped twice per step. Give the tensors "
+                                 f"(net.parameters()) or the scalars (net.scalar_params), "
+                                 f"not both")
         self.steps = 0
         self._cleared, self._warned = True, False  # zero_grad() since the last step? warned?
         self.state = {slot: [np.zeros(np.shape(p.data)) for p in self.params]

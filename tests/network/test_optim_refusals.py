@@ -39,3 +39,12 @@ def test_a_networks_parameters_are_accepted():
     assert len(Adam(net.parameters()).params) == 4
     net.scalar_forward([0.5, -1.0])
     assert len(SGD(list(net.scalar_params.values()), lr=0.1).params) == 13   # views are leaves
+
+
+def test_a_tensor_and_a_scalar_view_of_it_together_are_refused():
+    from microgradnn import MLP
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    net.scalar_forward([0.5, -1.0])
+    with pytest.raises(ValueError, match=r"parameter 4 \('W1\[0,0\]'\) is an entry of parameter "
+                                         r"0 \('W1'\): it would be stepped twice per step"):
+        SGD(net.parameters() + [net.scalar_params["W1[0,0]"]], lr=0.1)

@@ -82,3 +82,21 @@ def test_the_warning_can_be_silenced_by_its_category():
         opt.step()
         _backward(w)
         opt.step()
+
+
+def _warning_rows():
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text("utf-8")
+    section = text.split("## Warnings", 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip().strip("|").split(" | ") for line in section.splitlines()
+            if line.startswith("| ") and "---" not in line]
+    return rows[1:]                                  # the header left out
+
+
+@pytest.mark.parametrize("situation, code, warning", _warning_rows())
+def test_each_row_of_the_errors_pages_warnings_table_warns_as_it_says(situation, code, warning):
+    import microgradnn.optim as optim
+    category, message = warning.split(": ", 1)
+    with pytest.warns(getattr(optim, category)) as record:
+        exec(code.strip("`"), {"Value": Value, "SGD": SGD, "Adam": Adam, "np": np})
+    assert message in str(record[0].message)
