@@ -88,8 +88,8 @@ def _warning_rows():
     from pathlib import Path
     text = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text("utf-8")
     section = text.split("## Warnings", 1)[1].split("\n## ", 1)[0]
-    rows = [line.strip().strip("|").split(" | ") for line in section.splitlines()
-            if line.startswith("| ") and "---" not in line]
+    rows = [[cell.strip() for cell in line.strip().strip("|").split(" | ")]
+            for line in section.splitlines() if line.startswith("| ") and "---" not in line]
     return rows[1:]                                  # the header left out
 
 
