@@ -108,12 +108,13 @@ def test_wrong_sigma_prime_is_located_by_layer_and_equation(wrong_layer, equatio
 
 @pytest.mark.parametrize("wrong_layer, equation", [(1, "BP2"), (2, "BP2"), (3, "BP1")])
 def test_without_deltas_a_wrong_delta_is_named_by_the_equation_that_makes_it(wrong_layer, equation):
-    """∂C/∂b and ∂C/∂W of the layer are both wrong: both come from δ, so the δ equation is named."""
+    """∂C/∂b and ∂C/∂W of the layer are both wrong in the way a σ for σ′ makes δ wrong: the δ
+    equation is named, with the slip."""
     net, x, y, W, B = _setup()
     dw, db, _ = _hand_backprop(W, B, net.activations, x.T, y.T, wrong_layer=wrong_layer)
     report = crosscheck_gradients(net, x, y, dw, db)
     assert report.first_failure == (wrong_layer, equation)
-    assert f"check δ{wrong_layer}, which {equation} computes" in str(report)
+    assert f"FAILED at layer {wrong_layer}, {equation} (σ(z) for σ′(z))" in str(report)
 
 
 def test_without_deltas_a_wrong_bias_gradient_alone_is_bp3():

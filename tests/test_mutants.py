@@ -244,7 +244,7 @@ def test_crosscheck_gradients_takes_the_articles_column_biases_and_deltas():
     (lambda dw, db, d: ([dw[0]], db, d), "crosscheck_gradients: dw has 1 entries, the network has 2 layers"),
     (lambda dw, db, d: (dw, db[:1], d), "crosscheck_gradients: db has 1 entries, the network has 2 layers"),
     (lambda dw, db, d: (dw, db, d[:1]), "crosscheck_gradients: deltas has 1 entries, the network has 2 layers"),
-    (lambda dw, db, d: ([dw[0], dw[1].T], db, d), "crosscheck_gradients: dw of layer 2 has shape (3, 1), expected (1, 3) (columns layout)"),
+    (lambda dw, db, d: ([dw[0], dw[1].T], db, d), "crosscheck_gradients: dw of layer 2 has shape (3, 1), expected (1, 3) (columns layout): it is transposed — BP4 is ∂C/∂W2 = δ2 (a1)ᵀ, one row per neuron of layer 2 (in the rows layout (δ2)ᵀ a1)"),
     (lambda dw, db, d: (dw, [db[0][:2], db[1]], d), "crosscheck_gradients: db of layer 1 has shape (2, 1), expected (3,) (columns layout)"),
     (lambda dw, db, d: (dw, db, [d[0], d[1].T]), "crosscheck_gradients: delta of layer 2 has shape (3, 1), expected (1, 3) (columns layout)"),
 ])
@@ -559,20 +559,25 @@ def test_no_factor_is_named_when_the_ratio_varies_by_more_than_a_millionth():
 # (CrossCheckReport.__str__ mutant 14, _delta_equation 5–10).
 
 def test_without_deltas_the_report_adds_the_delta_hint_to_its_verdict():
+    # δ2 wrong in no way we can name (a different wrong value per element), and so is layer 1
+    # below it: both come from δ2.
     net, x, y, dw, db, deltas = _mlp_case()
-    report = crosscheck_gradients(net, x, y, [dw[0], 2 * dw[1]], [db[0], 2 * db[1]])
+    bump = lambda g: g * (2 + np.arange(g.size).reshape(g.shape))
+    report = crosscheck_gradients(net, x, y, [bump(dw[0]), bump(dw[1])],
+                                  [bump(db[0]), bump(db[1])])
     assert str(report).splitlines()[0].endswith(
         "atol 0): FAILED at layer 2, BP1 (∂C/∂b2 and ∂C/∂W2 are both wrong, and both are "
         "computed from δ2: check δ2, which BP1 computes; pass deltas to compare it)")
 
 
 @pytest.mark.parametrize("layer, equation", [(2, "BP1"), (1, "BP2")])
-def test_with_deltas_a_wrong_delta_is_named_without_the_hint(layer, equation):
+def test_with_deltas_a_wrong_delta_is_named_with_its_factor(layer, equation):
     net, x, y, dw, db, deltas = _mlp_case()
     twice = lambda gs: [2 * g if l == layer else g for l, g in enumerate(gs, 1)]
     report = crosscheck_gradients(net, x, y, twice(dw), twice(db), twice(deltas))
     assert report.first_failure == (layer, equation)
-    assert str(report).splitlines()[0].endswith(f"FAILED at layer {layer}, {equation}")
+    assert str(report).splitlines()[0].endswith(
+        f"FAILED at layer {layer}, {equation} (constant factor 2×)")
 
 
 # crosscheck_gradients' own checks of what it is given (mutants 8, 12–15, 68).

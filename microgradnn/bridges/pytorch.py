@@ -249,6 +249,8 @@ def from_torch(module, activations: Optional[Sequence[str]] = None):
         raise type(e)(f"from_torch: {e}") from None
     for p, arr in zip(net.parameters(), [a for pair in zip(weights, biases) for a in pair]):
         p.data[...] = arr                           # in place: exact copies, float64
+    net.origin = ("weights copied from a PyTorch state_dict" if isinstance(module, Mapping)
+                  else f"weights copied from a PyTorch {type(module).__name__}")
     return net
 
 

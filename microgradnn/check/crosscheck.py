@@ -26,6 +26,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from .backprop import NeuralNetwork
+from .slips import Backprop, Failure, _factor_note, explain_layers
 from ..core.engine import Value, gradients, no_grad
 from ..network.losses import LOSSES, check_output_activation, network_loss, one_hot
 
@@ -45,6 +46,9 @@ class Comparison:
     max_rel: float         # max_abs / max |reference| (0 when both are all zeros)
     ok: bool
     note: str = ""         # a hint when the error has a recognisable cause
+    slips: list = field(default_factory=list)      # the named slips whose numbers match
+    checked_values: Any = field(default=None, repr=False)     # the two arrays compared, in
+    reference_values: Any = field(default=None, repr=False)   # the MLP's row layout
 
 
 @dataclass
@@ -62,6 +66,7 @@ class CrossCheckReport:
     rows: list = field(default_factory=list)
     rtol: float = 1e-6
     atol: float = 0.0
+    failures: list = field(default_factory=list)   # the independent failures, top layer first
 
     @property
     def ok(self) -> bool:
@@ -71,9 +76,13 @@ class CrossCheckReport:
     def first_failure(self) -> Optional[tuple]:
         """(layer, equation) of the first disagreement in backprop order, or None.
 
-        Without δ rows (no ``deltas`` given), a layer whose ∂C/∂b (BP3) *and* ∂C/∂W (BP4) are
-        both wrong has a wrong δ, since both are computed from it: the equation named is then the
-        one that makes δ — BP1 for the output layer, BP2 for the others."""
+        The equation is the one the evidence blames (see :attr:`failures`): without δ rows, a
+        layer whose ∂C/∂b (BP3) and ∂C/∂W (BP4) are both wrong while the layer below is right
+        had a right δ, so BP3 is named; when the layer below is wrong too, δ is, and the
+        equation that makes it — BP1 for the output layer, BP2 for the others."""
+        if self.failures:
+            f = self.failures[0]
+            return (f.layer, f.equations[0].split(" ")[0])
         for r in self.rows:
             if not r.ok:
                 return (r.layer, self._delta_equation(r.layer) or r.equation)
@@ -94,9 +103,30 @@ class CrossCheckReport:
     def __bool__(self) -> bool:
         return self.ok
 
+    def _verdict(self) -> str:
+        """"FAILED at layer 3, BP3 (batch mean: 1/n missing) and at layer 1, BP2 (transpose)":
+        every failure that does not follow from one above it."""
+        parts = []
+        for f in self.failures:
+            l = f.layer
+            text = f"layer {l}, {' or '.join(f.equations)}"
+            words = list(f.slips)
+            if f.ambiguous:
+                words.append(f"the two give the same ∂C/∂b{l} and ∂C/∂W{l}: pass deltas to "
+                             f"tell them apart")
+            elif not f.slips and f.equations[0] in ("BP1", "BP2") and \
+                    not any(r.layer == l and r.equation == f.equations[0] for r in self.rows):
+                words.append(f"∂C/∂b{l} and ∂C/∂W{l} are both wrong, and both are computed from "
+                             f"δ{l}: check δ{l}, which {f.equations[0]} computes; pass deltas "
+                             f"to compare it")
+            parts.append(text + (f" ({'; '.join(words)})" if words else ""))
+        return "FAILED at " + " and at ".join(parts)
+
     def __str__(self) -> str:
         verdict = "OK" if self.ok else "FAILED at layer {}, {}".format(*self.first_failure)
-        if not self.ok and self._delta_equation(self.first_failure[0]):
+        if self.failures and not self.ok:
+            verdict = self._verdict()
+        elif not self.ok and self._delta_equation(self.first_failure[0]):
             l, eq = self.first_failure
             verdict += (f" (∂C/∂b{l} and ∂C/∂W{l} are both wrong, and both are computed from "
                         f"δ{l}: check δ{l}, which {eq} computes; pass deltas to compare it)")
@@ -125,49 +155,55 @@ def _compare(report: CrossCheckReport, layer: int, equation: str, quantity: str,
         max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf"))
     ok = max_abs <= report.atol + report.rtol * scale
     note = _factor_note(checked, reference, report.batch) if not ok and scale > 0 else ""
-    report.rows.append(Comparison(layer, equation, quantity, max_abs, max_rel, ok, note))
+    report.rows.append(Comparison(layer, equation, quantity, max_abs, max_rel, ok, note,
+                                  checked_values=checked, reference_values=reference))
 
 
-def _ratio_text(c: float) -> str:
-    """A factor as a learner would write it: 2, −3, 1/8, −1/4, else 4 significant digits."""
-    for k in (c, 1.0 / c):
-        if abs(k - round(k)) <= 1e-6 * abs(k) and round(k) != 0:
-            text = f"{abs(round(k))}" if k is c else f"1/{abs(round(k))}"
-            return ("−" if c < 0 else "") + text
-    return f"{c:.4g}".replace("-", "−")
-
-
-def _factor_note(checked: np.ndarray, reference: np.ndarray, batch: int) -> str:
-    """Name the constant factor c when checked = c · reference (c ≠ 1), with its likely cause."""
-    c = float(np.sum(checked * reference) / np.sum(reference * reference))   # least squares
-    if not (np.isfinite(c) and c != 0 and abs(c - 1) > 1e-6
-            and np.allclose(checked, c * reference, rtol=1e-6,
-                            atol=1e-12 * float(np.abs(reference).max()) * abs(c))):
-        return ""
-    close = lambda k: abs(c - k) <= 1e-6 * abs(k)
-    if close(-1):
-        return "this is minus the gradient: the seed article's (y − a) sign"
-    causes = {batch: "per-example values, not divided by the batch size",
-              -batch: "minus the gradient, and per-example values not divided by the batch size",
-              1 / batch: f"divided by the batch size {batch} once too often",
-              -1 / batch: f"minus the gradient, and divided by the batch size {batch} once too often"}
-    for k, cause in causes.items():
-        if batch > 1 and close(k):
-            return f"this is {_ratio_text(c)}× the gradient: {cause}"
-    return (f"this is {_ratio_text(c)}× the gradient: a constant factor — look for a ½, 2 or n "
-            f"too many or too few{', or a sign' if c < 0 else ''}")
-
-
-def _fill(report: CrossCheckReport, dw, db, deltas, ref_dw, ref_db, ref_deltas) -> None:
-    """Rows in backprop order; every argument is a per-layer list in the MLP's row layout."""
+def _fill(report: CrossCheckReport, model: Backprop, dw, db, deltas, ref_dw, ref_db,
+          ref_deltas) -> None:
+    """Rows in backprop order, then the failures and the slips that explain them; every list
+    is per layer, in the MLP's row layout."""
     L = len(ref_dw)
+    learner, reference = {}, {}
     for l in range(L, 0, -1):
         i = l - 1
         if deltas is not None:
             _compare(report, l, "BP1" if l == L else "BP2", f"δ{l} = ∂C/∂z{l}",
                      deltas[i], ref_deltas[i])
+            learner[l, "delta"] = deltas[i]
         _compare(report, l, "BP3", f"∂C/∂b{l}", db[i], ref_db[i])
         _compare(report, l, "BP4", f"∂C/∂W{l}", dw[i], ref_dw[i])
+        learner[l, "db"], learner[l, "dw"] = db[i], dw[i]
+        reference[l, "delta"], reference[l, "db"], reference[l, "dw"] = \
+            ref_deltas[i], ref_db[i], ref_dw[i]
+    if report.ok:
+        return
+    report.failures, verdicts = explain_layers(model, learner, reference, report.rtol,
+                                               report.atol)
+    quantity = {"BP1": "delta", "BP2": "delta", "BP3": "db", "BP4": "dw"}
+    for r in report.rows:
+        v = verdicts.get((r.layer, quantity[r.equation]))
+        if v is not None and not r.ok:
+            r.slips = list(v.slips)
+            r.note = v.note or r.note
+
+
+def _model(net, x: np.ndarray, y: Any, loss: str, delta_L: np.ndarray) -> Backprop:
+    """The slip finder's BP1–BP4 for net's weights on (x, y), its δᴸ the reference's."""
+    grad_a = None
+    if loss == "quadratic":
+        y_rows = _column_targets(net, y, loss, x.shape[0]).T
+        out = x
+        for W, b, name in zip(net.weights, net.biases, net.activations):
+            out = _activation_rows(name, out @ np.asarray(W.data).T + np.asarray(b.data))
+        grad_a = (out - y_rows) / x.shape[0]               # ∇ₐC of C = 1/(2n) Σ ‖a − y‖²
+    return Backprop([W.data for W in net.weights], [b.data for b in net.biases],
+                    net.activations, x, np.asarray(delta_L, dtype=np.float64), grad_a)
+
+
+def _activation_rows(name: str, z: np.ndarray) -> np.ndarray:
+    from .backprop import activation
+    return activation(name)(z.T).T
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,13 +241,15 @@ def _prepare(net, x: Any, loss: str) -> np.ndarray:
     return x
 
 
-def crosscheck(net, x: Any, y: Any, loss: str = "quadratic", rtol: float = 1e-6,
+def crosscheck(net, x: Any, y: Any, loss: Optional[str] = None, rtol: float = 1e-6,
                atol: float = 0.0) -> CrossCheckReport:
     """Autodiff (the MLP's Value graph) against the closed-form BP1–BP4 network, per layer.
 
     x: (batch, layers[0]); y: (batch, layers[-1]) targets — or, for "cross_entropy", integer
-    labels (batch,) or one-hot rows. Leaves every ``.grad`` as it was. A row passes when
-    max |closed form − autodiff| ≤ atol + rtol · max |autodiff|.
+    labels (batch,) or one-hot rows. Without ``loss``, a softmax output means "cross_entropy"
+    and any other output "quadratic"; a ``loss`` given is always used. Leaves every ``.grad``
+    as it was. A row passes when max |closed form − autodiff| ≤ atol + rtol · max |autodiff|;
+    a failing row names the slips (docs/checking.md) whose numbers match.
 
     ``net`` may also be a PyTorch model (a Sequential of Linear layers and activations, see
     :mod:`microgradnn.torch_bridge`): then *its* gradients, from torch.autograd, are checked
@@ -220,12 +258,28 @@ def crosscheck(net, x: Any, y: Any, loss: str = "quadratic", rtol: float = 1e-6,
     _check_tolerances("crosscheck", rtol=rtol, atol=atol)
     if _is_torch_model(net):
         return _crosscheck_torch(net, x, y, loss, rtol, atol)
+    loss = default_loss(net, loss)
     x = _prepare(net, x, loss)
     dw, db, deltas = _autodiff(net, x, y, loss)
     report = CrossCheckReport("closed form (BP1–BP4)", "autodiff", loss, x.shape[0],
                               rtol=rtol, atol=atol)
-    _fill(report, *_closed_form(net, x, y, loss), dw, db, deltas)
+    _fill(report, _model(net, x, y, loss, deltas[-1]), *_closed_form(net, x, y, loss),
+          dw, db, deltas)
     return report
+
+
+def default_loss(net, loss: Optional[str]) -> str:
+    """The loss a cross-check uses: the one given, else the one the output layer implies —
+    "cross_entropy" after a softmax (the cost a softmax is trained with; its gradient is not
+    the quadratic cost's), "quadratic" after anything else.
+
+    >>> from microgradnn.nn import MLP
+    >>> default_loss(MLP([2, 3], ["softmax"]), None), default_loss(MLP([2, 1], ["tanh"]), None)
+    ('cross_entropy', 'quadratic')
+    """
+    if loss is not None:
+        return loss
+    return "cross_entropy" if net.activations[-1] == "softmax" else "quadratic"
 
 
 def _closed_form(net, x: np.ndarray, y: Any, loss: str) -> tuple:
@@ -255,16 +309,19 @@ def _crosscheck_torch(model, x: Any, y: Any, loss: str, rtol: float, atol: float
     """A PyTorch model's own gradients (torch.autograd) against BP1–BP4 with its weights."""
     from ..bridges.pytorch import from_torch, torch_gradients
     net = from_torch(model)
+    loss = default_loss(net, loss)
     x = _prepare(net, x, loss)
     report = CrossCheckReport("your PyTorch model", "closed form (BP1–BP4)", loss, x.shape[0],
                               rtol=rtol, atol=atol)
-    _fill(report, *torch_gradients(model, x, y, loss), *_closed_form(net, x, y, loss))
+    closed = _closed_form(net, x, y, loss)
+    _fill(report, _model(net, x, y, loss, closed[2][-1]), *torch_gradients(model, x, y, loss),
+          *closed)
     return report
 
 
 def crosscheck_gradients(net, x: Any, y: Any, dw: Sequence, db: Sequence,
                          deltas: Optional[Sequence] = None, layout: str = "columns",
-                         loss: str = "quadratic", per_example_deltas: bool = False,
+                         loss: Optional[str] = None, per_example_deltas: bool = False,
                          rtol: float = 1e-6, atol: float = 0.0) -> CrossCheckReport:
     """Your hand-written gradients against autodiff for ``net``'s weights on (x, y).
 
@@ -273,11 +330,16 @@ def crosscheck_gradients(net, x: Any, y: Any, dw: Sequence, db: Sequence,
     or (out,), deltas[l] (out, batch); layout="rows" (the MLP's): db[l] (out,), deltas[l]
     (batch, out). Deltas are ∂C/∂zˡ of the batch-averaged cost; if yours are per-example
     (the article's δ, not divided by the batch size n), pass ``per_example_deltas=True``.
+    Without ``loss``, a softmax output means "cross_entropy", any other "quadratic".
+
+    The report names, for each failure that does not follow from one above it, the layer, the
+    equation the evidence blames and the slips whose numbers match yours (docs/checking.md).
     """
     _check_tolerances("crosscheck_gradients", rtol=rtol, atol=atol)
     if layout not in ("columns", "rows"):
         raise ValueError(f"crosscheck_gradients: layout must be 'columns' or 'rows', "
                          f"got {layout!r}")
+    loss = default_loss(net, loss)
     x = _prepare(net, x, loss)
     n, L = x.shape[0], len(net.weights)
     ref_dw, ref_db, ref_deltas = _autodiff(net, x, y, loss)
@@ -294,8 +356,13 @@ def crosscheck_gradients(net, x: Any, y: Any, dw: Sequence, db: Sequence,
             a = a.reshape(-1) if a.ndim == 2 and a.shape[1] == 1 else a
         if a.shape != ref.shape:
             expected = ref.shape[::-1] if what == "delta" and layout == "columns" else ref.shape
+            transposed = ""
+            if what == "dw" and a.shape == ref.shape[::-1]:
+                transposed = (f": it is transposed — BP4 is ∂C/∂W{l} = δ{l} (a{l - 1})ᵀ, one row "
+                              f"per neuron of layer {l} (in the rows layout (δ{l})ᵀ a{l - 1})")
             raise ValueError(f"crosscheck_gradients: {what} of layer {l} has shape "
-                             f"{np.shape(arr)}, expected {expected} ({layout} layout)")
+                             f"{np.shape(arr)}, expected {expected} ({layout} layout)"
+                             + transposed)
         return a
 
     my_dw = [as_rows(g, r, "dw", l) for l, (g, r) in enumerate(zip(dw, ref_dw), 1)]
@@ -306,7 +373,8 @@ def crosscheck_gradients(net, x: Any, y: Any, dw: Sequence, db: Sequence,
         my_deltas = [as_rows(g, r, "delta", l) * scale
                      for l, (g, r) in enumerate(zip(deltas, ref_deltas), 1)]
     report = CrossCheckReport("your gradients", "autodiff", loss, n, rtol=rtol, atol=atol)
-    _fill(report, my_dw, my_db, my_deltas, ref_dw, ref_db, ref_deltas)
+    _fill(report, _model(net, x, y, loss, ref_deltas[-1]), my_dw, my_db, my_deltas,
+          ref_dw, ref_db, ref_deltas)
     return report
 
 

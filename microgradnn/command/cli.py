@@ -663,6 +663,8 @@ def cmd_demo(args) -> int:
     print(f"   {'neuron-backward.txt':<22} its backward pass, one chain-rule step per line")
     net(x_test[:8])
     loss = network_loss(net, y_test[:8], "bce")
+    for p in net.parameters():          # the drawing shows this loss's gradients, and only them
+        p.grad = None
     loss.backward()
     drawings = [
         (draw_graph(neuron, edge_labels="local"), "neuron.svg", "the neuron, with local derivatives"),

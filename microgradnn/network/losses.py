@@ -45,10 +45,34 @@ def _targets(y: Any, shape: tuple, name: str, finite: bool = True) -> np.ndarray
     if t.shape != shape and t.ndim == 1 and shape == (t.shape[0], 1):
         t = t.reshape(shape)
     if t.shape != shape:
-        raise ValueError(f"{name}: the targets have shape {t.shape}, the output has shape {shape}")
+        raise ValueError(f"{name}: the targets have shape {t.shape}, the output has shape {shape}"
+                         + labels_hint(t, shape))
     if finite:
         _check_finite_targets(t, name)
     return t
+
+
+def labels_hint(y: Any, shape: tuple) -> str:
+    """When targets of the wrong shape look like integer class labels — (n,) for an (n, k)
+    output, k > 1, values in 0..k−1 — the sentence that says what they need; else ''.
+
+    >>> labels_hint(np.array([0, 2, 1]), (3, 3))[:52]
+    ': these look like integer class labels (0..2), which'
+    """
+    t = np.asarray(y)
+    if t.ndim != 1 or len(shape) != 2 or shape[1] < 2 or t.shape[0] != shape[0] or t.size == 0:
+        return ""
+    if t.dtype.kind == "f":
+        if not (np.isfinite(t).all() and (t == np.round(t)).all()):
+            return ""
+    elif t.dtype.kind not in "iu":
+        return ""
+    if t.min() < 0 or t.max() >= shape[1]:
+        return ""
+    k = shape[1]
+    return (f": these look like integer class labels (0..{k - 1}), which need "
+            f"loss='cross_entropy' (with a softmax output layer), or one-hot rows of shape "
+            f"({shape[0]}, {k}) for this loss: microgradnn.losses.one_hot(y, {k})")
 
 
 def _check_finite_targets(t: np.ndarray, name: str) -> None:

@@ -52,6 +52,7 @@ class MLP:
             raise TypeError(f"MLP: seed must be an integer, got {seed!r}")
         self.init = init
         self.seed = seed
+        self.origin = ""        # where the weights came from when not from init and seed
         weights, biases = init_parameters(self.layers, init, seed)
         self.weights = [Value(w, label=f"W{l}") for l, w in enumerate(weights, 1)]
         self.biases = [Value(b, label=f"b{l}") for l, b in enumerate(biases, 1)]
@@ -76,8 +77,11 @@ class MLP:
         return [p for pair in zip(self.weights, self.biases) for p in pair]
 
     def __repr__(self) -> str:
-        return (f"MLP(layers={self.layers}, activations={self.activations}, "
-                f"init={self.init!r}, seed={self.seed!r})")
+        """The architecture, and where the weights came from: init and seed, or ``origin``
+        (e.g. "weights copied from a PyTorch model") when they were not drawn."""
+        origin = getattr(self, "origin", "")
+        drawn = f"init={self.init!r}, seed={self.seed!r}" if not origin else origin
+        return f"MLP(layers={self.layers}, activations={self.activations}, {drawn})"
 
     # --- the forward pass on tensors ---
 

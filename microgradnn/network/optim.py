@@ -12,6 +12,15 @@ An optimizer holds a list of parameter Values; ``step()`` moves each one against
 >>> w.data                          # w − 0.1 · 2w
 array([ 0.8, -1.6])
 
+``backward()`` *adds* to ``.grad``, so a loop must clear the gradients once per step: call
+``opt.zero_grad()`` before each backward (or after each step). An optimizer that steps again
+without a ``zero_grad()`` since its last step warns once (a
+:class:`GradientsNotClearedWarning`): it is stepping on the sum of the gradients of every
+backward since then. Accumulating over several backwards *before* one step is fine; if you
+accumulate across steps on purpose, or clear the gradients another way (``p.grad = None``,
+``loss.zero_grad()``), silence it with
+``warnings.simplefilter("ignore", GradientsNotClearedWarning)``.
+
 ``state_dict()`` returns plain data only (numbers, strings and ndarrays, keys like
 "velocity.0" for the i-th parameter), so a checkpoint can store it anywhere;
 ``load_state_dict`` checks it before taking it.
@@ -19,6 +28,7 @@ array([ 0.8, -1.6])
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Iterable
 
 import numpy as np
@@ -40,6 +50,10 @@ def _fraction(name: str, value, owner: str) -> float:
     return float(value)
 
 
+class GradientsNotClearedWarning(UserWarning):
+    """An optimizer stepped again without a zero_grad() since its last step."""
+
+
 class Optimizer:
     """What SGD and Adam share: the parameter list, zero_grad, and state checking."""
 
@@ -51,11 +65,34 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        owner, seen = type(self).__name__, {}
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
-                raise TypeError(f"{type(self).__name__}: parameter {i} is a "
+                raise TypeError(f"{owner}: parameter {i} is a "
                                 f"{type(p).__name__}, expected a Value")
+            if p._op is not None:
+                raise ValueError(f"{owner}: parameter {i} ({_name(p)}) is not a leaf: it was "
+                                 f"made by the op {p.op!r}, so a step on its data would be "
+                                 f"overwritten by the next forward pass and never reach what "
+                                 f"it was computed from. Optimize the leaf Values it comes "
+                                 f"from (as PyTorch: \"can't optimize a non-leaf Tensor\")")
+            if id(p) in seen:
+                raise ValueError(f"{owner}: parameters {seen[id(p)]} and {i} are the same Value "
+                                 f"({_name(p)}): it would be stepped twice per step. List "
+                                 f"each parameter once")
+            seen[id(p)] = i
+        # A scalar-mode weight (MLP.scalar_params) is a view of one entry of a tensor
+        # parameter: with the tensor in the same list, that entry would be stepped twice.
+        for i, p in enumerate(self.params):
+            tensor = getattr(p, "_param", None)
+            if tensor is not None and id(tensor) in seen:
+                raise ValueError(f"{owner}: parameter {i} ({_name(p)}) is an entry of "
+                                 f"parameter {seen[id(tensor)]} ({_name(tensor)}): it would be "
+                                 f"stepped twice per step. Give the tensors "
+                                 f"(net.parameters()) or the scalars (net.scalar_params), "
+                                 f"not both")
         self.steps = 0
+        self._cleared, self._warned = True, False  # zero_grad() since the last step? warned?
         self.state = {slot: [np.zeros(np.shape(p.data)) for p in self.params]
                       for slot in self._slots}
         # Scratch arrays, one per parameter, that each step's arithmetic writes into: no
@@ -67,8 +104,27 @@ class Optimizer:
         """Forget the gradients of the parameters (do it before each backward)."""
         for p in self.params:
             p._grad = None
+        self._cleared = True
+
+    def _check_cleared(self) -> None:
+        """Warn, once, when this step uses gradients that were not cleared since the last."""
+        if not self._cleared and not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"{type(self).__name__}.step(): no zero_grad() since the last step, so the "
+                f"gradients still hold the ones that step used: backward() adds to .grad, and "
+                f"this step moves along the sum of every backward since. Call opt.zero_grad() "
+                f"before each backward (this warning is given once per optimizer; if you "
+                f"accumulate across steps on purpose or clear the gradients another way, "
+                f"silence it: warnings.simplefilter('ignore', GradientsNotClearedWarning))",
+                GradientsNotClearedWarning, stacklevel=3)
+        self._cleared = False
 
     def step(self) -> None:
+        self._check_cleared()
+        self._step_all()
+
+    def _step_all(self) -> None:
         # The update works on .data (floats and arrays), never on Values, so nothing is
         # recorded and no no_grad() is needed.
         self.steps += 1
@@ -161,8 +217,9 @@ class SGD(Optimizer):
         self.momentum = _fraction("momentum", momentum, "SGD")
 
     def step(self) -> None:
+        self._check_cleared()
         if self.momentum != 0.0:
-            return super().step()
+            return self._step_all()
         # Plain SGD, p −= lr·∇p, the loop of most training steps: written out, without a call
         # per parameter (the same arithmetic as _update, so the same numbers).
         self.steps += 1
@@ -222,6 +279,10 @@ class Adam(Optimizer):
         np.divide(m, 1.0 - self.beta1 ** self.steps, out=out)   # m̂
         out *= self.lr
         out /= tmp
+
+
+def _name(p: Value) -> str:
+    return repr(p.label) if p.label else f"a Value of shape {p.shape}"
 
 
 def get_optimizer(name: str, params: Iterable[Value], lr: float) -> Optimizer:

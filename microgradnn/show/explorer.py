@@ -337,7 +337,8 @@ class _Page:
                     note = f" — {html.escape(r.note)}" if r.note else ""
                     out.append(f'<li class="{"ok" if r.ok else "bad"}">{r.equation} '
                                f'{html.escape(r.quantity)}: {"ok" if r.ok else "MISMATCH"}, '
-                               f'max abs error {r.max_abs:.2e}{note}</li>')
+                               f'max abs error {r.max_abs:.2e}{note}'
+                               + ("" if r.ok else self._numbers(r)) + '</li>')
                 out.append("</ul></div>")
             elif self.check is None:
                 out.append('<div class="verdict muted">not cross-checked: pass check=crosscheck'
@@ -346,6 +347,16 @@ class _Page:
             out.append("</div>")
         out.append("</section>")
         return "".join(out)
+
+    def _numbers(self, r) -> str:
+        """A failing row's two sides, the checked numbers beside the reference's."""
+        if r.checked_values is None or r.reference_values is None:
+            return ""
+        return "".join(f'<div class="val" data-side="{side}">{html.escape(who)}: '
+                       f'{html.escape(_fmt(values))}</div>'
+                       for side, who, values in (("checked", self.check.checked, r.checked_values),
+                                                 ("reference", self.check.reference,
+                                                  r.reference_values)))
 
     # --- the steps ---
 

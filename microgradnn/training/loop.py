@@ -21,7 +21,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from ..core.engine import no_grad
-from ..network.losses import LOSSES, check_output_activation, network_loss
+from ..network.losses import LOSSES, check_output_activation, labels_hint, network_loss
 from ..network.optim import Optimizer, get_optimizer
 
 
@@ -121,7 +121,8 @@ def prepare_data(net, x: Any, y: Any, loss: str, what: str = "x") -> tuple:
         y = y.reshape(-1, 1)
     if y.shape != (x.shape[0], n_out):
         raise ValueError(f"fit: {ylabel} must have shape ({x.shape[0]}, {n_out}) for "
-                         f"{n_out} outputs, got {y.shape}")
+                         f"{n_out} outputs, got {y.shape}"
+                         + labels_hint(y, (x.shape[0], n_out)))
     if loss == "bce" and (y.min() < 0 or y.max() > 1):
         raise ValueError(f"fit: bce targets must lie in [0, 1], got values from {y.min()} "
                          f"to {y.max()}")
@@ -153,6 +154,11 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     recorded for "bce" and "cross_entropy". ``validation_name`` is what printed lines and
     plots call the held-out data. ``progress`` shows a tqdm bar when tqdm is installed, else
     one printed line per epoch.
+
+    When fit returns, every parameter's ``.grad`` is cleared (None, read as zeros), as after
+    ``opt.zero_grad()``: the last batch's gradients were spent on the last step, and a
+    ``backward()`` after training starts from nothing. When it raises for divergence, the
+    ``.grad`` are those of the batch that diverged, to look at.
 
     Divergence is never silent: at the first non-finite loss or gradient, or a step that
     makes a weight or the optimizer's state non-finite, fit raises ``FloatingPointError`` naming the epoch and the
@@ -237,6 +243,7 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     finally:
         if bar is not None:
             bar.close()
+    opt.zero_grad()          # spent on the last step: a backward after fit starts from nothing
     return history
 
 
