@@ -134,6 +134,7 @@ class Optimizer:
             if type(g) is np.ndarray and type(data) is np.ndarray:   # a tensor parameter
                 update(i, g, out)        # the step, written into out
                 data -= out              # in place, on the parameter's array itself
+                p.data = data            # the assignment stamps p: graphs made before are stale
             else:
                 self._step_other(i, p, g, out)
 
@@ -229,6 +230,7 @@ class SGD(Optimizer):
             if type(g) is np.ndarray and type(data) is np.ndarray:
                 multiply(g, lr, out=out)             # lr · ∇p
                 data -= out
+                p.data = data                        # stamps p (see Optimizer.step)
             else:
                 self._step_other(i, p, g, out)
 
