@@ -25,7 +25,7 @@ from microgradnn.nn import MLP
 from microgradnn.optim import SGD, Adam
 from microgradnn.training import fit as _fit, predict
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 
 
 def _tables(text: str) -> dict:

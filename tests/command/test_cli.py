@@ -646,7 +646,7 @@ def test_the_plots_say_test(capsys, tmp_path, monkeypatch):
 # --- the table of the command's errors in docs/errors.md, executed ----------------------------
 
 def _command_rows():
-    text = (Path(__file__).resolve().parent.parent / "docs" / "errors.md").read_text("utf-8")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text("utf-8")
     section = text.split("\n## The command\n", 1)[1].split("\n## ", 1)[0]
     rows = [[c.strip() for c in line.strip().strip("|").split(" | ")]
             for line in section.splitlines() if line.startswith("| `")]
@@ -671,7 +671,7 @@ def test_the_command_gets_the_error_the_docs_promise(capsys, tmp_path, monkeypat
 
 # --- the README's way to run the command works as written -------------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_readme_says_to_activate_the_environment_make_demo_creates():

@@ -23,7 +23,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OPS = ROOT / "microgradnn" / "core" / "ops.py"
 # The op tests against independent oracles (numpy forwards, closed forms, finite differences).
 TESTS = ["tests/test_numpy_oracle.py", "tests/test_batched_matmul.py", "tests/test_torch_free.py",

@@ -8,7 +8,7 @@ import ast
 import re
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "microgradnn"
+PACKAGE = Path(__file__).resolve().parents[2] / "microgradnn"
 
 
 def _tree(name):

@@ -16,7 +16,7 @@ from microgradnn.micrograd import draw_dot, trace
 from microgradnn.micrograd.engine import Value
 from microgradnn.micrograd.nn import MLP, Layer, Module, Neuron
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- micrograd's test/test_engine.py, its two tests, against PyTorch ---

@@ -21,7 +21,7 @@ from microgradnn.optim import SGD, Adam  # noqa: E402
 from microgradnn.torch_bridge import (from_torch, model_loss, to_torch, torch_gradients,  # noqa: E402
                                       torch_loss)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 nn = torch.nn
 HIDDEN = ["sigmoid", "tanh", "relu", "linear"]
 # (output activation, loss): every activation with the quadratic cost, and each cross-entropy

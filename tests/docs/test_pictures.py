@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "docs" / "make_pictures.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "make_pictures.py"
 
 
 def load_script():

@@ -130,7 +130,7 @@ def test_page_is_self_contained(tmp_path, build):
 
 
 def test_the_example_page_in_the_docs_is_self_contained():
-    docs = Path(__file__).resolve().parent.parent / "docs"
+    docs = Path(__file__).resolve().parents[2] / "docs"
     assert_self_contained((docs / "explorer-example.html").read_text(encoding="utf-8"))
     assert "explorer-example.html" in (docs / "explore.md").read_text(encoding="utf-8")
 
