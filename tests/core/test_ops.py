@@ -9,20 +9,11 @@ import numpy as np
 import pytest
 
 from microgradnn import Value
-from oracles import central_differences
+from oracles import central_differences, np_sigmoid, np_softmax
 
 pos = lambda shape, rng: rng.uniform(0.5, 2.0, shape)
 anyv = lambda shape, rng: rng.uniform(-2.0, 2.0, shape)
 away = lambda shape, rng: rng.choice([-1, 1], shape) * rng.uniform(0.3, 2.0, shape)  # |x| >= 0.3
-
-
-def np_sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def np_softmax(x, axis=-1):
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
 
 
 # name, the op on Values, the same in numpy, input generators

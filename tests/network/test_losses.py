@@ -1,12 +1,16 @@
-"""Losses: values and gradients against PyTorch float64 and finite differences; stability."""
+"""Losses: values and gradients against PyTorch float64, plain-numpy formulas and finite
+differences; each cost one node (second derivatives, targets differentiable); stability; the checks
+of their targets."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from microgradnn import Value
+from microgradnn import Value, gradients
 from microgradnn.check import gradcheck
 from microgradnn.losses import (binary_cross_entropy, get_loss, quadratic,
                                 softmax_cross_entropy)
+
+from oracles import central_differences, np_sigmoid, np_softmax
 
 rng = np.random.default_rng(0)
 
@@ -101,3 +105,270 @@ def test_target_shape_mismatch_names_both_shapes():
 def test_bce_targets_outside_unit_interval_are_rejected():
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         binary_cross_entropy(Value(np.zeros((2, 1))), [[2.0], [0.0]])
+
+
+# --- against plain-numpy formulas (values) and their closed-form gradients, with central
+# --- differences of the numpy formula on top — never gradcheck or the library's own forward:
+#   C = 1/(2n) Σ ‖a − y‖²                        ∂C/∂a = (a − y) / n
+#   C = −1/n Σ [y ln σ(z) + (1−y) ln(1−σ(z))]   ∂C/∂z = (σ(z) − y) / n
+#   C = −1/n Σ yⱼ ln softmax(z)ⱼ                  ∂C/∂z = (softmax(z) − y) / n
+
+r = np.random.default_rng(11)
+Z = r.standard_normal((5, 3)) * 2
+Y_REAL = r.standard_normal((5, 3))
+Y_01 = r.random((5, 3))                         # bce takes targets anywhere in [0, 1]
+LABELS = np.array([2, 0, 1, 1, 2])
+ONE_HOT = np.eye(3)[LABELS]
+
+
+CASES = [  # name, loss, target, numpy C(z), closed-form ∂C/∂z
+    ("quadratic", quadratic, Y_REAL,
+     lambda z: ((z - Y_REAL) ** 2).sum() / (2 * 5), lambda z: (z - Y_REAL) / 5),
+    ("bce", binary_cross_entropy, Y_01,
+     lambda z: -(Y_01 * np.log(np_sigmoid(z)) + (1 - Y_01) * np.log(1 - np_sigmoid(z))).sum() / 5,
+     lambda z: (np_sigmoid(z) - Y_01) / 5),
+    ("cross_entropy_labels", softmax_cross_entropy, LABELS,
+     lambda z: -(ONE_HOT * np.log(np_softmax(z))).sum() / 5, lambda z: (np_softmax(z) - ONE_HOT) / 5),
+    ("cross_entropy_one_hot", softmax_cross_entropy, ONE_HOT,
+     lambda z: -(ONE_HOT * np.log(np_softmax(z))).sum() / 5, lambda z: (np_softmax(z) - ONE_HOT) / 5),
+]
+
+
+@pytest.mark.parametrize("name, loss, target, value, gradient", CASES, ids=[c[0] for c in CASES])
+def test_loss_value_equals_the_numpy_formula(name, loss, target, value, gradient):
+    assert loss(Value(Z), target).data == pytest.approx(value(Z), rel=1e-13)
+
+
+@pytest.mark.parametrize("name, loss, target, value, gradient", CASES, ids=[c[0] for c in CASES])
+def test_loss_gradient_equals_the_closed_form(name, loss, target, value, gradient):
+    z = Value(Z)
+    loss(z, target).backward()
+    np.testing.assert_allclose(z.grad, gradient(Z), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name, loss, target, value, gradient", CASES, ids=[c[0] for c in CASES])
+def test_closed_form_gradient_is_the_numpy_formulas_derivative(name, loss, target, value, gradient):
+    # guards the closed forms above: they are the derivative of the formulas they sit beside
+    (numeric,) = central_differences(value, [Z])
+    np.testing.assert_allclose(gradient(Z), numeric, rtol=1e-6, atol=1e-9)
+
+
+# --- each cost is one node, from the logits where it has them: C = 1/(2n) Σ ‖a − y‖² (gradient
+# --- (a − y)/n), the softmax cross-entropy ((softmax(z) − y)/n), the binary one ((σ(z) − y)/n)
+
+nodes_rng = np.random.default_rng(7)
+A, Y = nodes_rng.standard_normal((4, 2)), nodes_rng.standard_normal((4, 2))   # a batch of n = 4
+G = nodes_rng.standard_normal((4, 2))                # an upstream gradient
+LOGITS = nodes_rng.standard_normal((4, 3)) * 3
+CLASSES = np.array([2, 0, 1, 2])
+ONE_HOT_CLASSES = np.eye(3)[CLASSES]
+T01 = nodes_rng.uniform(size=(4, 3))                 # binary targets in [0, 1]
+
+
+def np_quadratic(a, y):
+    return 0.5 / a.shape[0] * np.sum((a - y) ** 2)
+
+
+def test_quadratic_is_one_node_whose_value_is_the_numpy_cost():
+    loss = quadratic(Value(A), Y)
+    assert loss.op == "quadratic" and loss.params == {"n": 4}
+    assert loss.data.shape == () and type(loss.data) is np.ndarray
+    np.testing.assert_allclose(loss.data, np_quadratic(A, Y), rtol=1e-14)
+
+
+def test_quadratic_gradient_is_a_minus_y_over_n_BP1():
+    a = Value(A)
+    quadratic(a, Y).backward()
+    np.testing.assert_allclose(a.grad, (A - Y) / 4, rtol=1e-15)
+    np.testing.assert_allclose(a.grad, central_differences(lambda a_: np_quadratic(a_, Y), [A])[0],
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_the_quadratic_op_differentiates_its_targets_too():
+    # quadratic() takes the targets as numbers; the op itself has a VJP for y, as mse_loss does
+    from microgradnn import ops
+    from microgradnn.engine import _apply
+    y = Value(Y)
+    _apply(ops.quadratic, Value(A), y, arg=(4,)).backward()
+    np.testing.assert_allclose(y.grad, central_differences(lambda y_: np_quadratic(A, y_), [Y])[0],
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_quadratic_of_a_scalar_output_is_half_the_squared_error():
+    a = Value(0.75)
+    loss = quadratic(a, 0.25)
+    loss.backward()
+    assert float(loss) == 0.125 and a.grad == 0.5
+
+
+def test_quadratic_second_derivative_is_the_identity_over_n():
+    a = Value(A)
+    (ga,) = gradients(quadratic(a, Y), [a], create_graph=True)
+    (gga,) = gradients((ga * G).sum(), [a])
+    np.testing.assert_allclose(gga, G / 4, rtol=1e-15)
+
+
+def test_quadratic_agrees_with_torch_mse_loss():
+    torch = pytest.importorskip("torch")
+    a = Value(A)
+    loss = quadratic(a, Y)
+    loss.backward()
+    ta = torch.tensor(A, requires_grad=True)
+    tl = 0.5 * torch.nn.functional.mse_loss(ta, torch.tensor(Y), reduction="sum") / 4
+    tl.backward()
+    np.testing.assert_allclose(loss.data, tl.item(), rtol=1e-14)
+    np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-14)
+
+
+# --- the cross-entropies, from the logits ---
+
+def np_log_softmax(z):
+    s = z - z.max(axis=1, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+
+
+def np_softmax_ce(z, t):
+    return -np.sum(t * np_log_softmax(z)) / z.shape[0]
+
+
+def np_bce(z, t):
+    p = 1.0 / (1.0 + np.exp(-z))
+    return -np.sum(t * np.log(p) + (1 - t) * np.log(1 - p)) / z.shape[0]
+
+
+@pytest.mark.parametrize("loss_fn,targets,op,np_cost", [
+    (softmax_cross_entropy, CLASSES, "softmax_cross_entropy", lambda: np_softmax_ce(LOGITS, ONE_HOT_CLASSES)),
+    (binary_cross_entropy, T01, "binary_cross_entropy", lambda: np_bce(LOGITS, T01))])
+def test_each_cross_entropy_is_one_node_whose_value_is_the_numpy_cost(loss_fn, targets, op,
+                                                                     np_cost):
+    loss = loss_fn(Value(LOGITS), targets)
+    assert loss.op == op and loss.params == {"n": 4}
+    np.testing.assert_allclose(loss.data, np_cost(), rtol=1e-13)
+
+
+def test_softmax_cross_entropy_gradient_is_softmax_minus_y_over_n():
+    z = Value(LOGITS)
+    softmax_cross_entropy(z, CLASSES).backward()
+    e = np.exp(LOGITS - LOGITS.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(z.grad, (e / e.sum(axis=1, keepdims=True) - ONE_HOT_CLASSES) / 4,
+                               rtol=1e-13, atol=1e-16)
+    np.testing.assert_allclose(z.grad, central_differences(lambda z_: np_softmax_ce(z_, ONE_HOT_CLASSES),
+                                                           [LOGITS])[0], rtol=1e-6, atol=1e-9)
+
+
+def test_softmax_cross_entropy_is_finite_and_exact_at_large_logits():
+    z = Value([[1000.0, -1000.0], [-1000.0, 1000.0]])
+    loss = softmax_cross_entropy(z, [1, 1])
+    loss.backward()
+    assert float(loss) == 1000.0                      # (2000 + 0) / 2
+    np.testing.assert_array_equal(z.grad, [[0.5, -0.5], [0.0, 0.0]])
+
+
+def test_softmax_cross_entropy_second_derivative_through_a_recorded_pass():
+    # d/dz of Σ G ⊙ (softmax(z) − y)/n, checked against central differences of that numpy VJP
+    def np_vjp(z_):
+        e = np.exp(z_ - z_.max(axis=1, keepdims=True))
+        return np.sum(G3 * (e / e.sum(axis=1, keepdims=True) - ONE_HOT_CLASSES) / 4)
+    G3 = nodes_rng.standard_normal((4, 3))
+    z = Value(LOGITS)
+    (gz,) = gradients(softmax_cross_entropy(z, CLASSES), [z], create_graph=True)
+    (ggz,) = gradients((gz * G3).sum(), [z])
+    np.testing.assert_allclose(ggz, central_differences(np_vjp, [LOGITS])[0], rtol=1e-6, atol=1e-9)
+
+
+def test_the_softmax_cross_entropy_op_differentiates_its_targets_too():
+    from microgradnn import ops
+    from microgradnn.engine import _apply
+    t = Value(ONE_HOT_CLASSES)
+    _apply(ops.softmax_cross_entropy, Value(LOGITS), t, arg=(4,)).backward()
+    np.testing.assert_allclose(t.grad, central_differences(lambda t_: np_softmax_ce(LOGITS, t_),
+                                                           [ONE_HOT_CLASSES])[0], rtol=1e-6, atol=1e-9)
+
+
+def test_binary_cross_entropy_gradient_is_sigmoid_minus_y_over_n():
+    z = Value(LOGITS)
+    binary_cross_entropy(z, T01).backward()
+    np.testing.assert_allclose(z.grad, (1.0 / (1.0 + np.exp(-LOGITS)) - T01) / 4, rtol=1e-13,
+                               atol=1e-16)
+    np.testing.assert_allclose(z.grad, central_differences(lambda z_: np_bce(z_, T01), [LOGITS])[0],
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_binary_cross_entropy_is_finite_at_any_logit():
+    z = Value([[800.0], [-800.0], [0.0]])
+    loss = binary_cross_entropy(z, [[0.0], [1.0], [1.0]])
+    loss.backward()
+    np.testing.assert_allclose(float(loss), (800.0 + 800.0 + np.log(2.0)) / 3, rtol=1e-15)
+    np.testing.assert_allclose(z.grad, [[1 / 3], [-1 / 3], [-1 / 6]], rtol=1e-15)
+
+
+def test_binary_cross_entropy_second_derivative_is_sigma_prime_over_n():
+    z = Value(LOGITS)
+    (gz,) = gradients(binary_cross_entropy(z, T01), [z], create_graph=True)
+    (ggz,) = gradients(gz.sum(), [z])
+    s = 1.0 / (1.0 + np.exp(-LOGITS))
+    np.testing.assert_allclose(ggz, s * (1 - s) / 4, rtol=1e-12)
+
+
+def test_the_cross_entropies_agree_with_torch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    for ours, theirs, target in (
+            (lambda z: softmax_cross_entropy(z, CLASSES),
+             lambda tz: F.cross_entropy(tz, torch.tensor(CLASSES)), None),
+            (lambda z: binary_cross_entropy(z, T01),
+             lambda tz: F.binary_cross_entropy_with_logits(tz, torch.tensor(T01),
+                                                           reduction="sum") / 4, None)):
+        z = Value(LOGITS)
+        loss = ours(z)
+        loss.backward()
+        tz = torch.tensor(LOGITS, requires_grad=True)
+        tl = theirs(tz)
+        tl.backward()
+        np.testing.assert_allclose(loss.data, tl.item(), rtol=1e-13)
+        np.testing.assert_allclose(z.grad, tz.grad.numpy(), rtol=1e-12, atol=1e-16)
+
+
+def test_the_binary_cross_entropy_op_differentiates_its_targets_too():
+    from microgradnn import ops
+    from microgradnn.engine import _apply
+    t = Value(T01)
+    _apply(ops.binary_cross_entropy, Value(LOGITS), t, arg=(4,)).backward()
+    np.testing.assert_allclose(t.grad, central_differences(lambda t_: np_bce(LOGITS, t_), [T01])[0],
+                               rtol=1e-6, atol=1e-9)
+
+
+# --- quadratic checks its targets through the cost itself (a finite C means finite targets) and
+# --- looks at them one by one only when C is not finite: every non-finite target is still refused
+# --- with the same message, and finite targets whose cost overflows are accepted
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_quadratic_refuses_any_non_finite_target(bad):
+    y = np.zeros((4, 1))
+    y[2, 0] = bad
+    with pytest.raises(ValueError, match="quadratic: the targets contain NaN or inf"):
+        quadratic(Value(np.full((4, 1), 0.5)), y)
+
+
+def test_quadratic_refuses_a_non_finite_target_when_the_output_is_nan_too():
+    out = Value(np.array([[np.nan], [0.5]]))
+    with pytest.raises(ValueError, match="quadratic: the targets contain NaN or inf"):
+        quadratic(out, np.array([[0.0], [np.inf]]))
+
+
+def test_quadratic_of_a_nan_output_with_finite_targets_is_nan_not_an_error():
+    loss = quadratic(Value(np.array([[np.nan], [0.5]])), np.zeros((2, 1)))
+    assert np.isnan(loss.data)
+
+
+def test_quadratic_accepts_finite_targets_whose_cost_overflows():
+    with np.errstate(over="ignore"):
+        loss = quadratic(Value(np.zeros((2, 1))), np.full((2, 1), 1e200))   # (1e200)² = inf
+    assert loss.data == np.inf
+
+
+def test_quadratic_uses_the_targets_as_they_are():
+    y = np.random.default_rng(0).random((5, 1))
+    loss = quadratic(Value(np.zeros((5, 1))), y)
+    y_node = loss.parents[1]              # the quadratic node's inputs: the output a, then y
+    assert y_node.label == "y" and y_node.data is y

@@ -205,3 +205,27 @@ def test_scalar_mode_follows_a_replaced_parameter_tensor():
 def test_micrograds_mlp_signature_points_to_the_micrograd_layer():
     with pytest.raises(TypeError, match=r"microgradnn.micrograd.nn.MLP\(2, \[16, 16, 1\]\)"):
         MLP(2, [16, 16, 1])
+
+
+# --- the input is checked: every NaN and inf refused, huge finite numbers accepted ---
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [(0, 0), (3, 1)])
+def test_mlp_refuses_any_non_finite_input(bad, where):
+    x = np.zeros((4, 2))
+    x[where] = bad
+    with pytest.raises(ValueError, match=r"MLP: the input contains NaN or inf \(shape \(4, 2\)\)"):
+        MLP([2, 3, 1], ["tanh", "sigmoid"])(x)
+
+
+def test_mlp_refuses_inf_and_minus_inf_that_would_sum_to_nan():
+    x = np.array([[np.inf, -np.inf]])
+    with pytest.raises(ValueError, match="NaN or inf"):
+        MLP([2, 3, 1], ["tanh", "sigmoid"])(x)
+
+
+def test_mlp_accepts_huge_finite_input():
+    x = np.full((3, 2), 1e308)              # its sum would overflow; every element is finite
+    with np.errstate(over="ignore"):
+        out = MLP([2, 3, 1], ["tanh", "sigmoid"])(x)
+    assert out.shape == (3, 1)

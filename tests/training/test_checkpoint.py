@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import threading
 import tracemalloc
 import zipfile
 import zlib
@@ -20,12 +21,11 @@ from microgradnn.checkpoint import CheckpointError
 from microgradnn.nn import MLP
 from microgradnn.optim import SGD, Adam
 
+from helpers import mlp
+
+LAYERS = (3, 5, 2)                 # the network most tests save
 DATA = np.random.default_rng(7).normal(size=(16, 3))
 TARGET = np.random.default_rng(8).uniform(size=(16, 2))
-
-
-def _net(seed=0, layers=(3, 5, 2), activations=("tanh", "sigmoid")):
-    return MLP(list(layers), list(activations), seed=seed)
 
 
 def _train(net, opt, steps):
@@ -69,7 +69,7 @@ def _rewrite_meta(src, dst, change):
 @pytest.fixture
 def saved(tmp_path):
     """A trained network with its Adam optimizer, saved to tmp_path/net.npz."""
-    net = _net(seed=1)
+    net = mlp(LAYERS, seed=1)
     opt = Adam(net.parameters(), lr=0.05)
     _train(net, opt, 5)
     path = tmp_path / "net.npz"
@@ -111,13 +111,13 @@ def test_optimizer_state_round_trips_bit_identically(saved):
                          ids=["adam", "sgd-momentum"])
 def test_training_resumed_from_a_checkpoint_follows_the_uninterrupted_run_exactly(
         tmp_path, make_opt):
-    net = _net(seed=2)
+    net = mlp(LAYERS, seed=2)
     opt = make_opt(net.parameters())
     _train(net, opt, 6)
     checkpoint.save(net, tmp_path / "run.npz", optimizer=opt)
     _train(net, opt, 7)                                   # the uninterrupted run
 
-    resumed = _net(seed=99)                               # different weights before loading
+    resumed = mlp(LAYERS, seed=99)                        # different weights before loading
     resumed_opt = make_opt(resumed.parameters())
     checkpoint.load_into(resumed, tmp_path / "run.npz", optimizer=resumed_opt)
     _train(resumed, resumed_opt, 7)
@@ -168,7 +168,7 @@ def _assert_still_the_old_checkpoint(path, net):
 def test_a_write_failing_midway_leaves_the_previous_checkpoint_and_no_temporary_file(
         saved, monkeypatch):
     net, opt, path = saved
-    other = _net(seed=3)
+    other = mlp(LAYERS, seed=3)
     calls = []
     real = np.lib.format.write_array
 
@@ -192,7 +192,7 @@ def test_a_failing_rename_leaves_the_previous_checkpoint(saved, monkeypatch):
         raise PermissionError("rename refused")
     monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(PermissionError):
-        checkpoint.save(_net(seed=4), path)
+        checkpoint.save(mlp(LAYERS, seed=4), path)
     monkeypatch.undo()
     assert _assert_still_the_old_checkpoint(path, net) == []
 
@@ -342,7 +342,7 @@ def test_nan_weights_are_refused(saved, tmp_path):
 
 def test_saving_nan_weights_is_refused_and_keeps_the_good_checkpoint(saved):
     net, _, path = saved
-    diverged = _net(seed=1)
+    diverged = mlp(LAYERS, seed=1)
     diverged.parameters()[0].data[0, 0] = np.nan
     with pytest.raises(CheckpointError, match="W1 has 1 NaN"):
         checkpoint.save(diverged, path)
@@ -353,7 +353,7 @@ def test_saving_nan_weights_is_refused_and_keeps_the_good_checkpoint(saved):
 
 def test_load_into_a_network_of_another_architecture_is_refused_and_changes_nothing(saved):
     _, _, path = saved
-    other = _net(layers=(3, 4, 2))
+    other = mlp((3, 4, 2))
     before = _weights(other)
     with pytest.raises(CheckpointError, match=r"holds layers \[3, 5, 2\].*the network has "
                                               r"layers \[3, 4, 2\]"):
@@ -363,7 +363,7 @@ def test_load_into_a_network_of_another_architecture_is_refused_and_changes_noth
 
 def test_load_into_with_a_mismatched_optimizer_changes_neither_network_nor_optimizer(saved):
     _, _, path = saved                                    # saved with Adam
-    net = _net(seed=42)
+    net = mlp(LAYERS, seed=42)
     opt = SGD(net.parameters(), lr=0.3, momentum=0.5)
     _train(net, opt, 2)
     weights, state = _weights(net), opt.state_dict()
@@ -376,18 +376,18 @@ def test_load_into_with_a_mismatched_optimizer_changes_neither_network_nor_optim
 
 
 def test_load_into_with_an_optimizer_from_a_file_without_one_is_refused(tmp_path):
-    net = _net()
+    net = mlp(LAYERS)
     checkpoint.save(net, tmp_path / "bare.npz")
     with pytest.raises(CheckpointError, match="holds no optimizer state"):
-        checkpoint.load_into(_net(seed=5), tmp_path / "bare.npz",
-                             optimizer=Adam(_net().parameters()))
+        checkpoint.load_into(mlp(LAYERS, seed=5), tmp_path / "bare.npz",
+                             optimizer=Adam(mlp(LAYERS).parameters()))
 
 
 def test_a_failed_load_into_leaves_the_network_untouched_for_each_bad_file(saved, tmp_path):
     _, _, path = saved
     bad = tmp_path / "bad.npz"
     _rewrite(path, bad, lambda a: a["W2"].__setitem__((0, 0), np.nan))
-    net = _net(seed=11)
+    net = mlp(LAYERS, seed=11)
     before = _weights(net)
     with pytest.raises(CheckpointError):
         checkpoint.load_into(net, bad)
@@ -576,7 +576,7 @@ def test_optimizer_steps_that_are_not_a_count_are_refused(saved, tmp_path, steps
     _rewrite_meta(saved[2], bad, lambda m: m["optimizer"].__setitem__("steps", steps))
     with pytest.raises(CheckpointError, match=str(bad)):
         checkpoint.read(bad)
-    net = _net()
+    net = mlp(LAYERS)
     opt = Adam(net.parameters())
     with pytest.raises(CheckpointError):
         checkpoint.load_into(net, bad, optimizer=opt)
@@ -607,7 +607,7 @@ def test_non_finite_or_negative_optimizer_state_is_refused_like_non_finite_weigh
         saved, tmp_path, key, value, match):
     bad = tmp_path / "state.npz"
     _rewrite(saved[2], bad, lambda a: a[key].reshape(-1).__setitem__(0, value))
-    net = _net(seed=11)
+    net = mlp(LAYERS, seed=11)
     opt = Adam(net.parameters())
     before, state = _weights(net), opt.state_dict()
     with pytest.raises(CheckpointError, match=match):
@@ -624,7 +624,7 @@ def test_a_negative_first_moment_is_fine(saved, tmp_path):
 # --- the file written: a long legal name, the user's path in every error, the umask ---
 
 def test_a_file_name_of_250_characters_saves_and_loads(tmp_path):
-    net = _net(seed=6)
+    net = mlp(LAYERS, seed=6)
     path = tmp_path / ("n" * 246 + ".npz")
     checkpoint.save(net, path)
     assert _same_arrays(_weights(checkpoint.load(path)), _weights(net))
@@ -634,7 +634,7 @@ def test_a_file_name_of_250_characters_saves_and_loads(tmp_path):
 def test_a_save_into_a_missing_folder_names_the_path_not_a_temporary_file(tmp_path):
     path = tmp_path / "missing" / "m.npz"
     with pytest.raises(FileNotFoundError) as caught:
-        checkpoint.save(_net(), path)
+        checkpoint.save(mlp(LAYERS), path)
     assert caught.value.filename == str(path) and ".tmp" not in str(caught.value)
 
 
@@ -647,7 +647,7 @@ def test_an_os_error_while_saving_names_the_path_not_the_temporary_file(tmp_path
         raise OSError(5, "Input/output error", str(tmp_path / ".m.npz.0000.tmp"))
     monkeypatch.setattr(os, failing, broken)
     with pytest.raises(OSError, match="Input/output error") as caught:
-        checkpoint.save(_net(), path)
+        checkpoint.save(mlp(LAYERS), path)
     monkeypatch.undo()
     assert caught.value.filename == str(path) and ".tmp" not in str(caught.value)
     assert os.listdir(tmp_path) == []
@@ -658,7 +658,7 @@ def test_a_checkpoint_is_created_with_the_mode_the_umask_gives_any_new_file(tmp_
                                                                              mode):
     old = os.umask(umask)
     try:
-        checkpoint.save(_net(), tmp_path / "m.npz")
+        checkpoint.save(mlp(LAYERS), tmp_path / "m.npz")
         with open(tmp_path / "plain", "wb"):
             pass
     finally:
@@ -669,9 +669,9 @@ def test_a_checkpoint_is_created_with_the_mode_the_umask_gives_any_new_file(tmp_
 
 def test_overwriting_a_checkpoint_keeps_its_mode(tmp_path):
     path = tmp_path / "m.npz"
-    checkpoint.save(_net(), path)
+    checkpoint.save(mlp(LAYERS), path)
     os.chmod(path, 0o640)
-    checkpoint.save(_net(seed=2), path)
+    checkpoint.save(mlp(LAYERS, seed=2), path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
 
 
@@ -681,3 +681,212 @@ def test_saving_a_non_finite_optimizer_state_is_refused_and_keeps_the_good_check
     with pytest.raises(CheckpointError, match=r"save .*optimizer state v.0 has 1 NaN or inf"):
         checkpoint.save(net, path, optimizer=opt)
     assert checkpoint.read(path).optimizer_state["v.0"][0, 0] != np.inf
+
+
+# --- a path that is not a regular file, names save() never writes, step counts no run reaches,
+# --- more memory declared than the machine has, saving through a link ---------------------
+
+posix = pytest.mark.skipif(os.name != "posix", reason="FIFOs, devices and symlinks are POSIX")
+
+
+def _with_adam(tmp_path):
+    net = mlp((3, 4, 2))
+    opt = Adam(net.parameters(), lr=0.01)
+    net(np.ones((2, 3)))
+    ((net(np.ones((2, 3))) - 1.0) ** 2).mean().backward()
+    opt.step()
+    path = tmp_path / "run.npz"
+    checkpoint.save(net, path, optimizer=opt)
+    return net, opt, path
+
+
+def _set_steps(value):
+    def change(arrays):
+        meta = json.loads(str(arrays["meta"][()]))
+        meta["optimizer"]["steps"] = value
+        arrays["meta"] = np.array(json.dumps(meta))
+    return change
+
+
+# --- a path that is not a regular file ------------------------------------------------------
+
+@posix
+def test_loading_a_fifo_is_refused_at_once_instead_of_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "model.npz"
+    os.mkfifo(fifo)
+    caught = []
+    reader = threading.Thread(target=lambda: caught.append(_error(checkpoint.load, fifo)),
+                              daemon=True)
+    reader.start()
+    reader.join(10)
+    if reader.is_alive():                      # unblock the reader before failing
+        with open(fifo, "wb"):
+            pass
+        pytest.fail("loading a FIFO blocked waiting for a writer")
+    assert isinstance(caught[0], CheckpointError) and "FIFO" in str(caught[0])
+
+
+def _error(load, path):
+    try:
+        load(path)
+    except Exception as e:                     # noqa: BLE001 - the test looks at it
+        return e
+    return None
+
+
+def test_loading_a_folder_is_a_checkpoint_error_naming_it(tmp_path):
+    with pytest.raises(CheckpointError, match=r"is a folder, not a checkpoint file"):
+        checkpoint.load(tmp_path)
+
+
+@posix
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="no /dev/null")
+def test_loading_a_device_is_a_checkpoint_error_naming_it():
+    with pytest.raises(CheckpointError, match=r"'/dev/null': is a device"):
+        checkpoint.load("/dev/null")
+
+
+def test_a_missing_file_stays_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        checkpoint.load(tmp_path / "nothing-here.npz")
+
+
+# --- member names that save() never writes -------------------------------------------------
+
+@pytest.mark.parametrize("name", ["optimizer.m.01", "optimizer.v.00", "optimizer.m.\u0661"])
+def test_an_optimizer_array_with_a_non_canonical_index_is_refused(tmp_path, name):
+    _, _, path = _with_adam(tmp_path)
+    bad = tmp_path / "bad.npz"
+    _rewrite(path, bad, lambda a: a.__setitem__(name, a["optimizer.m.1"]))
+    with pytest.raises(CheckpointError, match="unexpected array"):
+        checkpoint.read(bad)
+
+
+# --- an optimizer step count no run reaches ---------------------------------------------------
+
+@pytest.mark.parametrize("steps", [10 ** 400, 1e300, 2 ** 53 + 2], ids=["10**400", "1e300", "2**53+2"])
+def test_a_step_count_beyond_2_to_the_53_is_refused_before_it_can_overflow_adam(tmp_path, steps):
+    net, _, path = _with_adam(tmp_path)
+    bad = tmp_path / "steps.npz"
+    _rewrite(path, bad, _set_steps(steps))
+    fresh = mlp((3, 4, 2), seed=3)
+    opt = Adam(fresh.parameters(), lr=0.5)
+    before = [p.data.copy() for p in fresh.parameters()]
+    with pytest.raises(CheckpointError, match="optimizer steps must be a non-negative integer"):
+        checkpoint.load_into(fresh, bad, optimizer=opt)
+    assert opt.steps == 0 and opt.lr == 0.5
+    assert all(np.array_equal(p.data, b) for p, b in zip(fresh.parameters(), before))
+
+
+@pytest.mark.parametrize("steps", [10 ** 400, float("inf"), float("nan"), 2 ** 53 + 2, None],
+                         ids=["10**400", "inf", "nan", "2**53+2", "None"])
+def test_an_optimizer_refuses_a_state_whose_step_count_is_not_a_count(steps):
+    opt = SGD(mlp((3, 4, 2)).parameters(), lr=0.1)
+    state = opt.state_dict()
+    state["steps"] = steps
+    with pytest.raises(ValueError, match="steps must be a non-negative integer"):
+        opt.load_state_dict(state)
+    assert opt.steps == 0
+
+
+def test_a_resumed_run_with_a_large_but_real_step_count_still_steps(tmp_path):
+    net, _, path = _with_adam(tmp_path)
+    ok = tmp_path / "ok.npz"
+    _rewrite(path, ok, _set_steps(2 ** 53))
+    fresh = mlp((3, 4, 2))
+    opt = Adam(fresh.parameters(), lr=0.01)
+    checkpoint.load_into(fresh, ok, optimizer=opt)
+    ((fresh(np.ones((2, 3))) - 1.0) ** 2).mean().backward()
+    opt.step()
+    assert all(np.isfinite(p.data).all() for p in fresh.parameters())
+
+
+# --- more memory declared than the machine has ------------------------------------------------
+
+def test_arrays_larger_than_the_machine_are_refused_before_any_is_decompressed(tmp_path,
+                                                                                monkeypatch):
+    net = mlp((3, 4, 2))
+    path = tmp_path / "m.npz"
+    checkpoint.save(net, path)
+    size = sum(p.data.nbytes for p in net.parameters())
+    monkeypatch.setattr(checkpoint, "_machine_memory", lambda: size)    # needs 2× to load
+
+    read_meta = checkpoint._member_data
+
+    def only_meta(archive, info, header, name, where):       # the metadata is read first
+        assert name == "meta", f"array {name} was decompressed"
+        return read_meta(archive, info, header, name, where)
+    monkeypatch.setattr(checkpoint, "_member_data", only_meta)
+    with pytest.raises(CheckpointError, match=rf"declares {size:,} bytes of arrays for the "
+                                              r"architecture \[3, 4, 2\].*more than this "
+                                              "machine's"):
+        checkpoint.load(path)
+
+
+def test_a_fortran_ordered_array_loads_with_the_same_values(tmp_path):
+    net = mlp((3, 4, 2))
+    path, other = tmp_path / "m.npz", tmp_path / "f.npz"
+    checkpoint.save(net, path)
+    _rewrite(path, other, lambda a: a.__setitem__("W1", np.asfortranarray(a["W1"])))
+    back = checkpoint.load(other)
+    assert np.array_equal(back.weights[0].data, net.weights[0].data)
+    assert back.weights[0].data.flags.c_contiguous and back.weights[0].data.flags.writeable
+
+
+# --- saving through a symbolic link ----------------------------------------------------------
+
+@posix
+def test_saving_through_a_symlink_replaces_the_file_it_points_to_and_keeps_the_link(tmp_path):
+    target = tmp_path / "models" / "current.npz"
+    target.parent.mkdir()
+    link = tmp_path / "latest.npz"
+    link.symlink_to(target)
+    first, second = mlp((3, 4, 2), seed=1), mlp((3, 4, 2), seed=2)
+    checkpoint.save(first, link)
+    checkpoint.save(second, link)                 # overwrite: still through the link
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    back = checkpoint.load(target)
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(back.parameters(),
+                                                              second.parameters()))
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+@posix
+def test_a_link_into_a_missing_folder_is_an_error_naming_the_link(tmp_path):
+    link = tmp_path / "dangling.npz"
+    link.symlink_to(tmp_path / "no" / "such" / "m.npz")
+    with pytest.raises(FileNotFoundError) as caught:
+        checkpoint.save(mlp((3, 4, 2)), link)
+    assert caught.value.filename == str(link) and ".tmp" not in str(caught.value)
+
+
+# --- odd names ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["é" * 125 + ".npz", "日" * 83 + ".npz", "a" * 251 + ".npz"],
+                         ids=["254-byte accented", "253-byte CJK", "255-byte ascii"])
+def test_a_legal_non_ascii_or_255_byte_name_saves_and_loads(tmp_path, name):
+    net = mlp((3, 4, 2))
+    checkpoint.save(net, tmp_path / name)
+    back = checkpoint.load(tmp_path / name)
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(back.parameters(), net.parameters()))
+    assert os.listdir(tmp_path) == [name]          # no temporary file left behind
+
+
+def test_a_path_given_as_bytes_saves_like_a_str(tmp_path):
+    net = mlp((3, 4, 2))
+    path = os.fsencode(tmp_path / "bytes.npz")
+    checkpoint.save(net, path)
+    assert checkpoint.load(path).layers == [3, 4, 2]
+
+
+def test_an_archive_of_many_unexpected_members_gets_a_short_message(tmp_path):
+    import zipfile
+    path = tmp_path / "m.npz"
+    checkpoint.save(mlp((3, 4, 2)), path)
+    with zipfile.ZipFile(path, "a") as z:
+        for i in range(5000):
+            z.writestr(f"junk{i:05d}.npy", b"")
+    with pytest.raises(CheckpointError, match=r"unexpected array\(s\) junk00000, .*junk00009 "
+                                              r"and 4,990 more for the architecture") as caught:
+        checkpoint.read(path)
+    assert len(str(caught.value)) < 500
