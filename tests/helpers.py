@@ -4,7 +4,6 @@ Fixtures shared by every module (``quiet_numpy``) live in conftest.py; the indep
 (central differences, plain-numpy forwards) in oracles.py.
 """
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from microgradnn import Value
 from microgradnn.nn import MLP
@@ -27,7 +26,7 @@ def tanh_neuron(x_requires_grad=True):
     return x, w, b, y
 
 
-def svg_texts(path: Path) -> list:
-    """The text of every <text> element of an SVG file, in document order."""
-    root = ET.parse(path).getroot()
+def svg_texts(svg: str) -> list:
+    """The text of every <text> element of an SVG document, in document order."""
+    root = ET.fromstring(svg)
     return [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text]

@@ -76,3 +76,19 @@ def test_rejects_no_inputs_and_bad_eps():
         gradcheck(lambda: Value(1.0))
     with pytest.raises(ValueError, match="eps must be positive"):
         gradcheck(lambda a: a, 1.0, eps=0.0)
+
+
+@pytest.mark.parametrize("shape", [(1,), (1, 1), (1, 1, 1)], ids=str)
+def test_gradcheck_takes_a_one_element_output_of_any_shape(shape):
+    # d/da of (3a) reshaped to one element: 3, whatever the output's shape.
+    result = gradcheck(lambda a: (a * 3.0).reshape(shape), [2.0])
+    assert result.ok, result
+    assert "autodiff 3, numeric 3" in str(result)
+
+
+def test_gradcheck_finds_a_wrong_derivative_of_a_one_element_output():
+    from microgradnn import Value
+
+    def wrong(a):          # forward 3a, but the derivative is taken from a detached copy
+        return Value(a.data * 3.0) + a * 0.0
+    assert not gradcheck(wrong, [2.0]).ok

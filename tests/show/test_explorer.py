@@ -27,6 +27,8 @@ from microgradnn import MLP, Value, crosscheck, crosscheck_gradients, draw_graph
 from microgradnn.backprop import NeuralNetwork
 from microgradnn.losses import network_loss
 
+from helpers import tanh_neuron
+
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None,
                                  reason="explore renders its graph with Graphviz's `dot`")
 
@@ -40,15 +42,6 @@ def used_twice():
     y = a * a + a
     y.label = "y"
     return y, a
-
-
-def neuron():
-    """y = tanh(x·w + b): one leaf without a gradient, unary and binary ops."""
-    x = Value(0.5, label="x", requires_grad=False)
-    w, b = Value(-1.2, label="w"), Value(0.3, label="b")
-    y = (x * w + b).tanh()
-    y.label = "y"
-    return y, (w, b)
 
 
 def network(seed=0):
@@ -123,10 +116,11 @@ def assert_self_contained(text):
     assert "<svg" in text and "<style>" in text
 
 
-@pytest.mark.parametrize("build", [used_twice, neuron, lambda: network()], ids=["a*a+a", "neuron",
-                                                                                "network"])
-def test_page_is_self_contained(tmp_path, build):
-    assert_self_contained(explore(build()[0], tmp_path / "p.html").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("output", [lambda: used_twice()[0],
+                                    lambda: tanh_neuron(x_requires_grad=False)[-1],
+                                    lambda: network()[0]], ids=["a*a+a", "neuron", "network"])
+def test_page_is_self_contained(tmp_path, output):
+    assert_self_contained(explore(output(), tmp_path / "p.html").read_text(encoding="utf-8"))
 
 
 def test_the_example_page_in_the_docs_is_self_contained():
@@ -144,7 +138,7 @@ def test_same_graph_gives_the_same_bytes(tmp_path):
 
 
 def test_page_uses_draw_graphs_node_ids(tmp_path):
-    y, _ = neuron()
+    *_, y = tanh_neuron(x_requires_grad=False)
     text = explore(y, tmp_path / "p.html").read_text(encoding="utf-8")
     dot_names = set(re.findall(r"^\t(\w+) \[", draw_graph(y).source, re.M))
     dot_names -= {"node", "edge", "graph"}                 # default-attribute statements
@@ -153,9 +147,9 @@ def test_page_uses_draw_graphs_node_ids(tmp_path):
 
 
 def test_steps_are_the_engines_trace_in_its_order(tmp_path):
-    y, _ = neuron()
+    *_, y = tanh_neuron(x_requires_grad=False)
     steps = page_data(explore(y, tmp_path / "p.html").read_text(encoding="utf-8"))["steps"]
-    trace = neuron()[0].backward(explain=True)
+    trace = tanh_neuron(x_requires_grad=False)[-1].backward(explain=True)
     assert len(steps) == len(trace.rows) == 4         # x needs no gradient: no step
     for step, row in zip(steps, trace.rows):
         parts = {cls: text for line in step["lines"] for cls, text in line if cls}
@@ -270,7 +264,7 @@ def test_a_graph_too_big_even_collapsed_is_refused(tmp_path):
 
 
 def test_every_step_names_edges_that_are_drawn(tmp_path):
-    for y in (used_twice()[0], neuron()[0], network()[0]):
+    for y in (used_twice()[0], tanh_neuron(x_requires_grad=False)[-1], network()[0]):
         text = explore(y, tmp_path / "p.html").read_text(encoding="utf-8")
         ids = set(re.findall(r'<g id="([^"]+)"', text))
         for s in page_data(text)["steps"]:
@@ -490,7 +484,7 @@ def test_browser_keys_previous_and_reset_move_the_counter(browser, tmp_path):
 
 def test_browser_clicking_a_node_shows_op_formula_value_and_gradient(browser, tmp_path):
     from selenium.webdriver.common.keys import Keys
-    y, (w, b) = neuron()
+    _, w, b, y = tanh_neuron(x_requires_grad=False)
     open_page(browser, explore(y, tmp_path / "neuron.html"))
     by_id(browser, "op3").click()
     text = by_id(browser, "details").text

@@ -7,20 +7,11 @@ import pytest
 from microgradnn import Value, ops
 from microgradnn.trace import local_formula
 
-
-def neuron():
-    x = Value(0.5, label="x")
-    w = Value(-1.2, label="w")
-    b = Value(0.3, label="b")
-    n = x * w + b
-    n.label = "n"
-    y = n.tanh()
-    y.label = "y"
-    return x, w, b, y
+from helpers import tanh_neuron
 
 
 def test_tanh_neuron_trace_matches_a_hand_computed_table():
-    x, w, b, y = neuron()
+    x, w, b, y = tanh_neuron()
     trace = y.backward(explain=True)
     t = math.tanh(0.5 * -1.2 + 0.3)          # y = tanh(-0.3)
     dy_dn = 1 - t * t
@@ -51,7 +42,7 @@ def test_trace_accumulates_when_a_node_is_used_twice():
 
 
 def test_printed_trace_is_a_table_naming_formulas_and_values():
-    *_, y = neuron()
+    *_, y = tanh_neuron()
     text = str(y.backward(explain=True))
     lines = text.splitlines()
     assert lines[0].split()[:4] == ["step", "node", "op", "→"]
@@ -67,8 +58,8 @@ def test_tensor_trace_shows_shapes_and_summaries():
 
 
 def test_explain_gives_the_same_gradients_as_a_plain_backward():
-    x1, w1, b1, y1 = neuron()
-    x2, w2, b2, y2 = neuron()
+    x1, w1, b1, y1 = tanh_neuron()
+    x2, w2, b2, y2 = tanh_neuron()
     y1.backward()
     y2.backward(explain=True)
     assert (x1.grad, w1.grad, b1.grad) == (x2.grad, w2.grad, b2.grad)

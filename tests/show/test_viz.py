@@ -9,7 +9,6 @@ import math
 import os
 import re
 import shutil
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,6 +19,8 @@ from hypothesis import given, settings, strategies as st
 
 from microgradnn import Value, draw_graph, draw_network
 from microgradnn.viz import ROLES, PATH_COLOUR, DotNotFoundError, Drawing
+
+from helpers import svg_texts
 
 GOLDEN = Path(__file__).parent / "golden"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
@@ -60,7 +61,7 @@ def node_with_label(source: str, text: str) -> str:
     return found[0]
 
 
-def neuron():
+def micrograd_neuron():
     """o = tanh(x1·w1 + x2·w2 + b): micrograd's example neuron, after backward."""
     x1 = Value(2.0, label="x1", requires_grad=False)
     x2 = Value(0.0, label="x2", requires_grad=False)
@@ -170,7 +171,7 @@ def test_op_ovals_name_the_op_and_its_static_parameters(build, text):
 
 
 def test_roles_are_coloured_and_listed_in_the_legend():
-    o, v = neuron()
+    o, v = micrograd_neuron()
     src = draw_graph(o).source
     nodes = value_nodes(src)
 
@@ -198,15 +199,15 @@ def test_unlabelled_numbers_are_drawn_as_small_constants():
 # ---------------------------------------------------------------------------------------------
 
 def test_the_same_computation_gives_the_same_dot_text_in_every_run():
-    first = draw_graph(neuron()[0], edge_labels="local").source
+    first = draw_graph(micrograd_neuron()[0], edge_labels="local").source
     unrelated = [Value(float(i)) * 2 for i in range(100)]    # shifts the global creation counter
-    second = draw_graph(neuron()[0], edge_labels="local").source
+    second = draw_graph(micrograd_neuron()[0], edge_labels="local").source
     assert first == second and unrelated
 
 
 def test_the_dot_text_of_the_neuron_matches_the_golden_file():
     """To accept a deliberate change: MICROGRADNN_UPDATE_GOLDEN=1 pytest tests/test_viz.py."""
-    source = draw_graph(neuron()[0]).source
+    source = draw_graph(micrograd_neuron()[0]).source
     path = GOLDEN / "neuron.dot"
     if os.environ.get("MICROGRADNN_UPDATE_GOLDEN"):
         path.parent.mkdir(exist_ok=True)
@@ -352,7 +353,7 @@ def test_a_chain_of_100000_ops_is_refused_by_default_and_drawn_without_recursion
 
 
 def test_highlight_marks_exactly_the_paths_from_the_parameter_to_the_root():
-    o, v = neuron()
+    o, v = micrograd_neuron()
     src = draw_graph(o, highlight=v["w1"]).source
     nodes = value_nodes(src)
     marked = {k for k, attrs in nodes.items() if PATH_COLOUR in attrs}
@@ -366,7 +367,7 @@ def test_highlight_marks_exactly_the_paths_from_the_parameter_to_the_root():
 
 
 def test_highlight_of_a_value_outside_the_graph_is_an_error():
-    o, _ = neuron()
+    o, _ = micrograd_neuron()
     with pytest.raises(ValueError, match="not part of the graph"):
         draw_graph(o, highlight=Value(1.0, label="elsewhere"))
     with pytest.raises(TypeError, match="highlight must be a Value"):
@@ -453,14 +454,9 @@ def test_drawing_something_that_is_not_a_value_is_a_type_error():
 # Rendering, and the missing `dot`
 # ---------------------------------------------------------------------------------------------
 
-def svg_texts(svg: str) -> list:
-    root = ET.fromstring(svg)
-    return [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text]
-
-
 @needs_dot
 def test_rendered_svg_is_xml_holding_the_labels_values_and_ops():
-    o, _ = neuron()
+    o, _ = micrograd_neuron()
     texts = svg_texts(draw_graph(o).pipe(format="svg", encoding="utf-8"))
     for label in ("x1", "w1", "b", "n", "o", "tanh", "*", "+", "data 0.7071", "grad 0.5"):
         assert label in texts, label
@@ -477,14 +473,14 @@ def test_the_network_svg_keeps_the_space_between_size_and_activation():
 
 @needs_dot
 def test_jupyter_displays_the_drawing_inline_as_svg():
-    bundle = draw_graph(neuron()[0])._repr_mimebundle_()
+    bundle = draw_graph(micrograd_neuron()[0])._repr_mimebundle_()
     assert list(bundle) == ["image/svg+xml"]
     assert "tanh" in svg_texts(bundle["image/svg+xml"])
 
 
 def test_without_dot_the_source_still_works_and_rendering_says_what_to_install(monkeypatch,
                                                                                tmp_path):
-    drawing = draw_graph(neuron()[0])
+    drawing = draw_graph(micrograd_neuron()[0])
     monkeypatch.setenv("PATH", "")
     assert drawing.source.startswith("digraph")
     for attempt in (lambda: drawing.pipe(format="svg"),

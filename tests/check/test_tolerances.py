@@ -1,4 +1,5 @@
-"""The checkers' documented default tolerances, pinned by planted errors of known size.
+"""The checkers' tolerances: the documented defaults, pinned by planted errors of known size; a
+tolerance or step that would make a verdict meaningless, refused.
 
 ``crosscheck`` and ``crosscheck_gradients``: a row passes when
 max |checked − reference| ≤ atol + rtol · max |reference|, rtol = 1e-6 and atol = 0 by default.
@@ -18,12 +19,10 @@ from microgradnn import backprop
 from microgradnn.check import crosscheck, crosscheck_gradients, gradcheck
 from microgradnn.nn import MLP
 
+from helpers import mlp
+
 X = np.array([[0.5, -1.0], [1.0, 2.0], [-0.3, 0.8]])
 Y = np.array([[1.0], [0.0], [0.5]])
-
-
-def _net():
-    return MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
 
 
 def _closed_form(net):
@@ -50,7 +49,7 @@ def _sigmoid_prime_scaled(monkeypatch, factor):
 
 def test_crosscheck_default_fails_a_sigmoid_derivative_50_percent_too_large(monkeypatch):
     _sigmoid_prime_scaled(monkeypatch, 1.5)
-    report = crosscheck(_net(), X, Y)
+    report = crosscheck(mlp(), X, Y)
     assert not report.ok, report
     assert report.first_failure == (2, "BP1")        # the output layer's δ is where it enters
 
@@ -60,14 +59,14 @@ def test_crosscheck_default_rtol_is_one_in_a_million(monkeypatch, factor, ok):
     # σ′ times (1 + ε) makes δ² off by exactly a relative ε, elementwise: inside rtol = 1e-6
     # passes, outside fails.
     _sigmoid_prime_scaled(monkeypatch, factor)
-    report = crosscheck(_net(), X, Y)
+    report = crosscheck(mlp(), X, Y)
     assert report.ok is ok, report
     assert (report.rtol, report.atol) == (1e-6, 0.0)
 
 
 @pytest.mark.parametrize("relative, ok", [(0.5e-6, True), (2e-6, False), (0.5, False)])
 def test_crosscheck_gradients_default_rtol_is_one_in_a_million(relative, ok):
-    net = _net()
+    net = mlp()
     dw, db, deltas = _closed_form(net)
     wrong_dw = [dw[0], dw[1] * (1 + relative)]      # BP4 of the output layer off by `relative`
     report = crosscheck_gradients(net, X, Y, wrong_dw, db, layout="rows")
@@ -126,9 +125,57 @@ def test_gradcheck_names_the_relative_error_of_the_planted_mistake():
 
 def test_crosscheck_honours_the_tolerances_it_is_given(monkeypatch):
     _sigmoid_prime_scaled(monkeypatch, 1.5)          # δ² off by 50 %
-    assert crosscheck(_net(), X, Y, rtol=0.6).ok
-    assert crosscheck(_net(), X, Y, atol=1.0).ok
-    report = crosscheck(_net(), X, Y, rtol=0.4)
+    assert crosscheck(mlp(), X, Y, rtol=0.6).ok
+    assert crosscheck(mlp(), X, Y, atol=1.0).ok
+    report = crosscheck(mlp(), X, Y, rtol=0.4)
     assert not report.ok and (report.rtol, report.atol) == (0.4, 0.0)
     assert str(report).startswith("Cross-check of closed form (BP1–BP4) against autodiff "
                                   "(loss 'quadratic', batch 3, rtol 0.4, atol 0): FAILED at layer 2, BP1")
+
+
+# --- a tolerance that makes the verdict meaningless is refused (a check is never silently unable
+# --- to fail); zero tolerances are an exact check
+
+BAD = [-1.0, -1e-12, float("nan"), float("inf"), "1e-6", None, True]
+IDS = ["negative", "tiny negative", "nan", "inf", "a string", "None", "True"]
+
+
+def _net_batch():
+    x = np.random.default_rng(1).normal(size=(4, 2))
+    return mlp(), x, np.array([[0.0], [1.0], [1.0], [0.0]])
+
+
+@pytest.mark.parametrize("name", ["rtol", "atol"])
+@pytest.mark.parametrize("value", BAD, ids=IDS)
+def test_gradcheck_refuses_a_tolerance_that_is_not_a_finite_number_at_least_0(name, value):
+    with pytest.raises(ValueError, match=f"gradcheck: {name} must be a finite number ≥ 0"):
+        gradcheck(lambda a: (a * a).sum(), [1.0, 2.0], **{name: value})
+
+
+@pytest.mark.parametrize("name", ["rtol", "atol"])
+@pytest.mark.parametrize("value", BAD, ids=IDS)
+def test_crosscheck_refuses_a_tolerance_that_is_not_a_finite_number_at_least_0(name, value):
+    net, x, y = _net_batch()
+    with pytest.raises(ValueError, match=f"crosscheck: {name} must be a finite number ≥ 0"):
+        crosscheck(net, x, y, loss="bce", **{name: value})
+
+
+@pytest.mark.parametrize("value", BAD, ids=IDS)
+def test_crosscheck_gradients_refuses_a_bad_tolerance(value):
+    net, x, y = _net_batch()
+    dw = [np.zeros(W.shape) for W in net.weights]
+    db = [np.zeros(b.shape) for b in net.biases]
+    with pytest.raises(ValueError, match="crosscheck_gradients: rtol must be a finite number"):
+        crosscheck_gradients(net, x, y, dw, db, layout="rows", rtol=value)
+
+
+@pytest.mark.parametrize("eps", [float("inf"), float("nan"), -1e-6, 0, True], ids=str)
+def test_gradcheck_refuses_a_step_that_is_not_a_positive_finite_number(eps):
+    with pytest.raises(ValueError, match="gradcheck: eps must be positive"):
+        gradcheck(lambda a: (a * a).sum(), [1.0, 2.0], eps=eps)
+
+
+def test_zero_tolerances_are_an_exact_check_and_allowed():
+    net, x, y = _net_batch()
+    assert crosscheck(net, x, y, loss="bce", rtol=0, atol=0).rows    # a verdict, not an error
+    assert gradcheck(lambda a: a * 2.0, [1.0], rtol=0.0, atol=1e-6, eps=0.5).ok
