@@ -183,3 +183,62 @@ def test_sigmoid_equals_torch_to_the_last_bits_and_keeps_the_negative_tail():
                                rtol=1e-15, atol=0)
     tail = activation("sigmoid")(np.array([-740.0, -746.0]))     # σ(z) ≈ e^z down there
     assert tail[0] == pytest.approx(np.exp(-740.0), rel=1e-12) and tail[1] == 0.0
+
+
+# --- without PyTorch: BP1–BP4 against central differences of the article's cost on its own numpy
+# --- feedforward
+
+@pytest.mark.parametrize("activations, loss", [
+    (["sigmoid", "sigmoid"], "quadratic"), (["tanh", "relu", "linear"], "quadratic"),
+    (["relu", "softmax"], "quadratic"), (["tanh", "sigmoid"], "bce"),
+    (["sigmoid", "softmax"], "cross_entropy")])
+def test_closed_form_gradients_match_numpy_finite_differences(activations, loss):
+    sizes = [3] + [4] * (len(activations) - 1) + [2]
+    net = backprop.NeuralNetwork(sizes, activations, seed=1)
+    r = np.random.default_rng(2)
+    x = r.standard_normal((3, 5))
+    y = np.eye(2)[:, r.integers(0, 2, 5)] if loss != "quadratic" else r.standard_normal((2, 5))
+    z_s, a_s = net.feedforward(x)
+    dw, db = net.backpropagation(y, z_s, a_s, loss)
+
+    def cost_at(params, l, which):
+        saved = (net.weights[l], net.biases[l])
+        if which == "w":
+            net.weights[l] = params
+        else:
+            net.biases[l] = params
+        c = backprop.cost(net.feedforward(x)[1][-1], y, loss)
+        net.weights[l], net.biases[l] = saved
+        return c
+
+    for l in range(len(activations)):
+        for which, p, analytic in (("w", net.weights[l], dw[l]), ("b", net.biases[l], db[l])):
+            numeric = np.zeros_like(p)
+            for idx in np.ndindex(p.shape):
+                hi, lo = p.copy(), p.copy()
+                hi[idx] += 1e-6
+                lo[idx] -= 1e-6
+                numeric[idx] = (cost_at(hi, l, which) - cost_at(lo, l, which)) / 2e-6
+            np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8,
+                                       err_msg=f"∂C/∂{which}{l + 1}")
+
+
+def test_mlp_and_closed_form_deltas_are_the_gradient_of_z():
+    # δˡ = ∂C/∂zˡ (the definition behind BP1): perturbing z² by ε in one entry changes the
+    # quadratic cost by δ²·ε, computed in numpy from the network's own weights.
+    net = MLP([2, 3, 2], ["tanh", "sigmoid"], seed=0)
+    closed = backprop.NeuralNetwork.from_weights([W.data for W in net.weights],
+                                                 [b.data for b in net.biases], net.activations)
+    x = np.array([[0.5, -1.0, 2.0], [1.0, 0.3, -0.4]])
+    y = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5]])
+    z_s, a_s = closed.feedforward(x)
+    closed.backpropagation(y, z_s, a_s)
+    z2 = z_s[-1]
+    numeric = np.zeros_like(z2)
+    for idx in np.ndindex(z2.shape):
+        hi, lo = z2.copy(), z2.copy()
+        hi[idx] += 1e-6
+        lo[idx] -= 1e-6
+        numeric[idx] = (backprop.cost(backprop.sigmoid(hi), y) -
+                        backprop.cost(backprop.sigmoid(lo), y)) / 2e-6
+    np.testing.assert_allclose(closed.deltas[-1], numeric, rtol=1e-6, atol=1e-10)

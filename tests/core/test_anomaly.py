@@ -5,7 +5,6 @@ that the error names this file at that line: the oracle is the test's own source
 """
 import math
 import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -15,12 +14,8 @@ from microgradnn import engine
 from microgradnn.anomaly import creation_site
 
 
-@pytest.fixture(autouse=True)
-def _quiet_numpy():
-    # The ops themselves may warn (divide by zero ...); what we test is the anomaly error.
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        yield
+# The ops themselves may warn (divide by zero ...); what we test is the anomaly error.
+pytestmark = pytest.mark.usefixtures("quiet_numpy")
 
 
 def _next_line() -> int:

@@ -5,6 +5,7 @@ arrays (tensor graph) — against central finite differences in float64, and aga
 when it is installed.
 """
 import gc
+import math
 import sys
 import weakref
 
@@ -472,61 +473,6 @@ def test_zero_to_a_value_power_has_zero_exponent_gradient_as_in_pytorch():
     assert (s.grad, e.grad) == (0.0, 0.0)
 
 
-# --- the type contract (issue 10 §3) ---
-
-def test_a_scalar_leafs_grad_is_a_float_even_through_a_tensor_sum():
-    s = Value(2.0)
-    (s + Value(np.ones(3)).sum()).backward()
-    assert type(s.grad) is float and s.grad == 1.0
-
-
-def test_a_scalar_leafs_grad_is_a_float_through_0d_tensor_ops():
-    s = Value(2.0)
-    t = Value(np.array(3.0))
-    ((s * t).exp() * s - t.tanh()).backward()
-    assert type(s.grad) is float
-    assert type(t.grad) is np.ndarray and t.grad.shape == ()
-
-
-@pytest.mark.parametrize("data,truth", [(0.0, False), (-0.0, False), (2.5, True),
-                                        (np.array([0.0]), False), (np.array([[3.0]]), True),
-                                        (np.array(0.0), False), (float("nan"), True)])
-def test_a_one_element_value_has_the_truth_of_its_number(data, truth):
-    assert bool(Value(data)) is truth is bool(np.asarray(data))
-
-
-def test_the_truth_of_a_value_of_several_elements_is_ambiguous_as_in_numpy():
-    with pytest.raises(ValueError, match="ambiguous"):
-        bool(Value(np.ones(2)))
-    with pytest.raises(ValueError, match="ambiguous"):
-        bool(np.ones(2))                                      # the oracle: numpy says the same
-
-
-@pytest.mark.parametrize("bad", ["abc", object(), True, None.__class__, [1.0, "x"]])
-def test_assigning_a_non_number_to_grad_is_refused_at_once(bad):
-    v = Value(1.0)
-    with pytest.raises(TypeError, match="grad"):
-        v.grad = bad
-    assert v.grad == 0.0
-
-
-@pytest.mark.parametrize("shape,bad", [((), np.ones(2)), ((3,), np.ones(2)), ((3,), 1.5),
-                                       ((2, 3), np.ones((3, 2)))])
-def test_assigning_a_gradient_of_the_wrong_shape_is_refused(shape, bad):
-    v = Value(np.ones(shape) if shape else 1.0)
-    with pytest.raises(ValueError, match="does not fit a Value of shape"):
-        v.grad = bad
-
-
-def test_assigning_a_good_gradient_keeps_the_type_contract():
-    s, t = Value(1.0), Value(np.ones(2))
-    s.grad = np.float64(2.5)
-    t.grad = [1, 2]
-    assert type(s.grad) is float and s.grad == 2.5
-    assert t.grad.dtype == np.float64 and t.grad.tolist() == [1.0, 2.0]
-    s.grad = None
-    assert s.grad == 0.0
-
 
 def test_backward_of_a_constant_says_create_graph_is_needed_to_differentiate_a_gradient():
     x = Value(2.0)
@@ -535,3 +481,29 @@ def test_backward_of_a_constant_says_create_graph_is_needed_to_differentiate_a_g
         Value(x.grad, requires_grad=False).backward()
     with pytest.raises(TypeError, match=r"unless backward\(create_graph=True\)"):
         gradients(x.grad, [x])
+
+
+# --- 0 to a Value power, without PyTorch: closed forms ---
+
+def test_zero_to_a_positive_value_power_has_exponent_gradient_zero_tensor():
+    # ∂aᵇ/∂a = b·aᵇ⁻¹ and ∂aᵇ/∂b = aᵇ ln a, with 0ᵇ·ln 0 taken as 0 for b > 0 (0ᵇ = 0).
+    a, b = Value(np.array([0.0, 2.0, 0.0])), Value(np.array([2.0, 3.0, 0.5]))
+    (a ** b).sum().backward()
+    np.testing.assert_array_equal(b.grad, [0.0, 8.0 * math.log(2.0), 0.0])
+    np.testing.assert_allclose(a.grad[:2], [0.0, 12.0])
+    assert a.grad[2] == math.inf                   # 0.5 · 0^(−0.5): the slope of √a at 0
+
+
+@pytest.mark.parametrize("b0", [2.0, 1.0, 0.5])
+def test_zero_to_a_positive_value_power_has_exponent_gradient_zero_scalar(b0):
+    a, b = Value(0.0), Value(b0)
+    (a ** b).backward()
+    assert b.grad == 0.0 and type(b.grad) is float
+
+
+@pytest.mark.parametrize("shape", ["scalar", "tensor"])
+def test_zero_to_the_zero_has_both_gradients_zero_as_in_pytorch(shape):
+    data = (lambda x: x) if shape == "scalar" else (lambda x: np.array([x]))
+    a, b = Value(data(0.0)), Value(data(0.0))
+    (a ** b).sum().backward()
+    assert float(np.sum(a.grad)) == 0.0 and float(np.sum(b.grad)) == 0.0

@@ -257,3 +257,52 @@ def test_float_of_a_loss_for_printing_still_works_outside_transforms():
     loss = (w * 3.0 - 1.0) ** 2
     loss.backward()
     assert float(loss) == 0.25 and loss.item() == 0.25 and math.exp(loss) == math.exp(0.25)
+
+
+# --- higher derivatives of tensors without PyTorch: closed forms ---
+
+def _sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+TENSOR_CLOSED_FORMS = [
+    ("exp", lambda x: x.exp(), np.exp, np.exp),
+    ("log", lambda x: x.log(), lambda x: 1 / x, lambda x: -1 / x ** 2),
+    ("tanh", lambda x: x.tanh(), lambda x: 1 - np.tanh(x) ** 2,
+     lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2)),
+    ("sigmoid", lambda x: x.sigmoid(), lambda x: _sig(x) * (1 - _sig(x)),
+     lambda x: _sig(x) * (1 - _sig(x)) * (1 - 2 * _sig(x))),
+    ("cube", lambda x: x ** 3, lambda x: 3 * x ** 2, lambda x: 6 * x),
+    ("sqrt", lambda x: x ** 0.5, lambda x: 0.5 * x ** -0.5, lambda x: -0.25 * x ** -1.5),
+    ("x_pow_x", lambda x: x ** x, lambda x: x ** x * (np.log(x) + 1),
+     lambda x: x ** x * ((np.log(x) + 1) ** 2 + 1 / x)),
+]
+
+
+@pytest.mark.parametrize("name, f, d1, d2", TENSOR_CLOSED_FORMS, ids=[c[0] for c in TENSOR_CLOSED_FORMS])
+def test_second_derivatives_of_tensors_through_create_graph_match_closed_forms(name, f, d1, d2):
+    x0 = np.array([0.3, 0.9, 1.7])
+    x = Value(x0)
+    f(x).sum().backward(create_graph=True)
+    g1 = x.grad
+    np.testing.assert_allclose(g1.data, d1(x0), rtol=1e-12)
+    x.zero_grad()
+    g1.sum().backward()
+    np.testing.assert_allclose(x.grad, d2(x0), rtol=1e-11)
+
+
+# --- jacobian without PyTorch: closed forms ---
+
+def test_jacobian_of_softmax_is_diag_s_minus_s_s_transposed():
+    from microgradnn import jacobian
+    x = np.array([0.2, -0.5, 0.9])
+    s = np.exp(x) / np.exp(x).sum()
+    np.testing.assert_allclose(jacobian(lambda v: v.softmax(-1))(x),
+                               np.diag(s) - np.outer(s, s), rtol=1e-12, atol=1e-15)
+
+
+def test_jacobian_of_tanh_times_x_is_diagonal():
+    from microgradnn import jacobian
+    x = np.array([0.2, -0.5, 0.9])
+    np.testing.assert_allclose(jacobian(lambda v: v.tanh() * v)(x),
+                               np.diag(np.tanh(x) + x * (1 - np.tanh(x) ** 2)), rtol=1e-13)

@@ -1,6 +1,8 @@
-"""The type contract and "never silently wrong", second pass: what a learner may call on a
-Value inside grad() & co. either gives the true derivative or raises; the Value-aware
-functions give a float for a number and an ndarray for any ndarray, 0-d included."""
+"""The type contract and "never silently wrong": a scalar's gradient is a Python float whatever the
+graph; int(), bool(), round() of a one-element Value are those of its number; .grad takes only
+what fits; what a learner may call on a Value inside grad() & co. either gives the true derivative
+or raises; the Value-aware functions give a float for a number and an ndarray for any ndarray,
+0-d included."""
 import math
 
 import numpy as np
@@ -129,3 +131,59 @@ def test_round_of_a_one_element_value_rounds_its_number():
 def test_round_of_a_value_being_differentiated_is_refused_like_float():
     with pytest.raises(TypeError, match="float\\(\\) of a Value that grad\\(\\) is differentiating"):
         grad(lambda x: round(x, 2) * x)(0.3)
+
+
+# --- a scalar's gradient is a float, a one-element Value has a truth, .grad takes what fits ---
+
+def test_a_scalar_leafs_grad_is_a_float_even_through_a_tensor_sum():
+    s = Value(2.0)
+    (s + Value(np.ones(3)).sum()).backward()
+    assert type(s.grad) is float and s.grad == 1.0
+
+
+def test_a_scalar_leafs_grad_is_a_float_through_0d_tensor_ops():
+    s = Value(2.0)
+    t = Value(np.array(3.0))
+    ((s * t).exp() * s - t.tanh()).backward()
+    assert type(s.grad) is float
+    assert type(t.grad) is np.ndarray and t.grad.shape == ()
+
+
+@pytest.mark.parametrize("data,truth", [(0.0, False), (-0.0, False), (2.5, True),
+                                        (np.array([0.0]), False), (np.array([[3.0]]), True),
+                                        (np.array(0.0), False), (float("nan"), True)])
+def test_a_one_element_value_has_the_truth_of_its_number(data, truth):
+    assert bool(Value(data)) is truth is bool(np.asarray(data))
+
+
+def test_the_truth_of_a_value_of_several_elements_is_ambiguous_as_in_numpy():
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(Value(np.ones(2)))
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(np.ones(2))                                      # the oracle: numpy says the same
+
+
+@pytest.mark.parametrize("bad", ["abc", object(), True, None.__class__, [1.0, "x"]])
+def test_assigning_a_non_number_to_grad_is_refused_at_once(bad):
+    v = Value(1.0)
+    with pytest.raises(TypeError, match="grad"):
+        v.grad = bad
+    assert v.grad == 0.0
+
+
+@pytest.mark.parametrize("shape,bad", [((), np.ones(2)), ((3,), np.ones(2)), ((3,), 1.5),
+                                       ((2, 3), np.ones((3, 2)))])
+def test_assigning_a_gradient_of_the_wrong_shape_is_refused(shape, bad):
+    v = Value(np.ones(shape) if shape else 1.0)
+    with pytest.raises(ValueError, match="does not fit a Value of shape"):
+        v.grad = bad
+
+
+def test_assigning_a_good_gradient_keeps_the_type_contract():
+    s, t = Value(1.0), Value(np.ones(2))
+    s.grad = np.float64(2.5)
+    t.grad = [1, 2]
+    assert type(s.grad) is float and s.grad == 2.5
+    assert t.grad.dtype == np.float64 and t.grad.tolist() == [1.0, 2.0]
+    s.grad = None
+    assert s.grad == 0.0

@@ -6,12 +6,15 @@ from microgradnn import Value
 from microgradnn.optim import SGD, Adam
 
 
+W0 = np.array([1.5, -0.7, 0.2])
+
+
 def _quartic(w):
     return ((w * w) * (w * w)).sum() + (w * 3.0).sum()
 
 
 def _run(make, steps=20):
-    w = Value(np.array([1.5, -0.7, 0.2]))
+    w = Value(W0.copy())
     opt = make([w])
     for _ in range(steps):
         opt.zero_grad()
@@ -154,3 +157,43 @@ def test_a_parameter_without_gradient_moves_as_with_a_zero_gradient():
         t_opt.step()
     np.testing.assert_allclose(w.data, t_w.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(u.data, t_u.detach().numpy(), rtol=1e-12)
+
+
+# --- without PyTorch: its documented update rules, re-stated in plain numpy on the gradient of
+# --- Σ w⁴ + 3 Σ w, which is 4w³ + 3
+
+def _quartic_grad(w):
+    return 4 * w ** 3 + 3.0
+
+
+def _numpy_sgd(lr, momentum=0.0, steps=20):
+    w, buf = W0.copy(), None
+    for _ in range(steps):
+        g = _quartic_grad(w)
+        buf = g if buf is None else momentum * buf + g      # PyTorch: b₁ = g₁, then μb + g
+        w = w - lr * (buf if momentum else g)
+    return w
+
+
+def _numpy_adam(lr, b1, b2, eps=1e-8, steps=20):
+    w, m, v = W0.copy(), np.zeros(3), np.zeros(3)
+    for t in range(1, steps + 1):
+        g = _quartic_grad(w)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        w = w - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+    return w
+
+
+def test_sgd_follows_the_update_rule_in_numpy():
+    np.testing.assert_allclose(_run(lambda p: SGD(p, lr=0.01)), _numpy_sgd(0.01), rtol=1e-12)
+
+
+def test_sgd_with_momentum_follows_the_update_rule_in_numpy():
+    np.testing.assert_allclose(_run(lambda p: SGD(p, lr=0.01, momentum=0.9)),
+                               _numpy_sgd(0.01, 0.9), rtol=1e-12)
+
+
+def test_adam_follows_the_update_rule_in_numpy():
+    np.testing.assert_allclose(_run(lambda p: Adam(p, lr=0.05, betas=(0.8, 0.99))),
+                               _numpy_adam(0.05, 0.8, 0.99), rtol=1e-10)
