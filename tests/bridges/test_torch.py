@@ -18,8 +18,7 @@ from microgradnn.check import crosscheck, crosscheck_gradients  # noqa: E402
 from microgradnn.losses import network_loss  # noqa: E402
 from microgradnn.nn import MLP  # noqa: E402
 from microgradnn.optim import SGD, Adam  # noqa: E402
-from microgradnn.torch_bridge import (from_torch, model_loss, to_torch, torch_gradients,  # noqa: E402
-                                      torch_loss)
+from microgradnn.torch_bridge import model_loss, torch_gradients, torch_loss  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 nn = torch.nn

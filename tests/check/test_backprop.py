@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import microgradnn.backprop as backprop
-from microgradnn.backprop import NeuralNetwork, activation, activation_derivative
+from microgradnn.backprop import NeuralNetwork, activation, activation_derivative, cost
 from microgradnn.nn import MLP
 
 rng = np.random.default_rng(0)
@@ -242,3 +242,101 @@ def test_mlp_and_closed_form_deltas_are_the_gradient_of_z():
         numeric[idx] = (backprop.cost(backprop.sigmoid(hi), y) -
                         backprop.cost(backprop.sigmoid(lo), y)) / 2e-6
     np.testing.assert_allclose(closed.deltas[-1], numeric, rtol=1e-6, atol=1e-10)
+
+
+# --- the cost and the training loop; from_weights: the sizes it reads, its shape errors ---
+
+def test_closed_form_cost_is_each_losss_formula_with_0_ln_0_as_0():
+    a = np.array([[0.2, 1.0, 0.5], [0.8, 0.0, 0.5]])
+    y = np.array([[0.0, 1.0, 0.25], [1.0, 0.0, 0.75]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                       # 0·ln 0 needs no warning
+        bce, ce = cost(a, y, "bce"), cost(a, y, "cross_entropy")
+    safe = lambda t: np.log(np.where(t > 0, t, 1.0))         # ln t where it is used, 0 elsewhere
+    assert bce == pytest.approx(-(y * safe(a) + (1 - y) * safe(1 - a)).sum() / 3, rel=1e-14)
+    assert ce == pytest.approx(-(y * safe(a)).sum() / 3, rel=1e-14)
+    assert cost(a, y) == pytest.approx(((a - y) ** 2).sum() / 6, rel=1e-14)
+    with pytest.raises(ValueError, match="unknown loss 'hinge'; known: quadratic, bce, cross_entropy"):
+        cost(a, y, "hinge")
+
+
+def test_closed_form_training_defaults_are_batch_10_epochs_100_lr_0_01():
+    r = np.random.default_rng(3)
+    x, y = r.standard_normal((2, 25)), r.uniform(size=(1, 25))
+    a, b = NeuralNetwork([2, 3, 1], seed=0), NeuralNetwork([2, 3, 1], seed=0)
+    assert a.train(x, y) == b.train(x, y, batch_size=10, epochs=100, lr=0.01, loss="quadratic")
+    assert len(a.train(x, y, epochs=0)) == 0
+
+
+def test_closed_form_training_uses_and_reports_the_loss_it_is_given():
+    x = np.array([[0.5, -1.0, 2.0], [1.0, 0.3, -0.4]])
+    y = np.array([[1.0, 0.0, 1.0]])
+    net, twin = NeuralNetwork([2, 3, 1], seed=0), NeuralNetwork([2, 3, 1], seed=0)
+    before = cost(twin.feedforward(x)[1][-1], y, "bce")
+    history = net.train(x, y, batch_size=3, epochs=1, lr=0.5, loss="bce")
+    assert history == [pytest.approx(before, rel=1e-14)]
+    dw, db = twin.backpropagation(y, *twin.feedforward(x), "bce")
+    np.testing.assert_allclose(net.weights[0], twin.weights[0] - 0.5 * dw[0], rtol=1e-14)
+
+
+@pytest.mark.parametrize("kwargs", [dict(batch_size=1), dict(epochs=0), dict(lr=1e-9)])
+def test_closed_form_training_accepts_the_edges_of_its_ranges(kwargs):
+    NeuralNetwork([2, 3, 1], seed=0).train(np.ones((2, 4)), np.ones((1, 4)), **{"epochs": 1, **kwargs})
+
+
+@pytest.mark.parametrize("x, y, kwargs", [
+    (np.ones((2, 4)), np.ones((1, 4)), dict(lr=0.0)),
+    (np.ones((2, 4)), np.ones((1, 4)), dict(epochs=-1)),
+    (np.ones(4), np.ones((1, 4)), {}),
+    (np.ones((2, 4)), np.ones(4), {}),
+    (np.ones((2, 4)), np.ones((1, 3)), {}),
+])
+def test_closed_form_training_refuses_bad_shapes_and_settings(x, y, kwargs):
+    with pytest.raises(ValueError, match="^train: "):
+        NeuralNetwork([2, 3, 1], seed=0).train(x, y, **kwargs)
+
+
+# NeuralNetwork.from_weights: the layer sizes it reads off the weights, and its shape errors
+# (from_weights mutants 6, 12, 17, 32, 33, 35, 48, 53, 59, 63, 64, 65).
+def _w(*shape):
+    return np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape) / 10
+
+
+def test_from_weights_reads_the_layer_sizes_off_the_weight_shapes():
+    net = NeuralNetwork.from_weights([_w(3, 2), _w(1, 3)], [_w(3), _w(1)], ["sigmoid", "sigmoid"])
+    assert net.layers == [2, 3, 1]
+
+
+@pytest.mark.parametrize("weights", [[], [np.ones(3)]])
+def test_from_weights_refuses_an_empty_list_or_a_weight_that_is_not_2d(weights):
+    with pytest.raises(ValueError, match=r"from_weights: expected a non-empty list of 2-D"):
+        NeuralNetwork.from_weights(weights, [np.ones(1)] * len(weights), ["sigmoid"] * len(weights))
+
+
+def test_from_weights_names_the_outputs_a_weight_matrix_must_take():
+    with pytest.raises(ValueError, match=r"W2 has shape \(1, 4\), it must take the 3 outputs of W1"):
+        NeuralNetwork.from_weights([_w(3, 2), _w(1, 4)], [_w(3), _w(1)], ["sigmoid", "sigmoid"])
+
+
+def test_from_weights_counts_weights_against_biases():
+    with pytest.raises(ValueError, match=r"from_weights: 2 weight matrices but 1 bias vectors"):
+        NeuralNetwork.from_weights([_w(3, 2), _w(1, 3)], [_w(3)], ["sigmoid", "sigmoid"])
+
+
+@pytest.mark.parametrize("b1", [np.ones(2), np.ones((3, 1, 1))])
+def test_from_weights_refuses_a_bias_of_the_wrong_size_or_rank_naming_layer_1(b1):
+    with pytest.raises(ValueError, match=r"from_weights: b1 has shape \(.*\), W1 has 3 outputs"):
+        NeuralNetwork.from_weights([_w(3, 2), _w(1, 3)], [b1, _w(1)], ["sigmoid", "sigmoid"])
+
+
+def test_an_unknown_activation_is_refused_naming_every_known_one():
+    from microgradnn.backprop import activation
+    with pytest.raises(ValueError) as info:
+        activation("swish")
+    assert str(info.value) == "unknown activation 'swish'; known: sigmoid, tanh, relu, linear, softmax"
+
+
+def test_a_network_from_weights_has_no_deltas_before_backpropagation():
+    # as a new network: an empty list, filled by backpropagation (from_weights mutant 74)
+    net = NeuralNetwork.from_weights([_w(3, 2), _w(1, 3)], [_w(3), _w(1)], ["sigmoid", "sigmoid"])
+    assert net.deltas == [] and NeuralNetwork([2, 3, 1], ["sigmoid", "sigmoid"]).deltas == []

@@ -1,10 +1,12 @@
 """gradcheck: passes on correct autodiff, and on a wrong gradient names input, index and values."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from microgradnn import Value
-from microgradnn.check import gradcheck
+from microgradnn.check import GradcheckResult, gradcheck
 from microgradnn.nn import MLP
 
 
@@ -92,3 +94,62 @@ def test_gradcheck_finds_a_wrong_derivative_of_a_one_element_output():
     def wrong(a):          # forward 3a, but the derivative is taken from a detached copy
         return Value(a.data * 3.0) + a * 0.0
     assert not gradcheck(wrong, [2.0]).ok
+
+
+# --- its report, word for word; the criterion at the tolerance, 0/0, x/0 and nan ---
+
+def test_a_gradcheck_result_prints_its_verdict_then_one_line_per_input():
+    assert str(GradcheckResult(True, ["  a: ok", "  b: ok"])) == "gradcheck: OK\n  a: ok\n  b: ok"
+    assert str(GradcheckResult(False, [])) == "gradcheck: FAILED"
+
+
+def test_gradcheck_says_when_f_returns_no_value():
+    with pytest.raises(TypeError, match=r"^gradcheck: f must return a Value, got float$"):
+        gradcheck(lambda a: 3.0, 1.0)
+    with pytest.raises(ValueError, match=r"^gradcheck: give at least one input$"):
+        gradcheck(lambda: Value(1.0))
+
+
+# gradcheck's report: one line per input, an empty input says so and the next is still checked,
+# a scalar's worst element is "the scalar", and the relative error is |a − n| / max(|a|, |n|)
+# however small both are (gradcheck mutants 140, 141, 175, 185).
+def test_gradcheck_reports_an_empty_input_and_still_checks_the_next():
+    result = gradcheck(lambda e, x: x * x + e.sum(), np.zeros(0), 2.0)
+    assert len(result.lines) == 2 and "empty" in result.lines[0]
+    assert "worst at the scalar" in result.lines[1] and "ok" in str(result)
+
+
+def test_gradcheck_relative_error_is_relative_even_for_small_slopes():
+    # relu at its kink: autodiff says 0, central differences 0.5; times 0.01 both are small
+    result = gradcheck(lambda x: x.relu() * 0.01, 0.0)
+    assert not result and "relative error 1," in result.lines[0]
+
+
+def _kinked(x):
+    # relu(x) − x/2 at 0: autodiff −1/2 (relu′(0) = 0); central differences exactly 0
+    return x.relu() - x * 0.5
+
+
+def test_gradcheck_passes_an_error_exactly_at_the_tolerance():
+    result = gradcheck(_kinked, 0.0, atol=0.5)         # |−0.5 − 0| = 0.5 ≤ 0.5 + rtol·0
+    assert result.ok and result.lines[0].endswith("1× the tolerance")
+
+
+def test_gradcheck_counts_a_zero_error_against_a_zero_tolerance_as_a_pass_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = gradcheck(lambda x: x.abs(), 0.0, atol=0.0)   # both slopes exactly 0
+    assert result.ok and result.lines[0].endswith("0× the tolerance")
+
+
+def test_gradcheck_counts_an_error_against_a_zero_tolerance_as_infinite_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = gradcheck(_kinked, 0.0, atol=0.0)
+    assert not result.ok and result.lines[0].endswith("inf× the tolerance")
+
+
+def test_gradcheck_reports_a_nan_slope_as_infinitely_past_the_tolerance():
+    # √x at 0: autodiff inf, central differences nan (√ of −ε)
+    result = gradcheck(lambda x: x.sqrt(), 0.0)
+    assert not result.ok and result.lines[0].endswith("inf× the tolerance")

@@ -19,7 +19,7 @@ from microgradnn import backprop
 from microgradnn.check import crosscheck, crosscheck_gradients, gradcheck
 from microgradnn.nn import MLP
 
-from helpers import mlp
+from helpers import closed_form_case, mlp
 
 X = np.array([[0.5, -1.0], [1.0, 2.0], [-0.3, 0.8]])
 Y = np.array([[1.0], [0.0], [0.5]])
@@ -179,3 +179,24 @@ def test_zero_tolerances_are_an_exact_check_and_allowed():
     net, x, y = _net_batch()
     assert crosscheck(net, x, y, loss="bce", rtol=0, atol=0).rows    # a verdict, not an error
     assert gradcheck(lambda a: a * 2.0, [1.0], rtol=0.0, atol=1e-6, eps=0.5).ok
+
+
+# crosscheck_gradients' own checks of what it is given (mutants 8, 12–15, 68).
+@pytest.mark.parametrize("name", ["rtol", "atol"])
+def test_crosscheck_gradients_refuses_a_negative_tolerance_naming_itself(name):
+    net, x, y, dw, db, deltas = closed_form_case()
+    with pytest.raises(ValueError) as info:
+        crosscheck_gradients(net, x, y, dw, db, deltas, **{name: -1.0})
+    assert str(info.value) == f"crosscheck_gradients: {name} must be a finite number ≥ 0, got -1.0"
+
+
+# gradcheck: its tolerances and step are checked, the criterion is ≤ (an error exactly at the
+# tolerance passes), 0/0 is no error, x/0 an infinite one, nan fails as inf — all silently
+# (gradcheck mutants 14, 18, 159–162, 168, 175, 179, 180, 216).
+def test_gradcheck_refuses_a_negative_atol_and_a_boolean_step():
+    with pytest.raises(ValueError) as info:
+        gradcheck(lambda x: x, 1.0, atol=-1.0)
+    assert str(info.value) == "gradcheck: atol must be a finite number ≥ 0, got -1.0"
+    with pytest.raises(ValueError) as info:
+        gradcheck(lambda x: x, 1.0, eps=True)
+    assert str(info.value) == "gradcheck: eps must be positive, got True (a finite step)"

@@ -7,6 +7,7 @@ when it is installed.
 import gc
 import math
 import sys
+import warnings
 import weakref
 
 import numpy as np
@@ -15,6 +16,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from microgradnn import Value, gradients, no_grad
+from microgradnn.engine import walk
 from oracles import central_differences
 
 try:
@@ -507,3 +509,209 @@ def test_zero_to_the_zero_has_both_gradients_zero_as_in_pytorch(shape):
     a, b = Value(data(0.0)), Value(data(0.0))
     (a ** b).sum().backward()
     assert float(np.sum(a.grad)) == 0.0 and float(np.sum(b.grad)) == 0.0
+
+
+# --- scalar ops on both sides of their kinks (ops.sign, ops._relu, the scalar path of max) ---
+
+@pytest.mark.parametrize("x, slope", [(-0.7, -1.0), (0.7, 1.0), (0.0, 0.0)])
+def test_abs_of_a_scalar_has_derivative_sign_x(x, slope):
+    v = Value(x)
+    out = v.abs()
+    out.backward()
+    assert out.data == abs(x) and v.grad == slope
+
+
+@pytest.mark.parametrize("x, value, slope", [(-0.7, 0.0, 0.0), (0.7, 0.7, 1.0), (0.0, 0.0, 0.0)])
+def test_relu_of_a_scalar_is_zero_below_zero_and_x_above(x, value, slope):
+    v = Value(x)
+    out = v.relu()
+    out.backward()
+    assert (out.data, v.grad) == (value, slope)
+
+
+def test_relu_of_a_tensor_is_zero_below_zero_and_x_above():
+    v = Value(np.array([-0.7, 0.0, 0.7]))
+    out = v.relu()
+    out.sum().backward()
+    np.testing.assert_array_equal(out.data, [0.0, 0.0, 0.7])
+    np.testing.assert_array_equal(v.grad, [0.0, 0.0, 1.0])
+
+
+def test_max_of_a_scalar_is_itself_with_derivative_one():
+    v = Value(-2.5)
+    out = v.max()
+    out.backward()
+    assert (out.data, v.grad) == (-2.5, 1.0)
+
+
+# --- Value: item, detach, walk ---
+
+def test_item_of_one_element_is_a_float_and_of_more_is_an_error():
+    assert Value(3.5).item() == 3.5 and type(Value(3.5).item()) is float
+    assert Value([[2.0]]).item() == 2.0 and type(Value([[2.0]]).item()) is float
+    with pytest.raises(ValueError):
+        Value(np.ones(2)).item()
+
+
+def test_detach_gives_a_leaf_that_requires_no_gradient_and_shares_the_data():
+    x = Value(np.array([1.0, 2.0]))
+    d = x.detach()
+    assert d.requires_grad is False and d.data is x.data and not d.parents
+    assert Value(1.5).detach().data == 1.5
+
+
+def test_walk_lists_each_node_once_oldest_first():
+    x = Value(2.0)
+    h = x * x
+    y = h + h * x                          # h reused, x used three times
+    nodes = walk(y)
+    assert len(nodes) == len(set(map(id, nodes))) == 4     # x, h, h*x, y
+    assert nodes[0] is x and nodes[-1] is y
+
+
+# --- reductions' keepdims, transpose's axes, indices; gradients() of an unused input ---
+
+# Value.mean's keepdims, transpose's default and negative axes, matmul's message for N-D
+# shapes, gradients() for an input the output does not depend on (engine mutants mean 7 and 9,
+# transpose 27 and 38, _matmul 35, gradients 31).
+def test_mean_with_keepdims_keeps_the_reduced_axis_as_length_one():
+    a = np.arange(6.0).reshape(2, 3)
+    out = Value(a).mean(axis=0, keepdims=True)
+    assert out.shape == (1, 3)
+    np.testing.assert_allclose(out.data, [[1.5, 2.5, 3.5]])
+
+
+def test_transpose_without_axes_reverses_the_axes():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(Value(a).transpose().data, np.moveaxis(a, [0, 1, 2], [2, 1, 0]))
+
+
+def test_transpose_of_a_vector_accepts_axis_minus_one():
+    np.testing.assert_array_equal(Value(np.arange(3.0)).transpose((-1,)).data, [0.0, 1.0, 2.0])
+
+
+def test_gradients_of_an_unused_tensor_input_are_zeros_of_its_shape():
+    from microgradnn.engine import gradients
+    x, z = Value(np.ones((2, 3))), Value(np.ones(4))
+    (gx,) = gradients((z * 2.0).sum(), [x])
+    np.testing.assert_array_equal(gx, np.zeros((2, 3)))
+
+
+# Indices, and the max's gradient with keepdims (engine _index 3, ops _argmax_mask 13 and 22).
+def test_a_value_used_as_an_index_is_refused_for_its_float_dtype():
+    # a Value's data is float64, and float indices are refused (never read as None / newaxis)
+    with pytest.raises(TypeError, match=r"getitem: indices must be integers or booleans, got dtype float64"):
+        Value(np.array([10.0, 20.0, 30.0]))[Value(np.array([2.0, 0.0]))]
+
+
+def test_max_with_keepdims_sends_the_gradient_to_the_largest_entry():
+    a = np.array([[1.0, 5.0], [4.0, 2.0]])
+    v = Value(a)
+    out = v.max(axis=0, keepdims=True)
+    assert out.shape == (1, 2)
+    (out * np.array([[2.0, 3.0]])).sum().backward()
+    np.testing.assert_array_equal(v.grad, [[0.0, 3.0], [2.0, 0.0]])
+
+
+# --- the general reverse pass (create_graph, an anomaly hook): every node accumulates, a broadcast
+# --- or scalar operand gets its gradient back in its own shape and kind ---
+
+def test_an_op_that_fails_on_a_scalar_operand_calls_it_a_scalar():
+    with pytest.raises(ValueError) as info:
+        Value(2.0).broadcast_to((-1,))
+    assert str(info.value).startswith("broadcast_to: cannot apply to scalar: ")
+
+
+# The general reverse pass (create_graph, an anomaly hook): gradients accumulate on every node,
+# intermediate ones too; gradients() of an intermediate node; a broadcast or scalar operand gets
+# its gradient summed back to its own shape and kind (engine._reverse mutants 3, 4, 6, 8, 11,
+# 12, 42, 45–48, 50, 52).
+def test_two_recorded_backward_passes_add_up_on_every_node():
+    x = Value(2.0)
+    y = x * x
+    z = y * 3.0
+    z.backward(create_graph=True)
+    z.backward(create_graph=True)
+    assert (y.grad.data, x.grad.data) == (6.0, 24.0)              # 2·3, 2·(3·2x)
+
+
+def test_gradients_of_an_intermediate_node_with_create_graph_is_a_value():
+    from microgradnn.engine import gradients
+    x = Value(2.0)
+    y = x * x
+    (gy,) = gradients(y * 3.0, [y], create_graph=True)
+    assert isinstance(gy, Value) and gy.data == 3.0
+
+
+def test_under_an_anomaly_hook_a_scalar_operand_gets_a_float_gradient():
+    from microgradnn.anomaly import detect_anomaly
+    a, t = Value(2.0), Value(np.array([1.0, 2.0, 3.0]))
+    with detect_anomaly():
+        (a * t).sum().backward()
+    assert type(a.grad) is float and a.grad == 6.0
+    np.testing.assert_array_equal(t.grad, [2.0, 2.0, 2.0])
+
+
+def test_under_an_anomaly_hook_a_broadcast_operand_gets_its_gradient_summed_back():
+    from microgradnn.anomaly import detect_anomaly
+    u, w = Value(np.ones(3)), Value(np.ones((2, 3)))
+    with detect_anomaly():
+        (u * w * np.array([[1.0], [2.0]])).sum().backward()
+    np.testing.assert_array_equal(u.grad, [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(w.grad, [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]])
+
+
+# The plain reverse loop passes g on itself for a VJP that is g (add's two, sub's first; ops.Op.pair)
+# and still sums a broadcast gradient back to its input's shape and kind (pinned for the new code).
+def test_the_gradients_of_a_plus_b_and_a_minus_b_are_plus_and_minus_one_summed_over_broadcasting():
+    a, b, s = Value(np.arange(6.0).reshape(2, 3)), Value(np.ones(3)), Value(2.0)
+    ((a + b).sum() + (a - s).sum() + (s - b).sum()).backward()
+    np.testing.assert_array_equal(a.grad, np.full((2, 3), 2.0))   # +1 from a + b, +1 from a − s
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0, 1.0])     # +1 per row of a + b, −1 from s − b
+    assert s.grad == -6.0 + 3.0 and type(s.grad) is float     # −1 per entry of a, +1 per one of b
+
+
+# --- powers: IEEE results without numpy's warnings ---
+
+def test_zero_base_to_a_positive_power_is_silent_in_backward():
+    # 0ᵇ·ln 0 is taken as 0 without a numpy warning (ops.xlogy's errstate), as PyTorch is silent.
+    a, b = Value(np.array([0.0, 2.0])), Value(np.array([2.0, 3.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (a ** b).sum().backward()
+    np.testing.assert_allclose(b.grad, [0.0, 8 * math.log(2.0)])
+
+
+# Powers: IEEE results without numpy's warnings, in the forward pass of two floats and in both
+# slopes of an array power (ops.power mutant 10; _pow_base 1–4; _pow_exponent 1–4); a⁰'s
+# recorded slope in x where the exponent array is shorter than x (_where_zero 22).
+def test_a_float_power_that_math_pow_refuses_is_nan_or_inf_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan((Value(-8.0) ** Value(1 / 3)).data)
+        assert (Value(0.0) ** Value(-1.0)).data == math.inf
+
+
+def test_the_slopes_of_an_array_power_are_ieee_results_silently():
+    x, y = Value(np.array([0.0, -1.0, -1.0])), Value(np.array([-1.0, 2.0, 0.5]))
+    with np.errstate(all="ignore"):                     # the forward pass is numpy's: 0⁻¹, (−1)^½
+        z = (x ** y).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        z.backward()
+    # ∂/∂x = y·x^(y−1): −1·0⁻², 2·(−1), ½·(−1)^(−½);  ∂/∂y = xʸ·ln x: ∞·(−∞), 1·ln(−1), nan
+    np.testing.assert_array_equal(x.grad, [-math.inf, -2.0, math.nan])
+    np.testing.assert_array_equal(y.grad, [-math.inf, math.nan, math.nan])
+
+
+def test_a_recorded_slope_of_x_to_a_zero_exponent_of_length_1_is_zeros_of_xs_shape():
+    x, y = Value(np.array([1.0, 2.0, 3.0])), Value(np.array([0.0]))
+    (x ** y).sum().backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])
+
+
+def test_a_string_at_a_value_is_pythons_unsupported_operand_error():
+    # Value.__rmatmul__ returns NotImplemented for what it cannot lift (mutant 3)
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @: 'str' and 'Value'"):
+        "abc" @ Value(np.ones(2))

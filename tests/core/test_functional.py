@@ -1,12 +1,14 @@
 """Higher-order gradients and the functional API (grad, value_and_grad, jacobian, hessian, hvp)."""
 import math
+import re
+import warnings
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 import microgradnn as _mg
-from microgradnn import Value, grad, hessian, hvp, jacobian, value_and_grad
+from microgradnn import Value, grad, hessian, hvp, jacobian, maximum, value_and_grad
 from oracles import central_differences
 
 try:
@@ -306,3 +308,95 @@ def test_jacobian_of_tanh_times_x_is_diagonal():
     x = np.array([0.2, -0.5, 0.9])
     np.testing.assert_allclose(jacobian(lambda v: v.tanh() * v)(x),
                                np.diag(np.tanh(x) + x * (1 - np.tanh(x) ** 2)), rtol=1e-13)
+
+
+# --- the transforms' argnums (functional._prepare); jacobian's shapes: f(x).shape + x.shape, a plain
+# --- number only for number → number ---
+
+def test_negative_argnums_count_from_the_end():
+    f = lambda x, y: x * y * y
+    assert grad(f, argnums=-1)(2.0, 3.0) == 12.0          # ∂(x y²)/∂y = 2xy
+    assert grad(f, argnums=-2)(2.0, 3.0) == 9.0           # ∂(x y²)/∂x = y²
+
+
+@pytest.mark.parametrize("argnums", [2, -3, (0, 2)])
+def test_argnums_past_either_end_is_a_value_error_naming_it(argnums):
+    with pytest.raises(ValueError, match=rf"grad: argnums {re.escape(repr(argnums))} out of range for 2"):
+        grad(lambda x, y: x * y, argnums=argnums)(1.0, 2.0)
+
+
+def test_a_bad_argument_is_a_type_error_naming_the_transform_and_the_argument():
+    with pytest.raises(TypeError, match="grad: argument 0: expected a number"):
+        grad(lambda x: x)("a")
+    with pytest.raises(TypeError, match="jacobian: argument 1: expected a number"):
+        jacobian(lambda x, y: x * y, argnums=1)(1.0, "b")
+
+
+def test_value_and_grad_of_a_constant_function_returns_it_and_zero():
+    assert value_and_grad(lambda x: 7)(1.5) == (7.0, 0.0)
+
+
+def test_jacobian_of_a_scalar_function_of_a_vector_is_its_gradient_vector():
+    j = jacobian(lambda x: (x * x).sum())(np.array([1.0, 2.0]))
+    assert isinstance(j, np.ndarray) and j.shape == (2,)
+    np.testing.assert_array_equal(j, [2.0, 4.0])
+
+
+def test_jacobian_of_a_vector_function_of_a_scalar_is_a_vector():
+    j = jacobian(lambda x: x * np.array([1.0, -3.0]))(2.0)
+    assert isinstance(j, np.ndarray) and j.shape == (2,)
+    np.testing.assert_array_equal(j, [1.0, -3.0])
+
+
+def test_hessian_honours_argnums():
+    # f = x² y³: ∂²f/∂y² = 6 x² y
+    h = hessian(lambda x, y: (x * x * y * y * y).sum(), 1)(np.array([2.0]), np.array([0.5]))
+    np.testing.assert_allclose(h, [[6 * 4.0 * 0.5]])
+
+
+def test_the_transforms_name_themselves_in_their_errors():
+    with pytest.raises(ValueError, match=r"^value_and_grad: f must return a scalar"):
+        value_and_grad(lambda v: v * 2)(np.ones(3))
+    with pytest.raises(TypeError, match=r"^jacobian: f must return a Value or a number, got str"):
+        jacobian(lambda v: "x")(np.ones(2))
+    with pytest.raises(ValueError, match=r"^jacobian: argnums must be one integer, got \(0, 1\)"):
+        jacobian(lambda x, y: x * y, argnums=(0, 1))
+    with pytest.raises(ValueError, match=r"^hvp: v has shape \(2,\), x has shape \(3,\)"):
+        hvp(lambda x: (x * x).sum(), np.ones(3), np.ones(2))
+    with pytest.raises(TypeError, match=r"^hvp: v: expected a number"):
+        hvp(lambda x: (x * x).sum(), np.ones(3), "v")
+
+
+# --- maximum with one Value and one plain operand; transforms inside transforms ---
+
+# maximum with one Value and one plain operand lifts the other side; a bad operand is named
+# (functional.maximum mutants 7, 10, 11, 15–21, 30–40).
+def test_maximum_of_a_value_and_a_number_or_array_has_the_elementwise_gradient():
+    x = Value(np.array([0.5, 1.0, 2.0]))
+    out = maximum(x, np.array([1.0, 1.0, 1.0]))
+    out.sum().backward()
+    np.testing.assert_array_equal(out.data, [1.0, 1.0, 2.0])
+    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 1.0])          # a tie: half
+    y = Value(3.0)
+    maximum(1.0, y).backward()
+    assert y.grad == 1.0
+
+
+@pytest.mark.parametrize("a, b", [(Value(1.0), "x"), ("x", Value(1.0)), ("x", 1.0), (1.0, "x")])
+def test_maximum_refuses_a_string_on_either_side_naming_itself(a, b):
+    with pytest.raises(TypeError) as info:
+        maximum(a, b)
+    assert str(info.value) == "maximum: expected a number, list or ndarray, got str"
+
+
+def test_the_value_of_value_and_grad_inside_another_transform_is_differentiable():
+    # d/dx of the value x² is 2x (functional._value_and_grad mutant 35)
+    assert jacobian(lambda x: value_and_grad(lambda y: y * y)(x)[0])(3.0) == 6.0
+
+
+def test_hvp_of_a_function_that_ignores_x_is_zero_and_silent():
+    # its gradient is a plain zero array, not a Value (functional.hvp mutants 22–25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = hvp(lambda x: 5.0, np.array([1.0, 2.0]), np.array([0.0, 1.0]))
+    np.testing.assert_array_equal(out, [0.0, 0.0])

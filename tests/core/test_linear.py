@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from microgradnn import MLP, Value, detect_anomaly, gradients, no_grad
+from microgradnn.engine import walk
 from oracles import central_differences
 
 rng = np.random.default_rng(7)
@@ -140,3 +141,65 @@ def test_bias_gradient_as_ones_product_keeps_nan_and_inf_where_the_sum_has_them(
         got = unbroadcast(g, np.zeros(5))
     np.testing.assert_array_equal(got, np.array([4.0, np.inf, np.nan, np.nan, 0.0]))
     assert got.shape == (5,)
+
+
+# --- the node in every mode: under no_grad() or detect_anomaly() the same x Wᵀ; the walk, zero_grad
+# --- and references see its three inputs ---
+
+# Value.linear records its node directly; under no_grad() or detect_anomaly() it goes through
+# the op's own forward, which must compute the same x Wᵀ (tests/mutate_ops.py: linear's
+# forward, @ → ×).
+@pytest.mark.parametrize("mode", ["no_grad", "detect_anomaly"])
+def test_linear_in_a_slow_mode_is_x_times_w_transposed(mode):
+    import microgradnn.anomaly
+    import microgradnn.engine
+    context = getattr(microgradnn.engine, mode, None) or getattr(microgradnn.anomaly, mode)
+    x, w = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[5.0, 6.0], [7.0, 8.0]])
+    with context():
+        out = Value(x).linear(Value(w))
+    np.testing.assert_array_equal(out.data, [[17.0, 23.0], [39.0, 53.0]])   # x @ w.T by hand
+
+
+# A dense layer's x Wᵀ + b is one node with a third parent (engine._Ternary): the graph walk and
+# zero_grad see the bias (walk mutants 7 and 8 skipped it); under no_grad() the node keeps none of
+# its inputs, recorded it keeps all three (pinned for the new code, no survivor of the run).
+def test_walk_of_an_affine_node_lists_x_w_b_then_the_node():
+    x, w, b = Value(np.ones((1, 2))), Value(np.ones((3, 2))), Value(np.zeros(3))
+    z = x.linear(w, b)
+    assert walk(z) == [x, w, b, z]
+
+
+def test_zero_grad_of_an_affine_node_resets_the_bias_gradient():
+    x, w, b = Value(np.ones((1, 2))), Value(np.ones((3, 2))), Value(np.zeros(3))
+    z = x.linear(w, b)
+    z.backward(np.ones((1, 3)))
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0, 1.0])     # Σ rows of the seed (BP3)
+    z.zero_grad()
+    np.testing.assert_array_equal(b.grad, np.zeros(3))
+
+
+@pytest.mark.parametrize("bias", [False, True], ids=["linear", "affine"])
+def test_a_layer_node_under_no_grad_keeps_no_reference_to_its_inputs(bias):
+    import gc
+    import weakref
+    from microgradnn import no_grad
+    x, w, b = Value(np.ones((1, 2))), Value(np.ones((3, 2))), Value(np.zeros(3))
+    refs = [weakref.ref(v) for v in (x, w, b)]
+    gc.disable()       # freed by reference counting alone, as a graph without history must be
+    try:
+        with no_grad():
+            z = x.linear(w, b if bias else None)
+        del x, w, b
+        assert [r() for r in refs] == [None, None, None]
+        np.testing.assert_array_equal(z.data, [[2.0, 2.0, 2.0]])
+    finally:
+        gc.enable()
+
+
+def test_a_recorded_affine_node_keeps_its_three_inputs_alive():
+    import weakref
+    x, w, b = Value(np.ones((1, 2))), Value(np.ones((3, 2))), Value(np.zeros(3))
+    refs = [weakref.ref(v) for v in (x, w, b)]
+    z = x.linear(w, b)
+    del x, w, b
+    assert z.parents == tuple(r() for r in refs) and None not in z.parents

@@ -63,3 +63,48 @@ def test_batched_matmul_second_order_through_recorded_backward():
     g = lambda b: ((a0 @ b) ** 2).sum()              # ∇g = 2 Aᵀ (A B), Hessian · W = 2 Aᵀ (A W)
     np.testing.assert_allclose(grad(g)(b0), 2 * mT(a0) @ (a0 @ b0), rtol=1e-12)
     np.testing.assert_allclose(hvp(g, b0, w0), 2 * mT(a0) @ (a0 @ w0), rtol=1e-12)
+
+
+# --- matmul with vectors, the 1-D rules of numpy (engine._matmul), and its shape errors ---
+
+@pytest.mark.parametrize("sa, sb", [((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,)), ((2, 5, 3), (3,)),
+                                    ((3,), (2, 3, 4))])
+def test_matmul_with_a_vector_operand_matches_numpy_and_its_closed_form(sa, sb):
+    r = np.random.default_rng(len(sa) * 10 + len(sb))
+    a0, b0 = r.standard_normal(sa), r.standard_normal(sb)
+    expected = np.matmul(a0, b0)
+    u = r.standard_normal(np.shape(expected))
+    a, b = Value(a0), Value(b0)
+    out = a @ b
+    assert out.shape == np.shape(expected)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-13)
+    (out * u).sum().backward()
+    # ∂/∂a of Σ u ⊙ (a @ b), by finite differences of numpy's matmul (linear: exact up to rounding)
+    ga, gb = central_differences(lambda x, y: np.matmul(x, y) * u, [a0, b0])
+    np.testing.assert_allclose(a.grad, ga, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(b.grad, gb, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("a, b, words", [
+    (np.ones((3, 2)), np.ones((3, 2)),
+     "matmul: shapes (3, 2) and (3, 2) are not aligned: 2 (last dim of the left) != 3 "
+     "(second-to-last dim of the right)"),
+    (np.ones((3, 2)), np.ones(3),
+     "matmul: shapes (3, 2) and (3,) are not aligned: 2 (last dim of the left) != 3 "
+     "(first dim of the right)"),
+])
+def test_matmul_shape_error_names_both_shapes_and_the_dims_that_differ(a, b, words):
+    with pytest.raises(ValueError) as info:
+        Value(a) @ Value(b)
+    assert words in str(info.value)
+
+
+@pytest.mark.parametrize("a, b", [(2.0, np.ones(3)), (np.ones(3), 2.0)])
+def test_matmul_with_a_scalar_operand_is_an_error_naming_matmul(a, b):
+    with pytest.raises(ValueError, match="matmul"):
+        Value(a) @ Value(b)
+
+
+def test_matmul_error_names_the_last_dim_of_an_nd_left_operand():
+    with pytest.raises(ValueError, match=r"not aligned: 4 \(last dim of the left\) != 5"):
+        Value(np.ones((2, 3, 4))) @ Value(np.ones((5, 6)))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import microgradnn
-from microgradnn import Value, grad, hessian, jacobian
+from microgradnn import Value, grad, hessian, jacobian, maximum
 
 FUNCTIONS = ["exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt"]
 
@@ -187,3 +187,61 @@ def test_assigning_a_good_gradient_keeps_the_type_contract():
     assert t.grad.dtype == np.float64 and t.grad.tolist() == [1.0, 2.0]
     s.grad = None
     assert s.grad == 0.0
+
+
+# --- assigning .grad: a copy of an array, a Value of the right shape kept; kinds of gradients ---
+
+# The value-aware functions give an ndarray for an ndarray, even 0-d, where numpy's ufuncs give
+# a numpy scalar (functional._kind_of mutants 3–10, maximum 46–54).
+def test_exp_and_maximum_of_a_0d_array_give_a_0d_array():
+    from microgradnn import exp
+    out = exp(np.array(0.0))
+    assert type(out) is np.ndarray and out.shape == () and out.dtype == np.float64 and out == 1.0
+    assert type(maximum(np.array(1.0), 2.0)) is np.ndarray
+    assert type(maximum(2.0, np.array(1.0))) is np.ndarray
+    assert type(exp(0.0)) is float and type(maximum(1.0, 2.0)) is float
+
+
+# Assigning .grad: a copy of an array (later changes to yours do not reach it), a Value of the
+# right shape kept as it is, anything else named (engine._checked_grad mutants 3, 7, 8, 16, 19,
+# 20, 22, 34; _shape_text 1, 3–5).
+def test_an_assigned_gradient_array_is_copied():
+    v, g = Value(np.zeros(2)), np.array([1.0, 2.0])
+    v.grad = g
+    g[0] = 99.0
+    np.testing.assert_array_equal(v.grad, [1.0, 2.0])
+
+
+def test_a_value_assigned_as_a_gradient_is_kept_if_its_shape_fits():
+    v, g = Value(np.zeros(2)), Value(np.array([1.0, 2.0]))
+    v.grad = g
+    assert v.grad is g
+    with pytest.raises(ValueError) as info:
+        v.grad = Value(np.ones(3))
+    assert str(info.value) == "grad: a gradient of shape (3,) does not fit a Value of shape (2,)"
+
+
+def test_a_gradient_of_strings_is_refused_naming_grad_and_the_dtype():
+    with pytest.raises(TypeError) as info:
+        Value(np.zeros(2)).grad = ["a", "b"]
+    assert str(info.value) == "grad: expected numbers, got an array of dtype <U1 (allowed: bool, int, float)"
+
+
+def test_a_scalars_assigned_gradient_reads_back_as_that_float():
+    s = Value(2.0)
+    s.grad = 1.0
+    assert s.grad == 1.0 and type(s.grad) is float
+
+
+# Kinds of gradients: a scalar's stays a Python float, a recorded one a Value even where the
+# local derivative is 0 (ops.share mutants 5, 7; ops.gate 26).
+def test_maximum_of_two_scalars_gives_float_gradients():
+    p, q = Value(1.0), Value(2.0)
+    maximum(p, q).backward()
+    assert (type(p.grad), type(q.grad), p.grad, q.grad) == (float, float, 0.0, 1.0)
+
+
+def test_a_recorded_gradient_through_relu_below_0_is_a_value_zero():
+    s = Value(-1.0)
+    s.relu().backward(create_graph=True)
+    assert isinstance(s.grad, Value) and s.grad.data == 0.0

@@ -372,3 +372,24 @@ def test_quadratic_uses_the_targets_as_they_are():
     loss = quadratic(Value(np.zeros((5, 1))), y)
     y_node = loss.parents[1]              # the quadratic node's inputs: the output a, then y
     assert y_node.label == "y" and y_node.data is y
+
+
+# The quadratic cost's node has two inputs and a parameter (n): the plain reverse loop's general
+# step, with the targets differentiable too, summed back to their own shape and kind (pinned for
+# the new code).
+def test_the_quadratic_ops_target_gradient_is_summed_back_to_a_broadcast_targets_shape():
+    from microgradnn import ops
+    from microgradnn.engine import _apply
+    a, y = Value(np.arange(8.0).reshape(4, 2)), Value(np.array([1.0, 2.0]))
+    _apply(ops.quadratic, a, y, arg=(4,)).backward()
+    # ∂C/∂y = −Σ_rows (a − y)/n: column 0 is −(−1 + 1 + 3 + 5)/4, column 1 −(−1 + 1 + 3 + 5)/4
+    np.testing.assert_array_equal(y.grad, [-2.0, -2.0])
+    np.testing.assert_array_equal(a.grad, (np.arange(8.0).reshape(4, 2) - [1.0, 2.0]) / 4)
+
+
+def test_the_quadratic_ops_gradient_for_a_scalar_target_is_a_float():
+    from microgradnn import ops
+    from microgradnn.engine import _apply
+    a, y = Value(np.arange(8.0).reshape(4, 2)), Value(0.5)
+    _apply(ops.quadratic, a, y, arg=(4,)).backward()
+    assert y.grad == -(28.0 - 8 * 0.5) / 4 and type(y.grad) is float
