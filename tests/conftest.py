@@ -7,10 +7,10 @@
 Select the long run with ``MICROGRADNN_FUZZ=long`` (or any registered profile with
 ``HYPOTHESIS_PROFILE=<name>``), e.g.::
 
-    MICROGRADNN_FUZZ=long .venv/bin/python -m pytest -q tests/test_fuzz.py
+    MICROGRADNN_FUZZ=long .venv/bin/python -m pytest -q tests/core/test_fuzz.py
 
 Tests that set ``max_examples`` themselves keep their own number; the fuzz suite
-(tests/test_fuzz.py) takes it from the profile. See docs/testing.md.
+(tests/core/test_fuzz.py) takes it from the profile. See docs/testing.md.
 """
 import os
 import warnings

@@ -2,7 +2,7 @@
 
 Plain numpy, no autodiff: f is evaluated at x ± eps, one element at a time. The oracle is only
 as independent as the f it is given: op tests give it a plain-numpy reference forward
-(tests/test_numpy_oracle.py, tests/test_batched_matmul.py), so that neither the values nor the
+(tests/core/test_ops.py, tests/core/test_matmul.py), so that neither the values nor the
 gradients they are checked against come from the library. Tests that give it the library's own
 forward (run on constant Values) check the backward pass against the forward pass only.
 

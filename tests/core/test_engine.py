@@ -571,9 +571,7 @@ def test_walk_lists_each_node_once_oldest_first():
 
 # --- reductions' keepdims, transpose's axes, indices; gradients() of an unused input ---
 
-# Value.mean's keepdims, transpose's default and negative axes, matmul's message for N-D
-# shapes, gradients() for an input the output does not depend on (engine mutants mean 7 and 9,
-# transpose 27 and 38, _matmul 35, gradients 31).
+# (engine mutants: mean 7 and 9, transpose 27 and 38, gradients 31)
 def test_mean_with_keepdims_keeps_the_reduced_axis_as_length_one():
     a = np.arange(6.0).reshape(2, 3)
     out = Value(a).mean(axis=0, keepdims=True)
@@ -613,19 +611,17 @@ def test_max_with_keepdims_sends_the_gradient_to_the_largest_entry():
     np.testing.assert_array_equal(v.grad, [[0.0, 3.0], [2.0, 0.0]])
 
 
-# --- the general reverse pass (create_graph, an anomaly hook): every node accumulates, a broadcast
-# --- or scalar operand gets its gradient back in its own shape and kind ---
-
 def test_an_op_that_fails_on_a_scalar_operand_calls_it_a_scalar():
     with pytest.raises(ValueError) as info:
         Value(2.0).broadcast_to((-1,))
     assert str(info.value).startswith("broadcast_to: cannot apply to scalar: ")
 
 
-# The general reverse pass (create_graph, an anomaly hook): gradients accumulate on every node,
-# intermediate ones too; gradients() of an intermediate node; a broadcast or scalar operand gets
-# its gradient summed back to its own shape and kind (engine._reverse mutants 3, 4, 6, 8, 11,
-# 12, 42, 45–48, 50, 52).
+# --- the general reverse pass (create_graph, an anomaly hook): gradients accumulate on every node,
+# --- intermediate ones too; gradients() of an intermediate node; a broadcast or scalar operand
+# --- gets its gradient summed back to its own shape and kind ---
+
+# (engine._reverse mutants 3, 4, 6, 8, 11, 12, 42, 45–48, 50, 52)
 def test_two_recorded_backward_passes_add_up_on_every_node():
     x = Value(2.0)
     y = x * x
@@ -662,7 +658,7 @@ def test_under_an_anomaly_hook_a_broadcast_operand_gets_its_gradient_summed_back
 
 
 # The plain reverse loop passes g on itself for a VJP that is g (add's two, sub's first; ops.Op.pair)
-# and still sums a broadcast gradient back to its input's shape and kind (pinned for the new code).
+# and still sums a broadcast gradient back to its input's shape and kind.
 def test_the_gradients_of_a_plus_b_and_a_minus_b_are_plus_and_minus_one_summed_over_broadcasting():
     a, b, s = Value(np.arange(6.0).reshape(2, 3)), Value(np.ones(3)), Value(2.0)
     ((a + b).sum() + (a - s).sum() + (s - b).sum()).backward()
@@ -682,9 +678,9 @@ def test_zero_base_to_a_positive_power_is_silent_in_backward():
     np.testing.assert_allclose(b.grad, [0.0, 8 * math.log(2.0)])
 
 
-# Powers: IEEE results without numpy's warnings, in the forward pass of two floats and in both
-# slopes of an array power (ops.power mutant 10; _pow_base 1–4; _pow_exponent 1–4); a⁰'s
-# recorded slope in x where the exponent array is shorter than x (_where_zero 22).
+# In the forward pass of two floats and in both slopes of an array power (ops.power mutant 10;
+# _pow_base 1–4; _pow_exponent 1–4); a⁰'s recorded slope in x where the exponent array is shorter
+# than x (_where_zero 22).
 def test_a_float_power_that_math_pow_refuses_is_nan_or_inf_silently():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

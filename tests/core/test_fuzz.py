@@ -15,7 +15,7 @@ denominator, tanh before exp, a rescale when values grow past 1e3).
 How many examples: the hypothesis profile decides (tests/conftest.py). The default ``ci``
 profile runs a bounded, derandomized set (this file takes a few seconds); a long local run::
 
-    MICROGRADNN_FUZZ=long .venv/bin/python -m pytest -q tests/test_fuzz.py
+    MICROGRADNN_FUZZ=long .venv/bin/python -m pytest -q tests/core/test_fuzz.py
 
 (or ``HYPOTHESIS_PROFILE=long``). See docs/testing.md.
 """

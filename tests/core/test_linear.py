@@ -147,7 +147,7 @@ def test_bias_gradient_as_ones_product_keeps_nan_and_inf_where_the_sum_has_them(
 # --- and references see its three inputs ---
 
 # Value.linear records its node directly; under no_grad() or detect_anomaly() it goes through
-# the op's own forward, which must compute the same x Wᵀ (tests/mutate_ops.py: linear's
+# the op's own forward, which must compute the same x Wᵀ (tools/mutation/mutate_ops.py: linear's
 # forward, @ → ×).
 @pytest.mark.parametrize("mode", ["no_grad", "detect_anomaly"])
 def test_linear_in_a_slow_mode_is_x_times_w_transposed(mode):
@@ -162,7 +162,7 @@ def test_linear_in_a_slow_mode_is_x_times_w_transposed(mode):
 
 # A dense layer's x Wᵀ + b is one node with a third parent (engine._Ternary): the graph walk and
 # zero_grad see the bias (walk mutants 7 and 8 skipped it); under no_grad() the node keeps none of
-# its inputs, recorded it keeps all three (pinned for the new code, no survivor of the run).
+# its inputs, recorded it keeps all three.
 def test_walk_of_an_affine_node_lists_x_w_b_then_the_node():
     x, w, b = Value(np.ones((1, 2))), Value(np.ones((3, 2))), Value(np.zeros(3))
     z = x.linear(w, b)

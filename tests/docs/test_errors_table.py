@@ -4,8 +4,8 @@ Each row of the tables in docs/errors.md (bad input, code, error, message) becom
 code must raise exactly that error type, with a message containing that text. Each row of the
 "Checkpoints" table (bad file, message) is made here from a good checkpoint by a recipe named by
 the row, loaded, and must raise CheckpointError with that message ("..." stands for any text);
-the rows whose bad files take more to build are made in tests/test_checkpoint.py, and a test
-here checks that their message is asserted there.
+the rows whose bad files take more to build are made in tests/training/test_checkpoint.py, and a
+test here checks that their message is asserted there.
 The "Known gaps" table lists inputs that are accepted silently or get an unclear message today;
 each must still fail to get the wanted error, so a fix shows up here and its row can move into
 the main tables (an empty table is a passing test, not a skipped one).
@@ -249,25 +249,25 @@ def test_every_recipe_is_a_row_of_the_table():
     assert set(CHECKPOINT_RECIPES) <= {row[0] for row in CHECKPOINT_ROWS}
 
 
-# Rows whose test needs the machine's memory size faked: where they are asserted.
+CHECKPOINT_TESTS = Path(__file__).resolve().parents[1] / "training" / "test_checkpoint.py"
+
+# Rows whose test needs the machine's memory size faked: the test that asserts them.
 ASSERTED_IN = {
     "metadata declaring more array bytes than the machine can load (refused before decompressing)":
-        ("test_review_checkpoint.py",
-         "test_arrays_larger_than_the_machine_are_refused_before_any_is_decompressed"),
+        "test_arrays_larger_than_the_machine_are_refused_before_any_is_decompressed",
 }
 
 
 @pytest.mark.parametrize("what, message", [pytest.param(*r, id=r[0]) for r in ELSEWHERE])
 def test_checkpoint_rows_made_only_in_test_checkpoint_are_asserted_there(what, message):
     # Bad files that take more to build (an encrypted member, a 2 GB deflated member, a
-    # decompression bomb, ...) are made in tests/test_checkpoint.py: the row's message must be
+    # decompression bomb, ...) are made in tests/training/test_checkpoint.py: the row's message must be
     # asserted there (regex escapes aside): its first 20 characters, before any "(" or "...";
     # or ASSERTED_IN names the test that does.
+    source = CHECKPOINT_TESTS.read_text(encoding="utf-8")
     if what in ASSERTED_IN:
-        filename, test = ASSERTED_IN[what]
-        assert f"def {test}(" in (Path(__file__).parent / filename).read_text(encoding="utf-8")
+        assert f"def {ASSERTED_IN[what]}(" in source
         return
-    source = (Path(__file__).parent / "test_checkpoint.py").read_text(encoding="utf-8")
     fragment = re.split(r"\(|\.\.\.", message)[0].strip()[:20]
     assert len(fragment) >= 10 and fragment in source.replace("\\", ""), \
         f"{what}: no test in test_checkpoint.py asserts {fragment!r}"

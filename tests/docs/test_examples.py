@@ -78,7 +78,7 @@ def test_without_out_an_example_writes_into_out_in_the_current_folder(tmp_path):
 
 
 # The examples that repeat a run shown on a docs page, and the page: in its full setting the
-# example prints the very lines the page prints (tests/test_docs.py checks the page's side).
+# example prints the very lines the page prints (tests/docs/test_pages.py checks the page's side).
 SAME_RUN_AS_A_PAGE = {"02_neuron_by_hand.py": ("neuron-to-network.md", "step "),
                       "04_moons_boundary.py": ("training.md", "test accuracy:"),
                       "05_digits.py": ("training.md", "held-out accuracy on"),

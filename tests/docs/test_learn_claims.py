@@ -1,6 +1,6 @@
 """The Learn pages state facts about other engines and about training; each is held here.
 
-(The pages' own code blocks run in tests/test_docs.py; these are the claims made in prose.)
+(The pages' own code blocks run in tests/docs/test_pages.py; these are the claims made in prose.)
 """
 import random
 

@@ -206,7 +206,7 @@ def test_the_same_computation_gives_the_same_dot_text_in_every_run():
 
 
 def test_the_dot_text_of_the_neuron_matches_the_golden_file():
-    """To accept a deliberate change: MICROGRADNN_UPDATE_GOLDEN=1 pytest tests/test_viz.py."""
+    """To accept a deliberate change: MICROGRADNN_UPDATE_GOLDEN=1 pytest tests/show/test_viz.py."""
     source = draw_graph(micrograd_neuron()[0]).source
     path = GOLDEN / "neuron.dot"
     if os.environ.get("MICROGRADNN_UPDATE_GOLDEN"):

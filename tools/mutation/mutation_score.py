@@ -1,6 +1,6 @@
 """The mutation score per module, from a finished `mutmut run` (used by `make mutants`).
 
-    python tests/mutation_score.py [FOLDER]     # FOLDER holds mutmut's mutants/ (default: .)
+    python tools/mutation/mutation_score.py [FOLDER]     # FOLDER holds mutmut's mutants/ (default: .)
 
 Prints, per mutated module: mutants, killed (a test failed or timed out), survived (every test
 passed: a gap, or an equivalent mutant), not reached (no selected test runs the function), and the
