@@ -1,7 +1,9 @@
 """Moving on to PyTorch: the same network, weights, losses and gradients, both ways, exactly.
 
 PyTorch computes the torch side on its own (its Linear, its activation modules, its losses and
-optimizers), so every agreement below is between two independent implementations.
+optimizers), so every agreement below is between two independent implementations. What cannot be
+converted exactly (activations that do not fit, a diverged model, a layer with no numbers yet) is
+an error that starts with from_torch and names the layer or the argument.
 """
 import json
 import subprocess

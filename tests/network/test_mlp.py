@@ -1,4 +1,5 @@
-"""The MLP on the Value graph: construction, forward pass, named nodes, scalar mode."""
+"""The MLP on the Value graph: construction, forward pass, named nodes, scalar mode, the checks of
+its input."""
 import numpy as np
 import pytest
 

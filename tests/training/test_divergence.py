@@ -1,4 +1,4 @@
-"""Divergence is never silent, whichever way a run diverges (review of issue 10 §6).
+"""Divergence is never silent, whichever way a run diverges.
 
 The loss and the gradients can stay finite while the step itself overflows a weight (a huge
 learning rate times a finite gradient, or Adam's momentum carrying a dead ReLU's weight on).
@@ -6,7 +6,6 @@ fit must stop at that step, name the epoch and the batch, suggest a smaller lear
 leave the weights and the optimizer state exactly as they were before it — checked against a
 spy that records what the optimizer's own updates produced.
 """
-
 import numpy as np
 import pytest
 
