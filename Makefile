@@ -36,7 +36,7 @@ graphviz:
 	         "macOS: brew install graphviz) to get pictures; DOT files are written anyway."; \
 	  fi; }
 
-# The explorer's browser tests (tests/test_explore.py) drive Debian's headless Chromium through
+# The explorer's browser tests (tests/show/test_explorer.py) drive Debian's headless Chromium through
 # its own chromedriver with Selenium: nothing is downloaded at test time.
 chromium:
 	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
@@ -89,8 +89,8 @@ mutants: $(VENV)/.mutation
 	rm -rf .mutants && mkdir .mutants && cp -rL microgradnn tests docs pyproject.toml .mutants/
 	cd .mutants && ../$(BIN)/mutmut run --max-children 2 $(MUTANTS) > mutmut.log 2>&1 || \
 	  { tail -c 3000 mutmut.log; exit 1; }
-	$(BIN)/python tests/mutation_score.py .mutants
-	$(BIN)/python tests/mutate_ops.py --jobs 2
+	$(BIN)/python tools/mutation/mutation_score.py .mutants
+	$(BIN)/python tools/mutation/mutate_ops.py --jobs 2
 
 clean:
 	rm -rf $(VENV) site microgradnn-demo .pytest_cache .hypothesis .cache .mutants

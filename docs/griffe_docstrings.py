@@ -14,7 +14,7 @@ each docstring before it is rendered:
   microgradnn.functional) → that function, with its runtime signature and docstring, so the
   page shows it as the function it is and not as the call that made it.
 
-tests/test_docs_site.py builds the site and checks that no raw role and no quoted ``>>>`` is left.
+tests/docs/test_site.py builds the site and checks that no raw role and no quoted ``>>>`` is left.
 """
 from __future__ import annotations
 

@@ -11,12 +11,12 @@ the drawing:
 
 The page's code blocks run in order in one namespace (```python blocks, and the >>> lines of
 ```pycon blocks; blocks marked <!-- skip: ... --> do not run), in a temporary directory, as
-tests/test_docs.py runs them; at each marker the named Drawing is taken as it is at that point.
+tests/docs/test_pages.py runs them; at each marker the named Drawing is taken as it is at that point.
 So a picture cannot show anything but what the code above it computes.
 
 Each SVG starts with a comment holding the SHA-256 of the DOT text it was rendered from; the
 check rebuilds every drawing's DOT text, compares the hashes, and also reports images that no
-page marks and files in docs/img/ that no page shows. tests/test_docs_pictures.py runs it.
+page marks and files in docs/img/ that no page shows. tests/docs/test_pictures.py runs it.
 """
 from __future__ import annotations
 

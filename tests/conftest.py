@@ -1,4 +1,4 @@
-"""Hypothesis profiles for the whole test suite.
+"""Hypothesis profiles and fixtures for the whole test suite.
 
 * ``ci`` (the default): a bounded number of examples, derandomized (the same examples on every
   run, so a red CI run can be reproduced), no deadline (the CI machines are noisy).
@@ -7,13 +7,16 @@
 Select the long run with ``MICROGRADNN_FUZZ=long`` (or any registered profile with
 ``HYPOTHESIS_PROFILE=<name>``), e.g.::
 
-    MICROGRADNN_FUZZ=long .venv/bin/python -m pytest -q tests/test_fuzz.py
+    MICROGRADNN_FUZZ=long .venv/bin/python -m pytest -q tests/core/test_fuzz.py
 
 Tests that set ``max_examples`` themselves keep their own number; the fuzz suite
-(tests/test_fuzz.py) takes it from the profile. See docs/testing.md.
+(tests/core/test_fuzz.py) takes it from the profile. See docs/testing.md.
 """
 import os
+import warnings
 
+import numpy as np
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True,
@@ -41,3 +44,13 @@ if os.environ.get("MICROGRADNN_NO_TORCH"):
             return None
 
     sys.meta_path.insert(0, _NoTorch())
+
+
+@pytest.fixture
+def quiet_numpy():
+    """numpy's floating-point warnings off: for tests of what the library does at inf, NaN and 0,
+    where numpy itself warns (divide by zero, overflow, invalid value) on the way.
+    A module takes it with ``pytestmark = pytest.mark.usefixtures("quiet_numpy")``."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield

@@ -2,9 +2,11 @@
 
 Plain numpy, no autodiff: f is evaluated at x ± eps, one element at a time. The oracle is only
 as independent as the f it is given: op tests give it a plain-numpy reference forward
-(tests/test_numpy_oracle.py, tests/test_batched_matmul.py), so that neither the values nor the
+(tests/core/test_ops.py, tests/core/test_matmul.py), so that neither the values nor the
 gradients they are checked against come from the library. Tests that give it the library's own
 forward (run on constant Values) check the backward pass against the forward pass only.
+
+``np_sigmoid`` and ``np_softmax`` are two such reference forwards, shared by the op and loss tests.
 """
 import numpy as np
 
@@ -24,3 +26,12 @@ def central_differences(f, xs, eps=1e-6):
             g[idx] = (np.sum(f(*args_hi)) - np.sum(f(*args_lo))) / (2 * eps)
         grads.append(g if x.ndim else float(g))
     return grads
+
+
+def np_sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def np_softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)

@@ -1,0 +1,90 @@
+"""The site builds without a warning (once per run: the ``site`` fixture, conftest.py) and shows
+what the code does: the API reference renders (code blocks, links, no raw Sphinx roles), the
+guide's signatures are the functions' own, the install line works."""
+import ast
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+RAW_ROLE = re.compile(r":(?:py:)?(?:class|func|meth|mod|attr|exc|data|obj):(?:`|<code>)")
+
+
+def test_the_site_builds_without_warnings(site):
+    assert (site / "index.html").exists()
+
+
+def pages(site: Path) -> dict:
+    return {p.relative_to(site).as_posix(): p.read_text(encoding="utf-8")
+            for p in site.rglob("*.html")}
+
+
+def test_no_page_prints_a_raw_sphinx_role(site):
+    found = {name: RAW_ROLE.findall(html) for name, html in pages(site).items()}
+    assert {name: roles for name, roles in found.items() if roles} == {}
+
+
+def test_doctest_examples_are_code_blocks_not_nested_quotes(site):
+    for name, html in pages(site).items():
+        outside_code = re.sub(r"<code>.*?</code>", "", html, flags=re.S)
+        assert "&gt;&gt;&gt;" not in outside_code, name
+        assert not re.search(r"<blockquote>\s*<blockquote>", html), name
+    api = (site / "api" / "index.html").read_text(encoding="utf-8")
+    assert api.count('<span class="gp">&gt;&gt;&gt; </span>') >= 29      # highlighted prompts
+
+
+def test_the_api_page_links_the_classes_its_docstrings_name(site):
+    api = (site / "api" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<a class="autorefs autorefs-internal"[^>]*href="#microgradnn\.check\.crosscheck\.'
+                     r'GradcheckResult"><code>GradcheckResult</code></a>', api)
+    assert 'href="#microgradnn.network.nn.MLP"' in api and 'href="#microgradnn.core.engine.Value"' in api
+
+
+def test_the_checking_guide_is_built_and_in_the_navigation(site):
+    assert (site / "checking" / "index.html").exists()
+    assert 'href="checking/"' in (site / "index.html").read_text(encoding="utf-8")
+
+
+def documented_signatures(page: str) -> list:
+    """(name, [(parameter, default text or None)]) of each ```text signature block of a page."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    found = []
+    for m in re.finditer(r"<!-- skip: a signature[^>]*-->\s*\n```text\n(.*?)```", text, re.S):
+        sig = " ".join(m.group(1).split()).split(" -> ")[0]
+        fn = ast.parse(f"def {sig}: pass").body[0]
+        args = fn.args
+        plain = args.args
+        defaults = [None] * (len(plain) - len(args.defaults)) + args.defaults
+        params = [(a.arg, d) for a, d in zip(plain, defaults)]
+        if args.vararg:
+            params.append(("*" + args.vararg.arg, None))
+        params += list(zip((a.arg for a in args.kwonlyargs), args.kw_defaults))
+        found.append((fn.name, [(n, None if d is None else ast.literal_eval(d)) for n, d in params]))
+    return found
+
+
+def test_the_signatures_in_the_checking_guide_are_the_functions_own():
+    from microgradnn import check
+    documented = documented_signatures("checking.md")
+    assert [name for name, _ in documented] == ["gradcheck", "crosscheck", "crosscheck_gradients"]
+    for name, params in documented:
+        real = []
+        for p in inspect.signature(getattr(check, name)).parameters.values():
+            if p.kind is p.VAR_POSITIONAL:
+                real.append(("*" + p.name, None))
+            else:
+                real.append((p.name, None if p.default is p.empty else p.default))
+        assert params == real, name
+
+
+def test_the_install_line_installs_from_a_checkout_with_extras_the_project_declares():
+    tomllib = pytest.importorskip("tomllib")
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    m = re.search(r'pip install -e "\.\[([\w,-]+)\]"', index)
+    assert m, "docs/index.md must say how to install from a checkout"
+    assert "git clone" in index and 'pip install "microgradnn[' not in index
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert set(m.group(1).split(",")) <= set(extras)
