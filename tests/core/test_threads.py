@@ -339,10 +339,3 @@ def test_hessians_in_a_thread_pool_are_each_their_own():
     with cf.ThreadPoolExecutor(8) as pool:
         for k, h in zip(range(1, 60), pool.map(job, range(1, 60))):
             np.testing.assert_array_equal(h, np.diag([6.0 * k, 12.0 * k]))
-
-
-def test_a_thread_that_ends_inside_no_grad_is_taken_off_the_slow_path_count():
-    left_open = _no_grad_left_open_by_a_dead_thread()
-    assert engine._slow == before      # the dead thread's mode went with it
-    left_open.close()
-    assert engine._slow == before

@@ -280,7 +280,7 @@ def test_the_softmax_cross_entropy_op_differentiates_its_targets_too():
     from microgradnn import ops
     from microgradnn.engine import record
     t = Value(ONE_HOT_CLASSES)
-    _apply(ops.softmax_cross_entropy, Value(LOGITS), t, arg=(4,)).backward()
+    record(ops.softmax_cross_entropy, (Value(LOGITS), t), (4,)).backward()
     np.testing.assert_allclose(t.grad, central_differences(lambda t_: np_softmax_ce(LOGITS, t_),
                                                            [ONE_HOT_CLASSES])[0], rtol=1e-6, atol=1e-9)
 
@@ -333,7 +333,7 @@ def test_the_binary_cross_entropy_op_differentiates_its_targets_too():
     from microgradnn import ops
     from microgradnn.engine import record
     t = Value(T01)
-    _apply(ops.binary_cross_entropy, Value(LOGITS), t, arg=(4,)).backward()
+    record(ops.binary_cross_entropy, (Value(LOGITS), t), (4,)).backward()
     np.testing.assert_allclose(t.grad, central_differences(lambda t_: np_bce(LOGITS, t_), [T01])[0],
                                rtol=1e-6, atol=1e-9)
 
