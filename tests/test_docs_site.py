@@ -103,3 +103,10 @@ def test_the_install_line_installs_from_a_checkout_with_extras_the_project_decla
     assert "git clone" in index and 'pip install "microgradnn[' not in index
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert set(m.group(1).split(",")) <= set(extras)
+
+
+def test_no_page_shows_a_doctest_directive(site):
+    """`# doctest: +ELLIPSIS` and the like are for the doctest runner, not for the reader."""
+    shown = {name: re.findall(r"doctest:\s*[+-]\w+", re.sub(r"<[^>]+>", "", html))
+             for name, html in pages(site).items()}
+    assert {name: found for name, found in shown.items() if found} == {}
