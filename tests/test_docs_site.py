@@ -110,3 +110,35 @@ def test_no_page_shows_a_doctest_directive(site):
     shown = {name: re.findall(r"doctest:\s*[+-]\w+", re.sub(r"<[^>]+>", "", html))
              for name, html in pages(site).items()}
     assert {name: found for name, found in shown.items() if found} == {}
+
+
+def test_no_page_installs_microgradnn_from_a_package_index():
+    """microgradnn is installed from a checkout (pip install -e ".[extra]"), not by its name."""
+    root = DOCS.parent
+    texts = {p: p.read_text(encoding="utf-8") for p in
+             [root / "README.md", *DOCS.glob("*.md"), *(root / "examples").glob("*.py"),
+              *(root / "microgradnn").rglob("*.py"), *(root / "notebooks").glob("*.ipynb")]}
+    wrong = re.compile(r'pip install \\?"?microgradnn\[')
+    assert [str(p.relative_to(root)) for p, text in texts.items() if wrong.search(text)] == []
+
+
+def _extra(name: str, extras: dict) -> set:
+    """The distributions an extra installs, the extras it names of this project expanded."""
+    found = set()
+    for requirement in extras[name]:
+        m = re.match(r"([\w.-]+)(?:\[([\w,-]+)\])?", requirement)
+        if m.group(1) == "microgradnn":
+            for inner in m.group(2).split(","):
+                found |= _extra(inner, extras)
+        else:
+            found.add(m.group(1).lower())
+    return found
+
+
+def test_the_docs_extra_is_enough_to_build_the_site_and_run_its_notebooks():
+    tomllib = pytest.importorskip("tomllib")
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    docs = _extra("docs", extras)
+    assert {"mkdocs-material", "mkdocstrings", "mkdocs-jupyter"} <= docs        # mkdocs.yml
+    assert {"ipykernel", "nbclient"} <= docs                                    # execute: true
+    assert {"matplotlib", "tqdm", "scikit-learn"} <= docs   # notebook 3: plots, progress, digits
