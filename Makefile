@@ -80,7 +80,7 @@ notebook: $(VENV)/.lab graphviz
 
 
 # Mutation testing runs in a throwaway copy (.mutants/) so the work tree is never touched; the
-# modules and tests are set in pyproject.toml [tool.mutmut]. MUTANTS="microgradnn.ops.*" runs
+# modules and tests are set in pyproject.toml [tool.mutmut]. MUTANTS="microgradnn.core.ops.*" runs
 # only the mutants whose names match (fnmatch), e.g. those of the module you changed.
 MUTANTS ?=
 $(VENV)/.mutation: $(VENV)/.test
