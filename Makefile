@@ -3,7 +3,8 @@
 #   make test    — create .venv, install everything the tests use (PyTorch CPU as the oracle), run pytest
 #   make bench   — the benchmark scripts (ratios against the peers measured in the same run)
 #   make docs    — build the documentation site into site/ (it runs the notebooks)
-#   make pictures — redraw docs/img/ from the code printed beside each picture (docs/make_pictures.py)
+#   make pictures — redraw docs/img/ from the code printed beside each picture (docs/make_pictures.py),
+#                   and the explorer's example page and screenshot (docs/make_explorer_example.py)
 #   make notebook — open the notebooks in JupyterLab
 #   make mutants — mutation testing of the core modules (mutmut; docs/testing.md), in .mutants/
 PYTHON ?= python3
@@ -66,8 +67,9 @@ bench: $(VENV)/.test
 docs: $(VENV)/.test graphviz
 	$(BIN)/mkdocs build --strict
 
-pictures: $(VENV)/.test graphviz
+pictures: $(VENV)/.test graphviz chromium
 	$(BIN)/python docs/make_pictures.py
+	$(BIN)/python docs/make_explorer_example.py
 
 $(VENV)/.lab: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e ".[lab,notebooks,demo,digits]"
@@ -78,7 +80,7 @@ notebook: $(VENV)/.lab graphviz
 
 
 # Mutation testing runs in a throwaway copy (.mutants/) so the work tree is never touched; the
-# modules and tests are set in pyproject.toml [tool.mutmut]. MUTANTS="microgradnn.ops.*" runs
+# modules and tests are set in pyproject.toml [tool.mutmut]. MUTANTS="microgradnn.core.ops.*" runs
 # only the mutants whose names match (fnmatch), e.g. those of the module you changed.
 MUTANTS ?=
 $(VENV)/.mutation: $(VENV)/.test

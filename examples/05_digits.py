@@ -2,7 +2,7 @@
 
     python examples/05_digits.py [--fast]
 
-Needs scikit-learn, whose bundled copy of the digits we read (pip install "microgradnn[digits]").
+Needs scikit-learn, whose bundled copy of the digits we read (pip install -e ".[digits]" in the checkout).
 """
 import os
 import sys

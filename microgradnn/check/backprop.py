@@ -8,17 +8,18 @@ their negatives and added them). It does not use :class:`~microgradnn.engine.Val
 is the independent closed form that :mod:`microgradnn.check` holds autodiff against.
 
 Index convention (as in the article and Nielsen's book): ``weights[l]`` has shape (out, in), so
-Wʲₖ connects input k to neuron j, and zˡ = Wˡ aˡ⁻¹ + bˡ. Data is in *columns*: x has shape
-(features, batch), every zˡ and aˡ has shape (neurons, batch), biases have shape (out, 1).
+Wˡⱼₖ connects neuron k of layer l − 1 to neuron j of layer l, and zˡ = Wˡ aˡ⁻¹ + bˡ. Data is in
+*columns*: x has shape (features, batch), every zˡ and aˡ has shape (neurons, batch), biases have
+shape (out, 1).
 
 The cost is averaged over the batch, C = 1/n Σₓ Cₓ. Its error δˡ = ∂C/∂zˡ therefore has one
 column per example equal to 1/n times that example's δˡₓ; BP3 and BP4 then *sum* over the
 columns. (The article kept per-example deltas and averaged in BP3/BP4: the same gradients.)
 
 It is written as an expert would write it in numpy, so that it is also a fair yardstick for
-speed: σ′ is taken from the activations the forward pass stored (a(1 − a), 1 − a², as in
-Nielsen's book) rather than from a second σ(z), the functions are looked up in tables built
-once, and arrays that belong to the step are updated in place.
+speed: σ′ is taken from the activations the forward pass stored (a(1 − a), 1 − a²) rather
+than from a second σ(z) (Nielsen's ``network.py`` calls ``sigmoid_prime(z)``), the functions
+are looked up in tables built once, and arrays that belong to the step are updated in place.
 
 >>> import numpy as np
 >>> net = NeuralNetwork([2, 3, 1], ["sigmoid", "linear"], seed=0)
@@ -86,8 +87,8 @@ def activation(name: str) -> Callable[[np.ndarray], np.ndarray]:
     return _FUNCTIONS[name]
 
 
-# σ′ written with the activation a = σ(z) that the forward pass already computed, as in
-# Nielsen's book: no second σ(z) in the backward pass.
+# σ′ written with the activation a = σ(z) that the forward pass already computed: no second
+# σ(z) in the backward pass (Nielsen's network.py computes sigmoid_prime(z), σ(z) again).
 
 def _sigmoid_prime(a):
     return a * (1.0 - a)                    # σ′(z) = σ(z)(1 − σ(z)) = a(1 − a)

@@ -1,7 +1,7 @@
 """Pictures of training: the loss curve and a classifier's decision boundary, as PNG files.
 
-matplotlib is an optional extra (``pip install "microgradnn[demo]"``); it is imported only when a
-plot is drawn. The figures are drawn on matplotlib's ``Figure`` object directly, not through
+matplotlib is an optional extra (``pip install -e ".[demo]"`` in the checkout); it is imported
+only when a plot is drawn. The figures are drawn on matplotlib's ``Figure`` object directly, not through
 ``pyplot``, so they need no display, never pop up a window, and leave pyplot's global state
 (and a notebook's backend) alone.
 """
@@ -25,8 +25,8 @@ def require_matplotlib():
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError("plots need matplotlib, an optional extra: "
-                          "pip install \"microgradnn[demo]\" (or pip install matplotlib)") from None
+        raise ImportError("plots need matplotlib, an optional extra: pip install matplotlib "
+                          "(or, in the checkout, pip install -e \".[demo]\")") from None
     return Figure
 
 

@@ -91,13 +91,14 @@ def xor(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple:
 def digits() -> tuple:
     """scikit-learn's bundled 8×8 handwritten digits: x (1797, 64) scaled to [0, 1], y 0..9.
 
-    Needs scikit-learn (``pip install scikit-learn`` or ``pip install microgradnn[digits]``).
+    Needs scikit-learn (``pip install scikit-learn``, or ``pip install -e ".[digits]"`` in the
+    checkout).
     """
     try:
         from sklearn.datasets import load_digits
     except ImportError:
         raise ImportError("digits() needs scikit-learn, which is not installed: "
-                          "pip install scikit-learn (or pip install microgradnn[digits])") \
+                          "pip install scikit-learn (or, in the checkout, pip install -e \".[digits]\")") \
             from None
     data = load_digits()
     return data.data.astype(np.float64) / 16.0, data.target.astype(np.int64)

@@ -16,6 +16,7 @@ is why they need a sigmoid / softmax output layer (see :mod:`microgradnn.losses`
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -152,8 +153,8 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     and the settings happens before the first step. The recorded loss of an epoch is the
     mean of its batches' losses (weighted by batch size), taken during training; accuracy is
     recorded for "bce" and "cross_entropy". ``validation_name`` is what printed lines and
-    plots call the held-out data. ``progress`` shows a tqdm bar when tqdm is installed, else
-    one printed line per epoch.
+    plots call the held-out data. ``progress`` shows a tqdm bar when tqdm is installed and the
+    output is a terminal or a notebook, else one printed line per epoch.
 
     When fit returns, every parameter's ``.grad`` is cleared (None, read as zeros), as after
     ``opt.zero_grad()``: the last batch's gradients were spent on the last step, and a
@@ -388,11 +389,23 @@ def _diverged(what: str, epoch: int, batch: int, batches: int, opt) -> FloatingP
         f"learning rate{_lr_now(opt)}")
 
 
+def _redraws() -> bool:
+    """Can a bar redraw itself in place? In a terminal or a Jupyter notebook, yes; written into a
+    pipe or a file, its redraws would run together into one long line."""
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    if shell is not None and "IPKernelApp" in getattr(shell, "config", {}):
+        return True
+    isatty = getattr(sys.stderr, "isatty", None)           # where tqdm draws
+    return bool(isatty and isatty())
+
+
 def _progress(epochs: int, enabled: bool):
     """(bar, report(history, epoch)): a tqdm bar, plain printed lines, or nothing."""
     if not enabled:
         return None, lambda history, epoch: None
     try:
+        if not _redraws():
+            raise ImportError("no terminal to redraw a bar in")
         from tqdm.auto import tqdm
     except ImportError:
         return None, lambda history, epoch: print(history.line(epoch), flush=True)

@@ -620,13 +620,25 @@ def test_a_finite_result_gets_no_warning(capsys, tmp_path):
     assert status == 0 and err == ""
 
 
-def test_the_progress_bar_says_test_and_running_means_like_the_table(capsys):
+def test_the_progress_bar_says_test_and_running_means_like_the_table(capsys, monkeypatch):
     pytest.importorskip("tqdm")
+    from microgradnn.training import loop
+    monkeypatch.setattr(loop, "_redraws", lambda: True)        # as in a terminal
     status, out, err = run(capsys, "train", "--epochs", "2")
     assert status == 0
     assert "test loss" in err and "test accuracy" in err and "(running means)" in err
     assert "val " not in err and "validation" not in err
     assert "running means over each epoch" in out
+
+
+def test_piped_progress_is_one_plain_line_per_epoch(capsys):
+    """Into a pipe or a file (capsys: no terminal), no bar whose redraws run into one line."""
+    pytest.importorskip("tqdm")
+    status, out, err = run(capsys, "train", "--epochs", "3")
+    assert status == 0 and "\r" not in out + err and "epoch/s" not in err
+    lines = [line for line in out.splitlines() if line.startswith("epoch ")]
+    assert [line.split(":")[0] for line in lines] == ["epoch 1", "epoch 2", "epoch 3"]
+    assert all("(running means)  test loss" in line for line in lines)
 
 
 def test_the_plots_say_test(capsys, tmp_path, monkeypatch):

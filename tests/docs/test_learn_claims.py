@@ -48,8 +48,9 @@ def test_micrograd_resends_stale_intermediate_gradients_on_a_second_backward():
     assert w1.grad == 4 * once
 
 
-def _toy_network_losses(lr, steps=30):
-    """The scalar network of docs/neuron-to-network.md, trained with learning rate lr."""
+def _toy_network_run(lr, steps=30):
+    """The scalar network of docs/neuron-to-network.md, trained with learning rate lr: the loss
+    of each step and the four outputs at the end."""
     random.seed(0)
 
     def neuron(n):
@@ -74,7 +75,11 @@ def _toy_network_losses(lr, steps=30):
         for p in params:
             p.data -= lr * p.grad
         losses.append(loss.data)
-    return losses
+    return losses, [forward(x).data for x in xs]
+
+
+def _toy_network_losses(lr, steps=30):
+    return _toy_network_run(lr, steps)[0]
 
 
 def test_a_small_learning_rate_lowers_the_loss_at_every_step():
@@ -86,6 +91,14 @@ def test_a_learning_rate_of_one_overshoots_and_saturates():
     losses = _toy_network_losses(1.0)
     assert round(losses[0], 1) == 6.6 and round(losses[1], 1) == 8.0     # the first step goes up
     assert min(losses[1:20]) > 7.9                                       # and learning stalls
+
+
+def test_a_learning_rate_of_one_drives_all_four_outputs_to_plus_one():
+    """neuron-to-network.md: "all four outputs saturate at +1, two of them against targets of −1"."""
+    _, outputs = _toy_network_run(1.0)
+    assert all(o > 0.999 for o in outputs)
+    page = _page("neuron-to-network.md")
+    assert "all four outputs saturate at +1" in page and "wrong signs" not in page
 
 
 def test_central_differences_on_the_digits_network_need_two_forward_passes_per_parameter():
@@ -100,3 +113,121 @@ def test_sigmoid_rounds_to_one_above_37_but_to_zero_only_below_minus_745():
     assert sigmoid(37.0) == 1.0 and sigmoid(np.array([38.0]))[0] == 1.0
     assert sigmoid(-744.0) > 0.0 and sigmoid(np.array([-745.0]))[0] > 0.0
     assert sigmoid(-746.0) == 0.0 and sigmoid(np.array([-746.0]))[0] == 0.0
+
+
+# --- numbers and sentences of the Learn pages, held against what they follow from ------------
+
+from pathlib import Path   # noqa: E402
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+NOTEBOOKS = DOCS.parent / "notebooks"
+
+
+def _page(name: str) -> str:
+    """A page's text with runs of whitespace made one space, so a sentence may wrap anywhere."""
+    return " ".join((DOCS / name).read_text(encoding="utf-8").split())
+
+
+def test_central_differences_cost_what_the_pages_ratio_says_in_backpropagations():
+    """reverse-mode.md: 9,620 forward passes, at 1.5–2 forward passes per backpropagation."""
+    page = _page("reverse-mode.md")
+    assert "costs about 1.5–2 forward passes" in page
+    low, high = round(9620 / 2, -2), round(9620 / 1.5, -2)
+    assert f"about **{low:,.0f}–{high:,.0f} backpropagations**" in page     # 4,800–6,400
+    assert "3,600–5,500" not in page and "one backward pass costs" not in page
+
+
+def test_forward_mode_is_not_said_to_cost_one_forward_pass():
+    """reverse-mode.md: a dual-number pass costs 2–3 plain passes, so n of them ≈ (2–3)·n·F."""
+    page = _page("reverse-mode.md")
+    assert "about one extra forward pass" not in page and "| ≈ n · F |" not in page
+    assert "| ≈ (2–3) · n · F |" in page
+
+
+def test_the_jacobian_sizes_are_those_of_the_first_layer_of_784_256_10_at_batch_64():
+    from microgradnn import MLP
+    W = MLP([784, 256, 10], ["sigmoid", "sigmoid"], seed=0).weights[0]
+    batch, (out, inputs) = 64, W.shape
+    dz_dx = (batch * out) * (batch * inputs)               # ∂Z/∂X, the A of Y = A B
+    dz_dw = (batch * out) * (out * inputs)                 # ∂Z/∂W
+    page = _page("matrix-gradients.md")
+    assert f"≈ {dz_dx / 1e9:.2f} billion entries — {dz_dx * 8 / 1e9:.1f} GB" in page   # 0.82, 6.6
+    assert f"≈ {dz_dw / 1e9:.1f} billion, {dz_dw * 8 / 1e9:.0f} GB" in page            # 3.3, 26
+
+
+def test_only_bp2_is_said_to_be_followed_by_the_activations_vjp():
+    page = _page("matrix-gradients.md")
+    assert "BP2 and BP4 are exactly the two VJPs" not in page
+    assert "BP4 is the VJP for the weights (Gᵀ X) alone" in page
+
+
+def test_zero_to_the_b_is_not_constant_at_b_equal_to_zero_and_its_slope_there_is_zero():
+    from microgradnn import grad
+    assert 0.0 ** 0.0 == 1.0 and 0.0 ** 1e-300 == 0.0           # a jump at b = 0
+    assert grad(lambda b: 0.0 ** b)(0.0) == 0.0                  # the mask's convention
+    page = _page("autodiff.md")
+    assert "0ᵇ is constant in b for b ≥ 0" not in page
+    assert "at b = 0, where it jumps from 0⁰ = 1, it has no derivative" in page
+
+
+def test_sigma_prime_from_the_stored_activation_is_not_attributed_to_nielsen():
+    """Nielsen's network.py calls sigmoid_prime(z); the stored activation is this code's choice."""
+    import microgradnn.check.backprop as backprop
+    source = " ".join(Path(backprop.__file__).read_text(encoding="utf-8").split())
+    page = _page("four-equations.md")
+    for text in (page, source):
+        assert "as in Nielsen's book: a(1 − a)" not in text and "1 − a², as in Nielsen" not in text
+        assert "sigmoid_prime(z)" in text
+    assert "Wʲₖ" not in source and "Wˡⱼₖ connects neuron k of layer l − 1" in source
+
+
+def test_newton_from_0_3_converges_to_the_maximum_with_f_rising_on_the_way():
+    f = lambda x: x ** 4 - 3 * x ** 2 + x
+    xs = [0.3]
+    for _ in range(8):
+        x = xs[-1]
+        xs.append(x - (4 * x ** 3 - 6 * x + 1) / (12 * x ** 2 - 6))
+    values = [f(x) for x in xs]
+    assert values[0] < values[1] < values[2] and 12 * xs[-1] ** 2 - 6 < 0   # f″ < 0: a maximum
+    assert abs(4 * xs[-1] ** 3 - 6 * xs[-1] + 1) < 1e-12                     # f′ = 0
+    assert "it converges to the local **maximum**, f rising on the way" in _page("higher-order.md")
+
+
+def test_the_pages_do_not_overclaim():
+    assert "every data file" not in _page("matrix-gradients.md")
+    for name in ("four-equations.md", "pytorch.md", "seed-article.md"):
+        assert " proves" not in _page(name), name
+
+
+def _notebook_cells(stem: str) -> list:
+    import json
+    book = json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    return ["".join(cell["source"]) for cell in book["cells"]]
+
+
+def test_the_notebooks_neuron_is_root_half_only_up_to_rounding():
+    """Notebook 1: √½ to rounding, and x₁'s gradient prints as the text says, not −1.5."""
+    from microgradnn.micrograd.engine import Value as MicrogradValue
+    cells = _notebook_cells("01_autodiff_from_one_neuron")
+    text = " ".join(" ".join(cells).split())
+    assert "exactly √½" not in text
+    assert "x₁'s gradient below prints as −1.4999999999999993" in text
+    namespace = {"Value": MicrogradValue, "draw_dot": lambda graph: None}
+    exec(next(c for c in cells if c.startswith("def neuron():")), namespace)
+    o, inner, leaves = namespace["neuron"]()
+    o.backward()
+    assert abs(o.data - 0.5 ** 0.5) < 1e-15 and leaves[0].grad == -1.4999999999999993
+
+
+def test_the_notebooks_step_by_step_loop_visits_op_nodes_newest_first():
+    """Notebook 1's by-hand loop: each node before the nodes it was made from, and no leaf."""
+    from microgradnn.micrograd.engine import Value as MicrogradValue
+    cells = _notebook_cells("01_autodiff_from_one_neuron")
+    namespace = {"Value": MicrogradValue, "draw_dot": lambda graph: None}
+    exec(next(c for c in cells if c.startswith("def neuron():")), namespace)
+    o, inner, _ = namespace["neuron"]()
+    assert all(node._prev for node in inner)                        # op nodes only
+    assert inner[0] in o._prev
+    for i, node in enumerate(inner):
+        assert not set(node._prev) & set(inner[:i]), node.label      # its inputs come later
+    assert "newest first" in next(c for c in cells if "for node in inner:" in c)
