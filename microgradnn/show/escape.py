@@ -81,8 +81,13 @@ def dot_record(text: Any) -> str:
 
 
 def dot_html(text: Any) -> str:
-    """Text inside a Graphviz HTML-like label: an XML text node (``& < > " '`` escaped)."""
-    return html.escape(shorten(visible(text)), quote=True)
+    """Text inside a Graphviz HTML-like label: an XML text node (``& < > " '`` escaped), its
+    backslashes doubled (Graphviz reads ``\\N``, ``\\G`` ... there too, after the entities).
+
+    >>> print(dot_html(r"<b>\\N"))
+    &lt;b&gt;\\\\N
+    """
+    return html.escape(shorten(visible(text)).replace("\\", "\\\\"), quote=True)
 
 
 def page_html(text: Any) -> str:
