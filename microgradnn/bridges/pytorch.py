@@ -114,6 +114,7 @@ def _layers(model, where: str = "from_torch") -> list:
                         f"{type(model).__name__}; a convertible model is {_CONVERTIBLE}")
     if not modules:
         raise ValueError(f"{where}: the Sequential is empty; it needs at least one Linear layer")
+    _refuse_hooks(model, where, _FORWARD_HOOKS)
     found: list = []
     for i, m in enumerate(modules):
         kind = type(m).__name__
@@ -154,6 +155,42 @@ def _layers(model, where: str = "from_torch") -> list:
     if found[-1][2] is None:
         found[-1][2] = "linear"
     return [tuple(f) for f in found]
+
+
+# A hook changes what a module computes (or, backward, the gradients it passes), and the
+# converted network would not run it: such a module is refused, the hooks named.
+_FORWARD_HOOKS = {"_forward_pre_hooks": "forward pre-hook", "_forward_hooks": "forward hook"}
+_BACKWARD_HOOKS = {"_backward_pre_hooks": "backward pre-hook", "_backward_hooks": "backward hook"}
+
+
+def _refuse_hooks(model, where: str, kinds: dict) -> None:
+    """ValueError naming the hooks of ``kinds`` on the model, its layers, or every module."""
+    torch = _torch()
+    every = torch.nn.modules.module
+    # An uninitialised Lazy layer's own pre-hook (it infers the shapes): not the user's, and
+    # the layer is refused for having no numbers yet.
+    lazy = getattr(getattr(torch.nn.modules, "lazy", None), "LazyModuleMixin", None)
+    infer = getattr(lazy, "_infer_parameters", None)
+    found = []
+    for attr, kind in kinds.items():
+        for hook in getattr(every, "_global" + attr, {}).values():
+            found.append(f"a global {kind} {_hook_name(hook)} (on every module: "
+                         "torch.nn.modules.module.register_module_..._hook)")
+        for name, m in model.named_modules():
+            at = f"layer {name} ({type(m).__name__})" if name else f"the {type(m).__name__}"
+            for hook in getattr(m, attr, {}).values():
+                if getattr(hook, "__func__", None) is infer and infer is not None:
+                    continue
+                found.append(f"{at} has a {kind} {_hook_name(hook)}")
+    if found:
+        raise ValueError(f"{where}: {'; '.join(found)}; a hook changes what the model "
+                         "computes (or the gradients it passes back), and microgradnn would "
+                         "not run it: remove the hooks (handle.remove() on the handle "
+                         "register_..._hook returned) and try again")
+
+
+def _hook_name(hook) -> str:
+    return repr(getattr(hook, "__qualname__", None) or type(hook).__name__)
 
 
 def _as_array(value, where: str) -> np.ndarray:
@@ -198,7 +235,8 @@ def _from_state_dict(state: Mapping, activations) -> tuple:
     if not groups:
         raise ValueError("from_torch: the state_dict is empty")
     weights, biases = [], []
-    for prefix, entry in groups.items():
+    for prefix in _in_layer_order(list(groups)):
+        entry = groups[prefix]
         where = f"layer {prefix!r}" if prefix else "the layer"
         if "bias" not in entry:
             raise ValueError(f"from_torch: {where} has a weight but no bias (a Linear with "
@@ -218,6 +256,44 @@ def _from_state_dict(state: Mapping, activations) -> tuple:
         weights.append(W)
         biases.append(b)
     return weights, biases, activations
+
+
+def _in_layer_order(prefixes: list) -> list:
+    """The layer prefixes of a Sequential's state_dict ('0', '2', '4' or 'net.0', ...) in the
+    order of their index — not the dict's order, which a sorted dict makes 0, 10, 2 — with no
+    duplicate, starting at 0, and at most one module without weights (an activation) between
+    two Linear layers, as in a Sequential from_torch could convert."""
+    if prefixes == [""]:
+        return prefixes                                 # one Linear's own state_dict
+    heads, index = set(), {}
+    for prefix in prefixes:
+        head, _, tail = prefix.rpartition(".")
+        if not (tail.isdecimal() and tail.isascii()):
+            raise ValueError(f"from_torch: state_dict layer {prefix!r} is not named by its "
+                             "position in a Sequential ('0.weight', '2.weight', ...), so the "
+                             "order of the layers is unknown; convert the Sequential itself, "
+                             "or rename the entries by position")
+        heads.add(head)
+        k = int(tail)
+        if k in index:
+            raise ValueError(f"from_torch: state_dict layers {index[k]!r} and {prefix!r} both "
+                             f"have index {k}")
+        index[k] = prefix
+    if len(heads) > 1:
+        raise ValueError(f"from_torch: the state_dict holds layers of several modules "
+                         f"({', '.join(repr(h) for h in sorted(heads))}); pass one "
+                         "Sequential's state_dict")
+    order = sorted(index)
+    gaps = [(a, b) for a, b in zip([-1] + order, order) if b - a > 2 or (a == -1 and b > 0)]
+    if gaps:
+        a, b = gaps[0]
+        where = "before the first Linear layer" if a == -1 else \
+            f"between layers {index[a]!r} and {index[b]!r}"
+        raise ValueError(f"from_torch: the state_dict has a gap {where} (indexes "
+                         f"{'-' if a == -1 else a} to {b}): a layer is missing, or more than "
+                         "one activation sits between two Linear layers; a convertible model "
+                         f"is {_CONVERTIBLE}")
+    return [index[k] for k in order]
 
 
 def from_torch(module, activations: Optional[Sequence[str]] = None):
@@ -294,7 +370,12 @@ class TorchLoss:
             raise ValueError(f"{where}: the input must have shape (batch, outputs) with at "
                              f"least one example, got {tuple(input.shape)}")
         n, k = input.shape
-        y = target.detach().cpu().numpy() if isinstance(target, torch.Tensor) else target
+        y = target
+        if isinstance(target, torch.Tensor):
+            y = target.detach().cpu()
+            if y.is_floating_point():            # bfloat16, float16 ...: exact in float64,
+                y = y.double()                   # and numpy has no bfloat16
+            y = y.numpy()
         if self.name == "cross_entropy":
             rows = one_hot(y, k, where)          # checks labels or rows as our loss does
             labels = np.ndim(y) == 1
@@ -365,6 +446,7 @@ def torch_gradients(model, x, y, loss: str = "quadratic") -> tuple:
     torch = _torch()
     fn = torch_loss(loss)
     found = _layers(model, "torch_gradients")
+    _refuse_hooks(model, "torch_gradients", _BACKWARD_HOOKS)
     check_output_activation(found[-1][2], loss)
     for i, m, _ in found:
         if not (m.weight.requires_grad and m.bias.requires_grad):

@@ -286,6 +286,14 @@ def cmd_graph(args) -> int:
         # Without Graphviz the DOT text goes beside it: that file is checked the same way.
         check_output_file(str(output.with_suffix(".dot")), "-o/--output (its .dot, written "
                           "without Graphviz)", "graph.dot")
+    page = None
+    if args.html is not None:            # checked like -o, before any work: '' is a mistake too
+        page = check_output_file(args.html, "--html", "backward.html")
+        if page.suffix.lower() not in (".html", ".htm"):
+            raise UsageError(f"--html {args.html}: the page's file name must end with .html")
+        if not have_dot():
+            raise UsageError("--html draws the graph with Graphviz's `dot` program, which is "
+                             "not installed (Debian/Ubuntu: sudo apt-get install graphviz)")
     values = {}
     for group in args.set or []:
         values.update(group)
@@ -312,12 +320,9 @@ def cmd_graph(args) -> int:
     print(f"wrote {written}")
     if written.suffix == ".dot" and Path(args.output).suffix != ".dot":
         print(NO_DOT.replace("FILE", str(written.with_suffix(""))))
-    if args.html:
-        if not have_dot():
-            raise UsageError("--html draws the graph with Graphviz's `dot` program, which is "
-                             "not installed (Debian/Ubuntu: sudo apt-get install graphviz)")
+    if page is not None:
         from ..show.explorer import explore
-        print(f"wrote {explore(out, args.html)} (open it in a browser to step through the "
+        print(f"wrote {explore(out, page)} (open it in a browser to step through the "
               "backward pass)")
     return 0
 
@@ -835,7 +840,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``microgradnn`` console script; returns the exit status.
 
     Never a traceback: every failure is one line on stderr. Status 2 for what the user can
-    change (arguments, paths, memory, a file system error), 1 for a failed check, a diverged
+    change (arguments, paths, memory, a file system error, a drawing Graphviz's ``dot`` could
+    not make), 1 for a failed check, a diverged
     training or a missing optional extra, 130 for Ctrl-C.
     """
     try:
@@ -864,6 +870,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                      "(--layers, --batch-size, --samples)", 2)
     except RecursionError:
         return _fail("the input nests too deeply", 2)
+    except RuntimeError as e:
+        from ..show.viz import DotError     # graphviz is imported only when a drawing failed
+        if isinstance(e, DotError):         # dot missing, out of time, crashed: its sentence
+            return _fail(str(e), 2)
+        return _fail(f"internal error, please report it: {type(e).__name__}: {e}", 1)
     except OSError as e:
         if isinstance(e, BrokenPipeError):   # the reader went away (e.g. `| head`): stop quietly
             _silence_stdout()

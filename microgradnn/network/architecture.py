@@ -16,6 +16,27 @@ INITS = ("normal", "xavier", "he")
 LOSSES = ("quadratic", "bce", "cross_entropy")   # the costs both networks know, by name
 
 
+def numbers(x, what: str) -> np.ndarray:
+    """x as a float64 array (the same array when it is one already); a TypeError naming the
+    dtype for anything but real numbers — complex, strings, objects — as ``Value()`` refuses
+    them, never a complex part dropped or a string parsed.
+
+    >>> numbers([[1, 2.5]], "MLP input").dtype
+    dtype('float64')
+    >>> numbers([["1.5", "2"]], "MLP input")
+    Traceback (most recent call last):
+    TypeError: MLP input: expected numbers, got an array of dtype <U3 (allowed: bool, int, float)
+    """
+    try:
+        arr = np.asarray(x)
+    except ValueError as e:            # ragged nested lists
+        raise TypeError(f"{what}: cannot make an array of {type(x).__name__} ({e})") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{what}: expected numbers, got an array of dtype {arr.dtype} "
+                        "(allowed: bool, int, float)")
+    return arr.astype(np.float64, copy=False)
+
+
 def check_architecture(layers: Sequence[int], activations: Sequence[str]) -> tuple:
     """Validate layer sizes and activation names; return them as (list, list).
 

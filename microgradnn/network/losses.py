@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .architecture import LOSSES
+from .architecture import LOSSES, numbers
 from ..core import ops
 from ..core.engine import Value, constant, record
 
@@ -38,10 +38,7 @@ def _targets(y: Any, shape: tuple, name: str, finite: bool = True) -> np.ndarray
     """y as a float64 array of the output's shape; a (n,) y fits an (n, 1) output.
 
     finite=False leaves the NaN/inf check to the caller (quadratic makes it on its result)."""
-    try:
-        t = np.asarray(y.data if isinstance(y, Value) else y, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"{name}: cannot read the targets as numbers ({e})") from None
+    t = numbers(y.data if isinstance(y, Value) else y, f"{name} targets")
     if t.shape != shape and t.ndim == 1 and shape == (t.shape[0], 1):
         t = t.reshape(shape)
     if t.shape != shape:
@@ -96,7 +93,7 @@ def quadratic(output: Any, y: Any) -> Value:
     input): the graph's "y" node shows it, so change it in place only after ``backward()``.
     """
     if isinstance(output, (list, tuple)):
-        ys = np.ravel(np.asarray(y, dtype=np.float64))
+        ys = np.ravel(numbers(y, "quadratic targets"))
         if len(ys) != len(output):
             raise ValueError(f"quadratic: {len(output)} outputs but {len(ys)} targets")
         total = None
@@ -160,7 +157,7 @@ def one_hot(targets: Any, classes: int, name: str = "softmax_cross_entropy") -> 
         out[np.arange(t.shape[0]), t] = 1.0
         return out
     if t.ndim == 2 and t.shape[1] == classes:
-        t = t.astype(np.float64)
+        t = numbers(t, f"{name} targets")
         if np.any(t < 0) or not np.allclose(t.sum(axis=1), 1.0):
             raise ValueError(f"{name}: one-hot (or probability) rows must be ≥ 0 and sum to 1")
         return t

@@ -25,7 +25,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .architecture import ACTIVATIONS, check_architecture, init_parameters
+from .architecture import ACTIVATIONS, check_architecture, init_parameters, numbers
 from ..core.engine import Value, constant
 
 
@@ -117,10 +117,7 @@ class MLP:
         if isinstance(x, Value):
             v = x
         else:
-            try:
-                data = np.asarray(x, dtype=np.float64)
-            except (TypeError, ValueError) as e:
-                raise TypeError(f"MLP: cannot read the input as numbers ({e})") from None
+            data = numbers(x, "MLP input")       # complex or strings: refused, as by Value()
             # A constant leaf over the caller's array, not a copy of it (the copy costs as much
             # as a layer's bias add at 784 inputs): the network never writes to its input.
             v = constant(data, "x")
@@ -202,6 +199,18 @@ class MLP:
         return params
 
     # --- saving ---
+
+    def __getstate__(self) -> dict:
+        """What pickle keeps: the architecture and the weights, not the last forward pass
+        (``nodes``, ``scalar_params``), whose op nodes belong to a graph, not to the network."""
+        for p in self.parameters():
+            if isinstance(p._grad, Value):
+                raise TypeError(f"pickle: {p.label}'s gradient is itself a graph (from backward("
+                                "create_graph=True)); clear it first (p.grad = None for each p "
+                                "in net.parameters()), or save the weights with net.save(path)")
+        state = self.__dict__.copy()
+        state["nodes"], state["scalar_params"] = {}, {}
+        return state
 
     def save(self, path, optimizer=None) -> None:
         """Write the network (and optionally an optimizer's state) to ``path``."""

@@ -25,14 +25,15 @@ Design notes, for readers:
   page works opened from disk. The same graph gives the same bytes: node ids are
   ``draw_graph``'s (``v3`` for a value, ``op3`` for the op that made it, ``L1`` for a collapsed
   layer), and nothing depends on ``id()``, the clock or the machine.
-* Text reaches the page escaped: into the SVG by ``draw_graph`` and Graphviz, into HTML with
-  ``html.escape``, and into the script as JSON (``<``, ``>`` and ``&`` as \\u escapes) that the
-  script places with ``textContent``, never as markup.
+* Text reaches the page as text, never as markup: every label, name, formula and
+  cross-check row goes through :mod:`microgradnn.show.escape`'s helper for its sink — into the
+  SVG by ``draw_graph`` (then Graphviz escapes it again), into HTML by ``page_html``, into the
+  script by ``script_json`` (``<``, ``>`` and ``&`` as \\u escapes), which the script places
+  with ``textContent``. Characters no page can hold (NUL, lone surrogates) show as escapes.
 """
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 from pathlib import Path
@@ -41,8 +42,9 @@ from typing import Any, Union
 import numpy as np
 
 from ..core.engine import Value, walk
+from .escape import page_html, script_json
 from .trace import local_formula
-from .viz import GRAD_COLOUR, _layers, draw_graph
+from .viz import DOT_TIMEOUT, GRAD_COLOUR, TooManyNodesError, _layers, check_timeout, draw_graph
 
 __all__ = ["explore"]
 
@@ -51,7 +53,8 @@ LISTED = 6           # arrays with at most this many elements are written out in
 
 
 def explore(value: Value, path: Any = "backward.html", *, network: Any = None,
-            check: Any = None, max_nodes: int = MAX_NODES) -> Union[str, Path]:
+            check: Any = None, max_nodes: int = MAX_NODES,
+            timeout: float = DOT_TIMEOUT) -> Union[str, Path]:
     """Write a page that steps through the backward pass of ``value``; returns its path, as
     given (a str stays a str, like ``shutil.copy``; other paths come back as a ``Path``).
 
@@ -64,6 +67,8 @@ def explore(value: Value, path: Any = "backward.html", *, network: Any = None,
         y, dw, db, deltas)`` (your own backprop) — whose verdict each layer shows.
     max_nodes: beyond this many boxes and ovals, each network layer is drawn as one box (the
         page says so); a graph still too big is refused.
+    timeout: the seconds Graphviz's ``dot`` may take to draw the graph (default 30); beyond,
+        it is stopped and :class:`~microgradnn.viz.DotError` says so.
 
     Every ``.grad`` of the graph is left as it was. Needs Graphviz's ``dot`` program.
 
@@ -90,6 +95,10 @@ def explore(value: Value, path: Any = "backward.html", *, network: Any = None,
         raise ValueError(f"explore: the page's file name must end with .html, got {str(path)!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"explore: max_nodes must be a positive integer, got {max_nodes!r}")
+    check_timeout(timeout, "explore")
+    if path.exists() and not path.is_file():     # a FIFO would hang the write, a device ...
+        raise ValueError(f"explore: {str(path)!r} exists and is not a regular file (a folder, "
+                         "a FIFO or a device); give the name of a page to write")
     if check is not None:
         from ..check.crosscheck import CrossCheckReport
         if network is None:
@@ -105,7 +114,7 @@ def explore(value: Value, path: Any = "backward.html", *, network: Any = None,
         for n in nodes:            # this pass's gradients alone, not added to earlier ones
             n._grad = None
         trace = value.backward(explain=True)
-        page = _Page(value, nodes, trace, network, check, max_nodes).html()
+        page = _Page(value, nodes, trace, network, check, max_nodes, timeout).html()
     finally:
         for n, g in zip(nodes, saved):
             n._grad = g
@@ -146,6 +155,11 @@ def _fmt(x: Any) -> str:
             f"max {_num(float(finite.max()))}")
 
 
+def _error(x: Any) -> str:
+    """A report's error as 1.23e-04 (a report made by hand may hold anything: shown as text)."""
+    return f"{x:.2e}" if isinstance(x, (int, float, np.floating, np.integer)) else str(x)
+
+
 def _d(name: str) -> str:
     """A name inside ∂…/∂…: bare when it is one symbol, else in parentheses."""
     return name if re.fullmatch(r"[\w\[\],.]+", name) else f"({name})"
@@ -169,7 +183,8 @@ def _operand(node: Value, i: int) -> str:
 class _Page:
     """Everything the page shows, computed once from the graph and its backward trace."""
 
-    def __init__(self, root: Value, nodes: list, trace, network, check, max_nodes: int) -> None:
+    def __init__(self, root: Value, nodes: list, trace, network, check, max_nodes: int,
+                 timeout: float) -> None:
         self.root, self.nodes, self.trace = root, nodes, trace
         self.index = {n: i for i, n in enumerate(nodes)}
         self.network, self.check = network, check
@@ -178,8 +193,8 @@ class _Page:
         n_drawn = len(nodes) + sum(1 for n in nodes if n._op is not None)
         self.collapsed = n_drawn > max_nodes
         try:
-            svg = self._layout(root, network is not None, max_nodes)
-        except ValueError:
+            svg = self._layout(root, network is not None, max_nodes, timeout)
+        except TooManyNodesError:       # only this: dot's own failures keep their message
             raise ValueError(
                 f"explore: the graph has {n_drawn:,} boxes and ovals to draw, more than "
                 f"max_nodes={max_nodes:,}, and drawing each network layer (labels W1, b1, z1, "
@@ -212,13 +227,13 @@ class _Page:
 
     # --- the drawing ---
 
-    def _layout(self, root: Value, clusters: bool, max_nodes: int) -> str:
+    def _layout(self, root: Value, clusters: bool, max_nodes: int, timeout: float) -> str:
         """The SVG, left to right; top to bottom instead when that fits a screen better."""
         best = None
         for rankdir in ("LR", "TB"):
             svg = draw_graph(root, rankdir=rankdir, cluster_layers=clusters,
                              collapse_layers=self.collapsed, max_nodes=max_nodes
-                             ).pipe(format="svg").decode("utf-8")
+                             ).pipe(format="svg", timeout=timeout).decode("utf-8")
             width, height = (float(v) for v in re.search(
                 r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
             fit = min(1.0, 1000.0 / width, 700.0 / height)   # the zoom that fits 1000×700 pt
@@ -250,7 +265,7 @@ class _Page:
                 kind_of = ("value" if title.startswith("v") else "op" if title.startswith("op")
                            else "layer" if title.startswith("L") else "legend")
                 ident, cls = title, f"node {kind_of}" + self._layer_class(title)
-            return f'<g id="{html.escape(ident)}" class="{cls}">\n<title>{m.group(2)}</title>'
+            return f'<g id="{page_html(ident)}" class="{cls}">\n<title>{m.group(2)}</title>'
 
         svg = re.sub(r'<g id="\w+" class="(node|edge|cluster)">\n<title>([^<]*)</title>',
                      rename, svg)
@@ -305,9 +320,10 @@ class _Page:
         acts = list(getattr(self.network, "activations", [""] * L))
         out = ['<section id="layers"><h2>Layers</h2>']
         if self.check is not None:
-            out.append(f'<p class="muted">Cross-check: {html.escape(self.check.checked)} against '
-                       f'{html.escape(self.check.reference)} (loss {html.escape(self.check.loss)}'
-                       f', batch {self.check.batch}).</p>')
+            c = self.check
+            out.append(f'<p class="muted">Cross-check: {page_html(c.checked)} against '
+                       f'{page_html(c.reference)} (loss {page_html(c.loss)}, batch '
+                       f'{page_html(c.batch)}).</p>')
         for l in range(L, 0, -1):          # in backpropagation order: the output layer first
             m = self.layers[l - 1]
             equations = [
@@ -320,24 +336,24 @@ class _Page:
             ]
             rows = [r for r in self.check.rows if r.layer == l] if self.check is not None else []
             state = "unchecked" if not rows else "ok" if all(r.ok for r in rows) else "bad"
-            act = html.escape(str(acts[l - 1])) if l - 1 < len(acts) else ""
+            act = page_html(acts[l - 1]) if l - 1 < len(acts) else ""
             out.append(f'<div class="layer {state}" id="layer-{l}" data-layer="{l}">'
                        f'<h3>layer {l}{" · " + act if act else ""}</h3>')
             for quantity, name, equation in equations:
                 v = m[name]
                 out.append(f'<div class="quantity" data-node="{self.value_id[self.index[v]]}" '
                            f'data-done="{self.done_after.get(v, -1)}">'
-                           f'<div><b>{html.escape(quantity)}</b> '
-                           f'<span class="eq">{html.escape(equation)}</span></div>'
-                           f'<div class="val">{html.escape(_fmt(v._grad))}</div></div>')
+                           f'<div><b>{page_html(quantity)}</b> '
+                           f'<span class="eq">{page_html(equation)}</span></div>'
+                           f'<div class="val">{page_html(_fmt(v._grad))}</div></div>')
             if rows:
                 verdict = "agrees" if state == "ok" else "DISAGREES"
                 out.append(f'<div class="verdict">cross-check: {verdict}<ul>')
                 for r in rows:
-                    note = f" — {html.escape(r.note)}" if r.note else ""
-                    out.append(f'<li class="{"ok" if r.ok else "bad"}">{r.equation} '
-                               f'{html.escape(r.quantity)}: {"ok" if r.ok else "MISMATCH"}, '
-                               f'max abs error {r.max_abs:.2e}{note}'
+                    note = f" — {page_html(r.note)}" if r.note else ""
+                    out.append(f'<li class="{"ok" if r.ok else "bad"}">{page_html(r.equation)} '
+                               f'{page_html(r.quantity)}: {"ok" if r.ok else "MISMATCH"}, '
+                               f'max abs error {page_html(_error(r.max_abs))}{note}'
                                + ("" if r.ok else self._numbers(r)) + '</li>')
                 out.append("</ul></div>")
             elif self.check is None:
@@ -352,8 +368,8 @@ class _Page:
         """A failing row's two sides, the checked numbers beside the reference's."""
         if r.checked_values is None or r.reference_values is None:
             return ""
-        return "".join(f'<div class="val" data-side="{side}">{html.escape(who)}: '
-                       f'{html.escape(_fmt(values))}</div>'
+        return "".join(f'<div class="val" data-side="{side}">{page_html(who)}: '
+                       f'{page_html(_fmt(values))}</div>'
                        for side, who, values in (("checked", self.check.checked, r.checked_values),
                                                  ("reference", self.check.reference,
                                                   r.reference_values)))
@@ -460,12 +476,10 @@ class _Page:
         first = [box for box, at in self.box_done.items() if at == 0]      # the root's
         data = {"steps": steps, "intro": self._intro(len(steps)), "initialDone": first,
                 "details": self._details()}
-        payload = (json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-                   .replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e"))
         root = self.names[self.root]
         return _TEMPLATE.format(
-            title=html.escape(f"Backward pass of {root}"), root=html.escape(root), n=len(steps),
-            svg=self.svg, note=self._note(), layers=self._layer_panels(), data=payload,
+            title=page_html(f"Backward pass of {root}"), root=page_html(root), n=len(steps),
+            svg=self.svg, note=self._note(), layers=self._layer_panels(), data=script_json(data),
             style=_STYLE, script=_SCRIPT)
 
     def _note(self) -> str:

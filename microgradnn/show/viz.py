@@ -24,17 +24,24 @@ Design notes, for readers:
 """
 from __future__ import annotations
 
-import html
+import errno
 import math
+import os
 import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, Optional
 
 import graphviz
 import numpy as np
 
 from ..core.engine import Value, walk
+from .escape import dot_html, dot_text
 
-__all__ = ["draw_graph", "draw_network", "Drawing", "DotNotFoundError"]
+__all__ = ["draw_graph", "draw_network", "Drawing", "DotError", "DotNotFoundError",
+           "TooManyNodesError", "run_dot", "check_timeout", "DOT_TIMEOUT"]
 
 FONT = "Helvetica,Arial,sans-serif"
 SMALL = 6            # tensors with at most this many elements show their values, else a summary
@@ -61,43 +68,134 @@ _SIDES = ("left", "right")
 
 
 # ---------------------------------------------------------------------------------------------
-# The Digraph, with an error that says what to install when the `dot` program is missing
+# The Digraph, and `dot` run under a time limit, each failure one error that names its cause
 # ---------------------------------------------------------------------------------------------
 
-class DotNotFoundError(graphviz.ExecutableNotFound):
+DOT_TIMEOUT = 30.0   # seconds `dot` may take to draw before it is stopped (a parameter: timeout=)
+
+
+class DotError(RuntimeError):
+    """Graphviz's ``dot`` could not draw: it is missing, ran out of time, crashed or refused
+    the DOT text. The message names which; ``cause`` is "missing", "timeout", "crash",
+    "refused" or "input"."""
+
+    def __init__(self, message: str, cause: str) -> None:
+        RuntimeError.__init__(self, message)   # not graphviz.ExecutableNotFound's (a subclass's)
+        self.cause = cause
+
+
+class DotNotFoundError(DotError, graphviz.ExecutableNotFound):
     """Rendering needs Graphviz's ``dot`` program, and it is not installed (or not on PATH)."""
 
     def __init__(self, what: str) -> None:
-        RuntimeError.__init__(
+        DotError.__init__(
             self,
             f"{what} needs Graphviz's `dot` program, which was not found on PATH. Install "
             "Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
             "(macOS), `conda install -c conda-forge graphviz` (conda), or see "
-            "https://graphviz.org/download/. Without it, `.source` still gives the DOT text.")
+            "https://graphviz.org/download/. Without it, `.source` still gives the DOT text.",
+            "missing")
+
+
+def run_dot(source: str, format: str, *, timeout: float = DOT_TIMEOUT,
+            what: str = "Drawing a graph", quiet: bool = False) -> bytes:
+    """``dot -T<format>`` on the DOT text ``source``: its output, or one :class:`DotError`.
+
+    ``dot`` is stopped after ``timeout`` seconds (default :data:`DOT_TIMEOUT`, 30 s): a huge
+    graph (a raised ``max_nodes``) can take minutes. Its warnings go to stderr unless quiet.
+    """
+    if not isinstance(format, str) or format not in graphviz.FORMATS:
+        raise ValueError(f"{what}: unknown output format {format!r}; Graphviz writes "
+                         f"{', '.join(sorted(f for f in graphviz.FORMATS if f in _COMMON))}, ...")
+    check_timeout(timeout, what)
+    try:
+        data = source.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise DotError(f"{what}: the DOT text holds {e.object[e.start]!r} at position "
+                       f"{e.start:,}, which UTF-8 cannot encode (a lone surrogate); text "
+                       "that microgradnn draws is escaped, so it was added to the drawing by "
+                       "hand: pass it through microgradnn.show.escape.dot_text", "input") from None
+    try:
+        done = subprocess.run(["dot", f"-T{format}"], input=data, capture_output=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise DotError(f"{what}: Graphviz's `dot` did not finish within {timeout:g} s and was "
+                       "stopped; pass a larger timeout= (seconds), or draw fewer nodes "
+                       "(collapse_layers=True, or a smaller part of the computation)",
+                       "timeout") from None
+    except OSError as e:
+        if e.errno in (errno.ENOENT, errno.EACCES):   # not on PATH, or not runnable
+            raise DotNotFoundError(what) from None
+        raise DotError(f"{what}: Graphviz's `dot` could not be started ({e.strerror or e})",
+                       "missing") from None
+    said = done.stderr.decode("utf-8", "replace").strip()
+    if done.returncode < 0:
+        try:
+            name = signal.Signals(-done.returncode).name
+        except ValueError:
+            name = f"signal {-done.returncode}"
+        raise DotError(f"{what}: Graphviz's `dot` crashed ({name}) on this graph"
+                       + (f"; it said: {_first_lines(said)}" if said else ""), "crash")
+    if done.returncode:
+        raise DotError(f"{what}: Graphviz's `dot` refused the DOT text (exit status "
+                       f"{done.returncode}): {_first_lines(said) or 'no message'}", "refused")
+    if said and not quiet:
+        sys.stderr.write(said + "\n")
+    return done.stdout
+
+
+def check_timeout(timeout: Any, what: str) -> None:
+    """A time limit for ``dot`` is a positive, finite number of seconds."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or not 0 < timeout < math.inf:
+        raise ValueError(f"{what}: timeout must be a positive number of seconds, got "
+                         f"{timeout!r} (default {DOT_TIMEOUT:g})")
+
+
+_COMMON = {"svg", "png", "pdf", "jpg", "dot", "gv", "json", "ps", "plain"}
+
+
+def _first_lines(text: str, lines: int = 3, chars: int = 400) -> str:
+    return " / ".join(text.splitlines()[:lines])[:chars]
 
 
 class Drawing(graphviz.Digraph):
-    """A ``graphviz.Digraph`` whose rendering explains a missing ``dot`` program.
+    """A ``graphviz.Digraph`` whose rendering runs ``dot`` under a time limit.
 
-    ``.render``, ``.pipe``, ``.view`` and Jupyter's inline display (which pipes to SVG) raise
-    :class:`DotNotFoundError` instead of graphviz's bare "failed to execute" message.
+    ``.pipe(format)`` returns the picture, ``.render(filename, format=...)`` writes it, and
+    Jupyter shows it inline as SVG; each takes ``timeout=`` (seconds, default
+    :data:`DOT_TIMEOUT`) and raises one :class:`DotError` naming what went wrong: ``dot``
+    missing (:class:`DotNotFoundError`), out of time, crashed, or refusing the text.
     """
 
-    def pipe(self, *args, **kwargs):
-        try:
-            return super().pipe(*args, **kwargs)
-        except graphviz.ExecutableNotFound as e:
-            if isinstance(e, DotNotFoundError):
-                raise
-            raise DotNotFoundError("Drawing a graph as an image (pipe)") from e
+    def pipe(self, format: Optional[str] = None, *, encoding: Optional[str] = None,
+             quiet: bool = False, timeout: float = DOT_TIMEOUT):
+        out = run_dot(self.source, format or self.format, timeout=timeout, quiet=quiet,
+                      what="Drawing a graph as an image (pipe)")
+        return out if encoding is None else out.decode(encoding)
 
-    def render(self, *args, **kwargs):
-        try:
-            return super().render(*args, **kwargs)
-        except graphviz.ExecutableNotFound as e:
-            if isinstance(e, DotNotFoundError):
-                raise
-            raise DotNotFoundError("Rendering a graph to a file (render)") from e
+    def render(self, filename=None, directory=None, view: bool = False, cleanup: bool = False,
+               format: Optional[str] = None, *, outfile=None, quiet: bool = False,
+               quiet_view: bool = False, timeout: float = DOT_TIMEOUT) -> str:
+        """Save the DOT text to ``filename`` and draw it beside (``<filename>.<format>``, or
+        ``outfile``); returns the picture's path. ``cleanup`` removes the DOT file after."""
+        if format is None:
+            format = Path(outfile).suffix.lstrip(".") if outfile is not None else self.format
+        picture = run_dot(self.source, format, timeout=timeout, quiet=quiet,
+                          what="Rendering a graph to a file (render)")
+        source_path = self.save(filename, directory=directory)
+        target = (Path(source_path).with_name(f"{Path(source_path).name}.{format}")
+                  if outfile is None else Path(directory or "", outfile))
+        target.write_bytes(picture)
+        if cleanup:
+            os.remove(source_path)
+        if view or quiet_view:
+            self._view(target, format=format, quiet=quiet_view)
+        return os.fspath(target)
+
+
+class TooManyNodesError(ValueError):
+    """draw_graph: the graph has more boxes and ovals than ``max_nodes``."""
 
 
 def _new_drawing(name: str, rankdir: str) -> Drawing:
@@ -190,7 +288,7 @@ def _value_label(v: Value, role: str, show_grad: bool) -> str:
     Scalars and small tensors list their numbers; bigger tensors get a little table of
     min / mean / max per row, and a count of NaN and inf elements when there are any.
     """
-    esc = html.escape
+    esc = dot_html
     title = f"<B>{esc(v.label)}</B>" if v.label else ""
     if not v.is_scalar:
         shape = _muted(_shape_text(v.shape))
@@ -372,7 +470,7 @@ def _layers(nodes: list, index: dict, root: Value) -> list:
 
 def _collapsed_rows(members: list, layer: int) -> list:
     """A collapsed layer's box: its named Values (W1 16×2, b1 16 ...) and a count of its ops."""
-    esc = html.escape
+    esc = dot_html
     names: dict = {}                                     # base name → (count, shape)
     n_ops = 0
     symbols: dict = {}
@@ -454,7 +552,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     n_boxes = len({value_id[i] for i in range(len(nodes)) if value_id[i].startswith("L")})
     total = n_values + n_ops + n_boxes
     if total > max_nodes:
-        raise ValueError(
+        raise TooManyNodesError(
             f"draw_graph: this graph has {total:,} nodes to draw ({n_values:,} values, {n_ops:,} "
             f"ops{f', {n_boxes} layer boxes' if n_boxes else ''}), more than max_nodes="
             f"{max_nodes:,}. Pass max_nodes={total} to draw it anyway (Graphviz gets slow beyond "
@@ -510,7 +608,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
         values, ops_ = groups.setdefault("loss" if in_loss[i] else layer[i], ([], []))
         values.append((value_id[i], _value_label(n, role, show_grad), attrs))
         if op_id[i] is not None:
-            ops_.append((op_id[i], _op_text(n),
+            ops_.append((op_id[i], dot_text(_op_text(n)),
                          {"color": PATH_COLOUR, "penwidth": "2.5"} if on_path[i] else {}))
     if collapse:
         members: dict = {}
@@ -536,7 +634,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
             _emit_ops_after(c, *groups[k])
     if "loss" in groups:
         with d.subgraph(name="cluster_loss") as c:
-            c.attr(label=root.label or "output", style="rounded,dashed", color=ROLES["output"][1],
+            c.attr(label=dot_text(root.label or "output"), style="rounded,dashed", color=ROLES["output"][1],
                    fontcolor=ROLES["output"][1], fontsize="11", margin="10")
             _emit_ops_after(c, *groups["loss"])
     _emit_ops_after(d, [], top_ops)
@@ -560,7 +658,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
             elif edge_labels == "local":
                 text = _local_text(n, k, names, placeholders)
                 if text:
-                    attrs["label"] = text
+                    attrs["label"] = dot_text(text)
             elif len(parents) == 2 and n._op.name in _ORDERED:
                 attrs["label"] = _SIDES[k]    # which operand is which: left − right, left / right
             if in_frame[i] and in_frame[j] and in_frame[i] != in_frame[j]:
@@ -632,7 +730,7 @@ def draw_network(net: Any, *, rankdir: str = "LR", neurons: Optional[bool] = Non
     n_params = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
     arch = "-".join(str(n) for n in sizes)
     d = _new_drawing("network", rankdir)
-    d.attr("graph", label=f"MLP {arch} · {n_params:,} parameters", labelloc="b", fontsize="12",
+    d.attr("graph", label=dot_text(f"MLP {arch} · {n_params:,} parameters"), labelloc="b", fontsize="12",
            fontcolor=MUTED)
     if neurons is None:
         neurons = max(sizes) <= 8
@@ -642,19 +740,19 @@ def draw_network(net: Any, *, rankdir: str = "LR", neurons: Optional[bool] = Non
     hid_fill, hid_border = "#ecfdf5", "#059669"
 
     if not neurons:
-        d.node("layer0", _html(["<B>input</B>", f"{sizes[0]} features"]),
+        d.node("layer0", _html(["<B>input</B>", f"{dot_html(sizes[0])} features"]),
                fillcolor=in_fill, color=in_border)
         for l in range(1, last + 1):
             w, b = name(weights, l, f"W{l}"), name(biases, l, f"b{l}")
             fill, border = (out_fill, out_border) if l == last else (hid_fill, hid_border)
             # &#160;: SVG drops a plain space that starts the text after </B> ("dense 16· relu")
-            rows = [f"<B>dense {sizes[l]}</B>&#160;· {html.escape(_activation_name(acts[l - 1]))}",
-                    f'<FONT COLOR="{MUTED}">{html.escape(w)} {sizes[l]}×{sizes[l - 1]} · '
-                    f'{html.escape(b)} {sizes[l]}</FONT>',
+            rows = [f"<B>dense {sizes[l]}</B>&#160;· {dot_html(_activation_name(acts[l - 1]))}",
+                    f'<FONT COLOR="{MUTED}">{dot_html(w)} {sizes[l]}×{sizes[l - 1]} · '
+                    f'{dot_html(b)} {sizes[l]}</FONT>',
                     f'<FONT COLOR="{MUTED}">{sizes[l] * sizes[l - 1] + sizes[l]:,} parameters</FONT>']
             d.node(f"layer{l}", _html(rows), fillcolor=fill, color=border)
             d.edge(f"layer{l - 1}", f"layer{l}",
-                   label=f"x ({sizes[0]})" if l == 1 else f"a{l - 1} ({sizes[l - 1]})")
+                   label=dot_text(f"x ({sizes[0]})" if l == 1 else f"a{l - 1} ({sizes[l - 1]})"))
         return d
 
     d.attr("graph", nodesep="0.12", ranksep="0.9", splines="line")
@@ -662,15 +760,14 @@ def draw_network(net: Any, *, rankdir: str = "LR", neurons: Optional[bool] = Non
         if l == 0:
             title, fill, border = f"input · {size}", in_fill, in_border
         else:
-            act = html.escape(_activation_name(acts[l - 1]))
             kind = "output" if l == last else f"hidden {l}"
             fill, border = (out_fill, out_border) if l == last else (hid_fill, hid_border)
-            title = f"{kind} · {size} · {act}"
+            title = f"{kind} · {size} · {_activation_name(acts[l - 1])}"
         # One rank per layer: its caption on top, then its units, chained by invisible edges
         # so that they keep their order (clusters would let dot shuffle them).
         with d.subgraph() as c:
             c.attr(rank="same")
-            c.node(f"caption{l}", title, shape="plaintext", style="", fontcolor=MUTED,
+            c.node(f"caption{l}", dot_text(title), shape="plaintext", style="", fontcolor=MUTED,
                    fontsize="10")
             previous = f"caption{l}"
             for j in range(size):

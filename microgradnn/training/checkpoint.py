@@ -106,7 +106,29 @@ def save(net, path, optimizer=None) -> None:
     # the link stays (a rename over the link itself would cut it).
     path = os.fsdecode(path)           # a str, a bytes or a Path: one kind of name below
     target = os.path.realpath(path) if os.path.islink(path) else path
+    _check_target(target, path)
     _write_atomically(target, arrays, path)
+
+
+def _check_target(target: str, given: str) -> None:
+    """A save replaces a regular file or makes a new one: never a FIFO, a device or a socket
+    (a rename over /dev/null would replace the device), nor a folder."""
+    try:
+        mode = os.stat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return                         # a new file (a missing folder fails when writing, by name)
+    if not stat.S_ISREG(mode):
+        through = f" (the symbolic link points to {target!r})" if target != given else ""
+        raise CheckpointError(f"save {given!r}: is {_kind(mode)}{through}, not a regular file; "
+                              "a checkpoint is written to a regular file or a new name, and "
+                              "this is left as it is")
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    return ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
 
 
 def _json_seed(seed):
@@ -234,9 +256,11 @@ _CHUNK = 1 << 20
 # so Adam's β ** steps never overflows converting it.
 MAX_STEPS = 2 ** 53
 # How each kind of archive member is compressed: np.savez stores, np.savez_compressed deflates;
-# bzip2 and lzma are read too (zipfile supports them), anything else is refused by name.
-_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate",
-            zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma"}
+# nothing else is read. bzip2 and lzma above all: numpy never writes them, and CPython's zipfile
+# inflates their streams without an output limit before the first byte comes back (a 3 kB
+# member can take 4 GB and 10 s), so they are refused from the zip directory, never opened.
+_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_NAMED = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma"}
 _OPT_KEY = re.compile(r"([A-Za-z_]+)\.(0|[1-9][0-9]*)")   # as state_dict() writes them: m.0, v.12
 
 
@@ -294,11 +318,7 @@ def _open_regular(path, where: str):
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)"
-                    if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode)
-                    or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
-                    else "not a regular file")
-            raise CheckpointError(f"{where}: is {kind}, not a checkpoint file")
+            raise CheckpointError(f"{where}: is {_kind(mode)}, not a checkpoint file")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
@@ -335,9 +355,13 @@ def _members(archive: zipfile.ZipFile, where: str) -> dict:
             raise CheckpointError(f"{where}: array {name!r} is encrypted; a checkpoint is "
                                   "never encrypted")
         if info.compress_type not in _METHODS:
-            raise CheckpointError(f"{where}: array {name!r} is compressed with zip method "
-                                  f"{info.compress_type}; known: "
-                                  + ", ".join(f"{m} ({n})" for m, n in _METHODS.items()))
+            method = info.compress_type
+            named = f"{_NAMED[method]} (zip method {method})" if method in _NAMED else \
+                f"zip method {method}"
+            raise CheckpointError(f"{where}: array {name!r} is compressed with {named}, which "
+                                  "np.savez never writes; refused before decompressing it "
+                                  "(allowed: " + ", ".join(f"{n} ({m})" for m, n in
+                                                           _METHODS.items()) + ")")
         members[name] = info
     return members
 

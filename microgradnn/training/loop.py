@@ -22,6 +22,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from ..core.engine import no_grad
+from ..network.architecture import numbers
 from ..network.losses import LOSSES, check_output_activation, labels_hint, network_loss
 from ..network.optim import Optimizer, get_optimizer
 
@@ -83,11 +84,7 @@ def prepare_data(net, x: Any, y: Any, loss: str, what: str = "x") -> tuple:
     "cross_entropy".
     """
     ylabel = "y" if what == "x" else "validation y"
-    try:
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"fit: {what} and {ylabel} must be numeric arrays ({e})") from None
+    x, y = numbers(x, f"fit: {what}"), numbers(y, f"fit: {ylabel}")   # complex, strings: refused
     n_in, n_out = net.layers[0], net.layers[-1]
     if x.ndim != 2 or x.shape[1] != n_in:
         raise ValueError(f"fit: {what} must have shape (n, {n_in}) for this network, "
@@ -433,7 +430,7 @@ def _correct(out: np.ndarray, y: np.ndarray, loss: str) -> float:
 def predict_proba(net, x: Any) -> np.ndarray:
     """The network's output for x (batch, layers[0]) as an array, without recording a graph."""
     with no_grad():
-        return net(np.asarray(x, dtype=np.float64)).data
+        return net(numbers(x, "predict: x")).data
 
 
 def predict(net, x: Any) -> np.ndarray:

@@ -176,6 +176,15 @@ def _fifo(path):
     return out
 
 
+def _bzip2(path):
+    import zipfile
+    out = path.with_name("bad.npz")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_BZIP2) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    return out
+
+
 def _set(key, value):
     return lambda a: a.__setitem__(key, value)
 
@@ -233,6 +242,8 @@ CHECKPOINT_RECIPES = {
     "a negative Adam second moment":
         (lambda p: _rewritten(p, lambda a: a["optimizer.v.1"].reshape(-1).__setitem__(0, -1.0)), _load),
     "a folder, a FIFO or a device instead of a file (a FIFO is never waited on)": (_fifo, _load),
+    "a bzip2 or lzma member (np.savez never writes one; zipfile inflates it without limit, so it is never opened)":
+        (_bzip2, _load),
     "optimizer `steps` beyond 2**53 (no run takes that many; Adam's β ** steps would overflow)":
         (lambda p: _rewritten(p, lambda a: None,
                               meta=lambda m: m["optimizer"].__setitem__("steps", 1e300)), _load),

@@ -528,13 +528,10 @@ def _recompressed(src, dst, method):
             out.writestr(name, payload)
 
 
-@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA],
-                         ids=["deflate", "bzip2", "lzma"])
-def test_a_compressed_checkpoint_loads_and_a_corrupt_compressed_member_is_refused(
-        saved, tmp_path, method):
+def test_a_deflated_checkpoint_loads_and_a_corrupt_deflated_member_is_refused(saved, tmp_path):
     net, _, path = saved
     good = tmp_path / "packed.npz"
-    _recompressed(path, good, method)
+    _recompressed(path, good, zipfile.ZIP_DEFLATED)
     assert _same_arrays(_weights(checkpoint.load(good)), _weights(net))
     raw = bytearray(good.read_bytes())
     with zipfile.ZipFile(good) as z:

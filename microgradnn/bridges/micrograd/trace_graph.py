@@ -14,10 +14,10 @@ digraph {
     v0 [label="{ a | data 2.0000 | grad 0.0000 }" shape=record]
     v1 [label="{ b | data -3.0000 | grad 0.0000 }" shape=record]
     v2 [label="{ c | data -6.0000 | grad 0.0000 }" shape=record]
-    "v2*" [label="*"]
-    "v2*" -> v2
-    v0 -> "v2*"
-    v1 -> "v2*"
+    v2_op [label="*"]
+    v2_op -> v2
+    v0 -> v2_op
+    v1 -> v2_op
 }
 <BLANKLINE>
 
@@ -26,9 +26,9 @@ same graph draws the same text every run), and the walk is a loop, so deep graph
 """
 from __future__ import annotations
 
-import graphviz
-
 from ...core.engine import Value, walk
+from ...show.escape import dot_record, dot_text
+from ...show.viz import Drawing
 
 __all__ = ["trace", "draw_dot"]
 
@@ -46,15 +46,16 @@ def trace(root: Value) -> tuple:
     return set(nodes), edges
 
 
-def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> graphviz.Digraph:
-    """A ``graphviz.Digraph`` of root's graph, drawn as in micrograd (shows inline in Jupyter).
+def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> Drawing:
+    """A :class:`~microgradnn.viz.Drawing` (a ``graphviz.Digraph`` whose ``dot`` runs under a
+    time limit) of root's graph, drawn as in micrograd (shows inline in Jupyter).
 
     format: the output format for ``.render()`` / Jupyter ("svg", "png"); rankdir: "LR" (left
     to right) or "TB" (top to bottom).
     """
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"draw_dot: rankdir must be 'LR' or 'TB', got {rankdir!r}")
-    dot = graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir})
+    dot = Drawing(format=format, graph_attr={"rankdir": rankdir})
     nodes = walk(root)
     name = {n: f"v{i}" for i, n in enumerate(nodes)}
     for n in nodes:
@@ -62,12 +63,14 @@ def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> graphviz.
             raise TypeError(f"draw_dot: draws scalar Values (one number per node), "
                             f"{n.label or 'a node'} has shape {n.shape}; use "
                             "microgradnn.draw_graph for tensors")
-        dot.node(name[n], label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad),
-                 shape="record")
+        # A record's fields are split at | and { }: the label is escaped as one field's text.
+        dot.node(name[n], label="{ %s | data %.4f | grad %.4f }" % (dot_record(n.label), n.data,
+                                                                     n.grad), shape="record")
         op = _symbol(n)
         if op:
-            dot.node(name[n] + op, label=op)
-            dot.edge(name[n] + op, name[n])
+            op_id = name[n] + "_op"     # not name + op: micrograd's op is any string (a:b is a port)
+            dot.node(op_id, label=dot_text(op))
+            dot.edge(op_id, name[n])
             for p in n.parents:
-                dot.edge(name[p], name[n] + op)
+                dot.edge(name[p], op_id)
     return dot
