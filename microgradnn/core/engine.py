@@ -320,6 +320,13 @@ class Value:
                              f"{self.shape}) is ambiguous; use v.data.any() or v.data.all()")
         return bool(self.item())
 
+    def __setstate__(self, state: tuple) -> None:
+        """Unpickled: restored, then numbered anew, since creation numbers and .data stamps
+        belong to the process that made them."""
+        for name, value in state[1].items():
+            setattr(self, name, value)
+        self._seq, self._version = _next(), 0
+
     def detach(self) -> "Value":
         """The same data as a new leaf that stops gradients (requires_grad=False)."""
         return constant(self._data)      # shared, not copied, as in PyTorch

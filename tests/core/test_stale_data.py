@@ -61,3 +61,24 @@ def test_an_int_assigned_to_data_becomes_a_float():
     v.data = 3
     (v * v).backward()
     assert type(v.data) is float and v.grad == 6.0
+
+
+def test_a_trained_network_unpickled_in_a_new_process_trains_on(tmp_path):
+    # creation numbers and .data stamps belong to a process: an unpickled Value is numbered anew
+    import pickle
+    import subprocess
+    import sys
+    net = MLP([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    opt = SGD(net.parameters(), lr=0.5)
+    for _ in range(2000):
+        opt.zero_grad()
+        quadratic(net([[0.5, -1.0]]), [[1.0]]).backward()
+        opt.step()
+    path = tmp_path / "net.pkl"
+    path.write_bytes(pickle.dumps(net))
+    code = ("import pickle, sys; from microgradnn.losses import quadratic; "
+            "net = pickle.loads(open(sys.argv[1], 'rb').read()); "
+            "quadratic(net([[0.5, -1.0]]), [[1.0]]).backward(); print('trained on')")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.strip() == "trained on", done.stderr
