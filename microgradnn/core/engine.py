@@ -45,6 +45,7 @@ from .modes import enable_grad, modes, no_grad  # noqa: F401 - no_grad is part o
 
 _new = object.__new__
 _next = itertools.count().__next__        # creation order of nodes, and the .data stamps
+_data_of = operator.attrgetter("_data")
 
 # backward(explain=True) returns a trace of its chain-rule steps. The trace lives in the part that
 # shows things (microgradnn.show.trace), which registers its class here when imported.
@@ -100,25 +101,18 @@ def _shape_of(data: Any) -> tuple:
 # Recording: the one place a node is made
 # ---------------------------------------------------------------------------------------------
 
-def init_node(v: "Value", data: Any, op: Optional[ops.Op] = None, inputs: tuple = (),
-              arg: tuple = (), requires_grad: bool = False, label: str = "") -> None:
-    """Fill the fields of a new Value v: a leaf holding data (op None), or the node op made from
-    inputs with output data (a leaf without history inside no_grad()). The one place a node's
-    fields are set: Value(), constant(), record() and the Value subclasses of other parts call it.
-    """
+def init_leaf(v: "Value", data: Any, requires_grad: bool = False, label: str = "") -> None:
+    """Fill the fields of a new Value v as a leaf holding data: Value() and constant() call it,
+    and so can the Value subclasses of other parts. (An op node is made by record().)"""
     v._data, v._grad, v._seq, v._version, v._label = data, None, _next(), 0, label
-    if op is not None and modes.grad_enabled:
-        v._op, v._parents, v._arg = op, inputs, arg
-        v._requires_grad = any(p._requires_grad for p in inputs)
-    else:
-        v._op, v._parents, v._arg, v._requires_grad = None, (), (), requires_grad
+    v._op, v._parents, v._saved, v._requires_grad = None, (), (), requires_grad
 
 
 def constant(data: Any, label: str = "") -> "Value":
     """A leaf that needs no gradient (an input, the targets) over ``data`` as it is, not copied:
     a float or a float64 ndarray (see :func:`as_data`)."""
     v = _new(Value)
-    init_node(v, data, label=label)
+    init_leaf(v, data, label=label)
     return v
 
 
@@ -133,11 +127,13 @@ def lift(x: Any) -> Optional["Value"]:
     return None
 
 
-def record(op: ops.Op, inputs: tuple, arg: tuple = (), kind: Optional[type] = None) -> "Value":
-    """Run op's forward on the inputs' data and record the result as a new node (of class kind,
-    Value by default). Inside no_grad() the result is a leaf without history."""
+def record(op: ops.Op, inputs: tuple, params: tuple = (), kind: Optional[type] = None) -> "Value":
+    """Run op's forward on the inputs' data (then its params) and record the result as a new node
+    of class kind (Value by default): the one place an op node is made. The node saves what its
+    forward was called with, for its VJPs. Inside no_grad() the result is a leaf."""
+    saved = (*map(_data_of, inputs), *params)
     try:
-        data = op.forward(*[v._data for v in inputs], *arg)
+        data = op.forward(*saved)
     except (ValueError, IndexError) as e:
         shapes = " and ".join("scalar" if v.is_scalar else str(v.shape) for v in inputs)
         error = IndexError if isinstance(e, IndexError) and not isinstance(e, ValueError) \
@@ -146,19 +142,38 @@ def record(op: ops.Op, inputs: tuple, arg: tuple = (), kind: Optional[type] = No
     if type(data) is not float and type(data) is not np.ndarray:   # numpy returns numpy scalars
         data = float(data) if all(type(v._data) is float for v in inputs) else \
             np.asarray(data, dtype=np.float64)
+    grad_enabled, hook = modes.recording
     out = _new(kind or Value)
-    init_node(out, data, op, inputs, arg)
-    if modes.hook is not None:
-        modes.hook.forward(out, op, inputs)
+    out._data = data
+    out._grad = None
+    out._seq = _next()
+    out._version = 0
+    out._label = ""
+    if grad_enabled:
+        out._op = op
+        out._parents = inputs
+        out._saved = saved
+        out._requires_grad = False
+        for v in inputs:                # (a loop: faster than any() for one to three inputs)
+            if v._requires_grad:
+                out._requires_grad = True
+                break
+    else:                               # no_grad(): a result without history
+        out._op = None
+        out._parents = out._saved = ()
+        out._requires_grad = False
+    if hook is not None:
+        hook.forward(out, op, inputs)
     return out
 
 
 def _binary(op: ops.Op, reflected: bool = False):
     """``self op other`` (or ``other op self``): the arithmetic operators."""
     def method(self: "Value", other: Any) -> "Value":
-        other = lift(other)
-        if other is None:
-            return NotImplemented
+        if not isinstance(other, Value):
+            other = lift(other)
+            if other is None:
+                return NotImplemented
         return record(op, (other, self) if reflected else (self, other))
     method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
     method.__doc__ = f"self {op.symbol} other" if not reflected else f"other {op.symbol} self"
@@ -188,13 +203,13 @@ class Value:
     (-0.209987, 0.839949)
     """
 
-    __slots__ = ("_data", "_grad", "_op", "_parents", "_arg", "_requires_grad", "_seq",
+    __slots__ = ("_data", "_grad", "_op", "_parents", "_saved", "_requires_grad", "_seq",
                  "_version", "_label", "_site", "__weakref__")
     __array_ufunc__ = None   # so that `ndarray + Value` calls Value.__radd__, not numpy
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
-        init_node(self, data if type(data) is float else as_data(data, "Value", copy=True),
-                  requires_grad=bool(requires_grad), label=str(label) if label else "")
+        init_leaf(self, data if type(data) is float else as_data(data, "Value", copy=True),
+                  bool(requires_grad), str(label) if label else "")
 
     # --- what a node is ---
 
@@ -280,7 +295,15 @@ class Value:
     @property
     def params(self) -> dict:
         """The op's static parameters (axis, shape, index ...), by name."""
-        return dict(zip(self._op.params, self._arg)) if self._op is not None else {}
+        if self._op is None:
+            return {}
+        return dict(zip(self._op.params, self._saved[len(self._parents):]))
+
+    @property
+    def forward_args(self) -> tuple:
+        """What the op's forward was called with: the inputs' data, then its parameters (what
+        its VJPs are called with after g and out)."""
+        return self._saved
 
     @property
     def number(self) -> int:
@@ -371,12 +394,13 @@ class Value:
         if w is None or (bias is not None and b is None):
             what = "weight" if w is None else "bias"
             raise TypeError(f"linear: the {what} must be a Value or an array")
-        if self.ndim != 2 or w.ndim != 2 or self.shape[1] != w.shape[1]:
-            raise ValueError(f"linear: x of shape {self.shape} and W of shape {w.shape} do not "
-                             f"fit: x must be (batch, in) and W (out, in)")
-        if b is not None and b.shape != (w.shape[0],):
-            raise ValueError(f"linear: the bias has shape {b.shape}, W of shape {w.shape} has "
-                             f"{w.shape[0]} outputs: the bias must have shape ({w.shape[0]},)")
+        xs, ws = _shape_of(self._data), _shape_of(w._data)
+        if len(xs) != 2 or len(ws) != 2 or xs[1] != ws[1]:
+            raise ValueError(f"linear: x of shape {xs} and W of shape {ws} do not fit: x must be "
+                             f"(batch, in) and W (out, in)")
+        if b is not None and _shape_of(b._data) != ws[:1]:
+            raise ValueError(f"linear: the bias has shape {b.shape}, W of shape {ws} has "
+                             f"{ws[0]} outputs: the bias must have shape ({ws[0]},)")
         return record(ops.linear, (self, w)) if b is None else record(ops.affine, (self, w, b))
 
     # --- elementwise functions ---
@@ -479,16 +503,25 @@ class Value:
         trace = EXPLAIN() if explain else None
         grads = backward_pass(self, _seed(self, grad, "backward"), create_graph,
                               None if trace is None else trace.record)
-        with _storing, enable_grad() if create_graph else contextlib.nullcontext():
-            for node, g in grads.items():          # (with create_graph, old + g is recorded)
-                old = node._grad
-                node._grad = g if old is None else old + g
+        if create_graph:
+            with enable_grad():           # old + new is recorded too
+                _store(grads)
+        else:
+            _store(grads)
         return trace
 
     def zero_grad(self) -> None:
         """Reset the .grad of every node in this Value's graph."""
         for n in walk(self):
             n._grad = None
+
+
+def _store(grads: dict) -> None:
+    """Add each node's gradient from one backward pass into its .grad."""
+    with _storing:
+        for node, g in grads.items():
+            old = node._grad
+            node._grad = g if old is None else old + g
 
 
 def _checked_grad(v: Value, g: Any) -> Any:
@@ -592,7 +625,8 @@ def _seed(y: Value, grad: Any, what: str) -> Any:
         if y.size != 1:
             raise ValueError(f"{what}: the output has shape {y.shape}; pass a gradient of that "
                              "shape as the seed (only one-element outputs default to 1)")
-        return 1.0 if y.is_scalar else np.ones(y.shape)
+        # (np.array(1.0) costs a sixth of np.ones(()), and a loss is 0-d)
+        return 1.0 if y.is_scalar else np.array(1.0) if y.ndim == 0 else np.ones(y.shape)
     g = as_data(grad._data if isinstance(grad, Value) else grad, f"{what} seed")
     if y.is_scalar:
         if type(g) is not float and g.size == 1:
@@ -641,21 +675,26 @@ def backward_pass(root: Value, seed: Any, create_graph: bool = False,
                            "gradient (it was built from constants, under no_grad(), or detached). "
                            "To differentiate a gradient again, the first pass must record it: "
                            "backward(create_graph=True), or grad(grad(f))")
-    grads = {root: lift(seed) if create_graph else seed}
+    order = [n for n in reversed(walk(root, needing_grad=True)) if n._op is not None]
     hook = modes.hook
+    if not create_graph and observe is None and hook is None:
+        return _numbers_pass(order, {root: seed})
+    grads = {root: lift(seed) if create_graph else seed}
     with enable_grad() if create_graph else contextlib.nullcontext():
-        for node in reversed(walk(root, needing_grad=True)):
-            op, parents = node._op, node._parents
-            if op is None:
-                continue                  # a leaf: nothing to pass on
-            g = grads[node]
-            _check_unchanged(node)
-            out, ins = (node, parents) if create_graph else \
-                (node._data, [p._data for p in parents])
+        for node in order:                # op nodes, newest first; leaves pass nothing on
+            op, g, parents, stamp = node._op, grads[node], node._parents, node._seq
+            if create_graph:              # the VJPs see Values, and so are recorded
+                out, ins = node, parents + node._saved[len(parents):]
+            else:
+                out, ins = node._data, node._saved
+            if node._version > stamp:
+                _stale(node, node)
             for i, parent in enumerate(parents):
+                if parent._version > stamp:
+                    _stale(node, parent)
                 if not parent._requires_grad:
                     continue
-                pg = op.vjps[i](g, out, *ins, *node._arg)   # the chain rule: g × local derivative
+                pg = op.vjps[i](g, out, *ins)    # the chain rule: g times the local derivative
                 pg = numeric.unbroadcast(pg, parent if create_graph else parent._data)
                 if hook is not None:
                     hook.backward(node, parent, pg, g)
@@ -665,18 +704,52 @@ def backward_pass(root: Value, seed: Any, create_graph: bool = False,
     return grads
 
 
-def _check_unchanged(node: Value) -> None:
-    """Refuse to differentiate a node whose output or inputs were assigned after it was made."""
-    for v in (node, *node._parents):
-        if v._version > node._seq:
-            name = f"{v.label!r}" if v.label else f"of shape {v.shape}" if v.ndim else \
-                f"holding {v._data!r}" if v.is_scalar else "(unlabelled)"
-            role = "its output" if v is node else "an input"
-            raise RuntimeError(
-                f"backward: the Value {name}, {role} of {node.op}, had its .data assigned after "
-                f"{node.op} used it: its gradient would be computed from numbers it was not made "
-                "from. Run the forward pass again after changing .data (an optimizer's step "
-                "belongs after backward(), before the next forward pass)")
+def _numbers_pass(order: list, grads: dict) -> dict:
+    """backward_pass's loop for its most common case, gradients as numbers with nothing
+    watching: the same steps without the other cases' branches, the VJPs called with their
+    arguments spelled out and unbroadcast only where a shape differs. It makes a scalar graph's
+    backward pass about twice as fast (docs/performance.md, "What each fast path buys")."""
+    for node in order:
+        op, g, out, stamp = node._op, grads[node], node._data, node._seq
+        if node._version > stamp:
+            _stale(node, node)
+        parents, saved = node._parents, node._saved
+        a = parents[0]
+        if len(saved) == 2 and len(parents) == 2:            # a binary op: +, *, @ ...
+            b = parents[1]
+            if a._version > stamp or b._version > stamp:
+                _stale(node, a if a._version > stamp else b)
+            ad, bd = saved
+            pairs = ((a, ad, op.vjps[0]), (b, bd, op.vjps[1]))
+            for p, pd, vjp in pairs:
+                if p._requires_grad:
+                    pg = vjp(g, out, ad, bd)
+                    if type(pg) is not type(pd) or type(pg) is np.ndarray and pg.shape != pd.shape:
+                        pg = numeric.unbroadcast(pg, pd)
+                    grads[p] = grads[p] + pg if p in grads else pg
+            continue
+        for i, p in enumerate(parents):                     # one input, three, or parameters
+            if p._version > stamp:
+                _stale(node, p)
+            if p._requires_grad:
+                pg, pd = op.vjps[i](g, out, *saved), p._data
+                if type(pg) is not type(pd) or type(pg) is np.ndarray and pg.shape != pd.shape:
+                    pg = numeric.unbroadcast(pg, pd)
+                grads[p] = grads[p] + pg if p in grads else pg
+    return grads
+
+
+def _stale(node: Value, v: Value) -> None:
+    """Refuse to differentiate node: v, its output or one of its inputs, had its .data assigned
+    after node was made."""
+    name = f"{v.label!r}" if v.label else f"of shape {v.shape}" if v.ndim else \
+        f"holding {v._data!r}" if v.is_scalar else "(unlabelled)"
+    role = "its output" if v is node else "an input"
+    raise RuntimeError(
+        f"backward: the Value {name}, {role} of {node.op}, had its .data assigned after "
+        f"{node.op} used it: its gradient would be computed from numbers it was not made from. "
+        "Run the forward pass again after changing .data (an optimizer's step belongs after "
+        "backward(), before the next forward pass)")
 
 
 def gradients(y: Value, xs: Sequence[Value], seed: Any = None, create_graph: bool = False) -> list:

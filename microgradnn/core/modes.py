@@ -18,9 +18,18 @@ from typing import Any, Iterator, Sequence
 
 class _Modes(threading.local):
     """One thread's modes; each thread sees these class defaults until it changes them."""
-    grad_enabled = True
-    hook: Any = None            # the anomaly checker while detect_anomaly() is active
+    # (gradients on?, the anomaly checker while detect_anomaly() is active): one tuple, so that
+    # each op reads this thread's modes once.
+    recording: tuple = (True, None)
     tracing: tuple = ()         # (transform name, its arguments), innermost last
+
+    @property
+    def grad_enabled(self) -> bool:
+        return self.recording[0]
+
+    @property
+    def hook(self) -> Any:
+        return self.recording[1]
 
 
 modes = _Modes()
@@ -46,17 +55,17 @@ def no_grad():
     >>> y.requires_grad
     False
     """
-    return _setting("grad_enabled", False)
+    return _setting("recording", (False, modes.hook))
 
 
 def enable_grad():
     """Record again, even inside ``no_grad()`` (``backward(create_graph=True)`` uses it)."""
-    return _setting("grad_enabled", True)
+    return _setting("recording", (True, modes.hook))
 
 
 def anomaly_hook(hook: Any):
     """Report every op of this thread to ``hook`` (its ``forward`` and ``backward`` methods)."""
-    return _setting("hook", hook)
+    return _setting("recording", (modes.grad_enabled, hook))
 
 
 def tracing(name: str, args: Sequence[Any]):

@@ -407,9 +407,8 @@ def _local_text(v: Value, i: int, names: dict, placeholders: tuple) -> str:
     name = operand_text(inputs[i])
     if not v.is_scalar:
         return f"∂/∂{name}: {formula}" if formula else ""
-    data = tuple(p.data for p in v.parents)
     with np.errstate(all="ignore"):
-        value = _num(float(np.asarray(op.vjps[i](1.0, v.data, *data, *(v._arg if op.params else ())))))
+        value = _num(float(np.asarray(op.vjps[i](1.0, v.data, *v.forward_args))))
     if not formula or formula.startswith("vjp:") or formula == value:
         return f"∂/∂{name} = {value}"
     return f"∂/∂{name} = {formula} = {value}"

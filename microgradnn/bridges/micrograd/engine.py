@@ -38,7 +38,7 @@ from types import MethodType
 from typing import Any, Callable
 
 from ...core import numeric, ops
-from ...core.engine import Value as _Value, as_data, init_node, lift, record
+from ...core.engine import Value as _Value, as_data, init_leaf, lift, record
 
 __all__ = ["Value", "Symbol"]
 
@@ -81,7 +81,7 @@ def _operand(x: Any):
     if c is None:
         return None
     v = Value.__new__(Value)
-    init_node(v, c.data)                    # a constant leaf (no gradient), of this class
+    init_leaf(v, c.data)                    # a constant leaf (no gradient), of this class
     return v
 
 
@@ -117,16 +117,16 @@ def _step(node: "Value") -> None:
     if op is None:
         return
     parents = node.parents
-    ins = tuple(p.data for p in parents) + node._arg
+    ins = node.forward_args
     g = node.grad
     for p, vjp in zip(parents, op.vjps):
         if p.requires_grad:
             p.grad = p.grad + numeric.unbroadcast(vjp(g, node.data, *ins), p.data)
 
 
-def _closure_op(node: "Value", text: str, children: tuple) -> Symbol:
-    """The op of a node made by hand: its VJPs run the node's ``_backward`` closure on numbers."""
-    ref = weakref.ref(node)                 # the node holds its op: no cycle through the op
+def _closure_op(data: Any, text: str, children: tuple, node_ref: list) -> Symbol:
+    """The op of a node made by hand: its forward gives the data it was made with; its VJPs run
+    the node's ``_backward`` closure on numbers (node_ref: the node, once made)."""
     firsts = [children.index(c) == i for i, c in enumerate(children)]
 
     def vjp_of(i: int) -> Callable:
@@ -138,9 +138,9 @@ def _closure_op(node: "Value", text: str, children: tuple) -> Symbol:
                     "be recorded. Build it from operations (a * b, a.tanh(), a ** 3) instead")
             if not firsts[i]:               # a child given twice: its gradient went to the first
                 return 0.0 * g
-            return _run_closure(ref(), g)[children[i]]
+            return _run_closure(node_ref[0](), g)[children[i]]
         return vjp
-    op = ops.Op(text or "closure", text or "closure", None,
+    op = ops.Op(text or "closure", text or "closure", lambda *inputs: data,
                 [vjp_of(i) for i in range(len(children))], ["closure"] * len(children))
     return Symbol(text, op)
 
@@ -193,18 +193,25 @@ class Value(_Value):
 
     __slots__ = ("_closure", "_by_hand")
 
-    def __init__(self, data: Any, _children: tuple = (), _op: str = "", label: str = "") -> None:
+    def __new__(cls, data: Any = 0.0, _children: tuple = (), _op: str = "", label: str = ""):
         if not _children:
-            super().__init__(data, label=label)
-            return
+            return super().__new__(cls)     # a leaf: __init__ fills it
         children = tuple(_children)
         if not all(isinstance(c, _Value) for c in children):
             raise TypeError(f"Value: the children of a node must be Values, got "
                             f"{[type(c).__name__ for c in children]}")
-        init_node(self, as_data(data, "Value"), _closure_op(self, str(_op), children), children,
-                  label=str(label) if label else "")
-        self._by_hand = True
-        self._closure = lambda: None        # as in micrograd: no closure, no gradient
+        node_ref: list = []                 # the node's op needs the node; a weak reference
+        node = record(_closure_op(as_data(data, "Value"), str(_op), children, node_ref),
+                      children, kind=cls)
+        node_ref.append(weakref.ref(node))
+        node._by_hand = True
+        node._closure = lambda: None        # as in micrograd: no closure, no gradient
+        node.label = label
+        return node
+
+    def __init__(self, data: Any, _children: tuple = (), _op: str = "", label: str = "") -> None:
+        if not _children:                   # (a node made by hand was filled in by __new__)
+            super().__init__(data, label=label)
 
     # --- what micrograd code reads ---
 
