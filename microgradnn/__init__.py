@@ -47,7 +47,11 @@ if _sys.argv[:1] == ["-m"] or _os.path.basename(_sys.argv[0] if _sys.argv else "
     _sys.excepthook = _interrupted
 
 from .core.engine import Value, gradients, no_grad  # noqa: E402 - after the hook, on purpose
-from .show import trace as _trace  # noqa: E402,F401 - registers backward(explain=True)'s trace
+# Parts above the core attach their conveniences to it when imported: the trace that
+# backward(explain=True) returns, net.save / MLP.load, net.to_torch / MLP.from_torch.
+from .show import trace as _trace  # noqa: E402,F401
+from .training import checkpoint as _checkpoint  # noqa: E402,F401
+from .bridges import pytorch as _pytorch  # noqa: E402,F401
 
 __version__ = "0.1.0"
 

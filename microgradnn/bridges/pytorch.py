@@ -35,7 +35,8 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..network.architecture import LOSSES
-from ..network.losses import _targets, check_output_activation, one_hot
+from ..network.losses import check_output_activation, one_hot, target_array
+from ..network.nn import MLP
 
 INSTALL = ("PyTorch is not installed, and microgradnn.torch_bridge needs it: pip install torch "
            "(the CPU build: pip install torch --index-url https://download.pytorch.org/whl/cpu)")
@@ -304,7 +305,6 @@ def from_torch(module, activations: Optional[Sequence[str]] = None):
     ``state_dict()``; a state_dict holds no activations, so then pass ``activations=`` (our
     names: sigmoid, tanh, relu, linear, softmax).
     """
-    from ..network.nn import MLP
     torch = _torch()
     if isinstance(module, Mapping):
         weights, biases, activations = _from_state_dict(module, activations)
@@ -384,7 +384,7 @@ class TorchLoss:
             t = torch.as_tensor(rows.argmax(axis=1) if labels else rows, device=input.device,
                                 dtype=torch.long if labels else input.dtype)
             return self.module(input, t)
-        t = _targets(y, (n, k), where)
+        t = target_array(y, (n, k), where)
         if self.name == "bce" and np.any((t < 0) | (t > 1)):
             raise ValueError(f"{where}: targets must lie in [0, 1], got values from "
                              f"{t.min()} to {t.max()}")
@@ -461,3 +461,9 @@ def torch_gradients(model, x, y, loss: str = "quadratic") -> tuple:
     arrays = [g.detach().cpu().double().numpy() for g in grads]
     L = len(found)
     return arrays[:L], arrays[L:2 * L], arrays[2 * L:]
+
+
+# The network's own spelling of these, net.to_torch() and MLP.from_torch(model): attached here,
+# by the bridge, so that microgradnn.network never imports it (nor, so, PyTorch).
+MLP.to_torch = to_torch
+MLP.from_torch = staticmethod(from_torch)

@@ -45,7 +45,7 @@ from .modes import enable_grad, modes, no_grad  # noqa: F401 - no_grad is part o
 
 _new = object.__new__
 _next = itertools.count().__next__        # creation order of nodes, and the .data stamps
-_data_of = operator.attrgetter("_data")
+_seq_of = operator.attrgetter("_seq")
 
 # backward(explain=True) returns a trace of its chain-rule steps. The trace lives in the part that
 # shows things (microgradnn.show.trace), which registers its class here when imported.
@@ -129,9 +129,9 @@ def lift(x: Any) -> Optional["Value"]:
 
 def record(op: ops.Op, inputs: tuple, params: tuple = (), kind: Optional[type] = None) -> "Value":
     """Run op's forward on the inputs' data (then its params) and record the result as a new node
-    of class kind (Value by default): the one place an op node is made. The node saves what its
-    forward was called with, for its VJPs. Inside no_grad() the result is a leaf."""
-    saved = (*map(_data_of, inputs), *params)
+    of class kind (Value by default): the one place an op node is made. The node keeps what its
+    forward was called with (saved), for its VJPs. Inside no_grad() the result is a leaf."""
+    saved = (*[v._data for v in inputs], *params)     # what the op's VJPs are called with too
     try:
         data = op.forward(*saved)
     except (ValueError, IndexError) as e:
@@ -301,8 +301,8 @@ class Value:
 
     @property
     def forward_args(self) -> tuple:
-        """What the op's forward was called with: the inputs' data, then its parameters (what
-        its VJPs are called with after g and out)."""
+        """What the op's forward was called with: the inputs' data, then its parameters (what its
+        VJPs are called with after g and out)."""
         return self._saved
 
     @property
@@ -644,20 +644,21 @@ def _seed(y: Value, grad: Any, what: str) -> Any:
 # Walking the graph, and the backward pass
 # ---------------------------------------------------------------------------------------------
 
-def walk(root: Value, needing_grad: bool = False) -> list:
-    """Every node root depends on, root included, oldest first (a topological order); with
-    needing_grad, only the nodes that require a gradient.
+def walk(root: Value, for_backward: bool = False) -> list:
+    """Every node root depends on, root included, oldest first (a topological order).
 
-    Iterative: deep graphs (a million nodes) never touch the recursion limit.
+    for_backward: only the op nodes that need a gradient, newest first (the order backward
+    visits them; leaves pass nothing on). Iterative: deep graphs (a million nodes) never touch
+    the recursion limit.
     """
-    seen = {root}
-    stack = [root]
-    while stack:
-        for p in stack.pop()._parents:
-            if p not in seen and (p._requires_grad or not needing_grad):
+    nodes, seen = [root], {root}
+    for node in nodes:                  # the list grows while it is read: breadth first
+        for p in node._parents:
+            if p not in seen and (not for_backward or p._requires_grad and p._op is not None):
                 seen.add(p)
-                stack.append(p)
-    return sorted(seen, key=operator.attrgetter("_seq"))
+                nodes.append(p)
+    nodes.sort(key=_seq_of, reverse=for_backward)
+    return nodes
 
 
 def backward_pass(root: Value, seed: Any, create_graph: bool = False,
@@ -675,10 +676,8 @@ def backward_pass(root: Value, seed: Any, create_graph: bool = False,
                            "gradient (it was built from constants, under no_grad(), or detached). "
                            "To differentiate a gradient again, the first pass must record it: "
                            "backward(create_graph=True), or grad(grad(f))")
-    order = [n for n in reversed(walk(root, needing_grad=True)) if n._op is not None]
+    order = walk(root, for_backward=True) if root._op is not None else []
     hook = modes.hook
-    if not create_graph and observe is None and hook is None:
-        return _numbers_pass(order, {root: seed})
     grads = {root: lift(seed) if create_graph else seed}
     with enable_grad() if create_graph else contextlib.nullcontext():
         for node in order:                # op nodes, newest first; leaves pass nothing on
@@ -701,41 +700,6 @@ def backward_pass(root: Value, seed: Any, create_graph: bool = False,
                 total = grads[parent] = pg if parent not in grads else grads[parent] + pg
                 if observe is not None:
                     observe(node, i, g, pg, total, ins, out)
-    return grads
-
-
-def _numbers_pass(order: list, grads: dict) -> dict:
-    """backward_pass's loop for its most common case, gradients as numbers with nothing
-    watching: the same steps without the other cases' branches, the VJPs called with their
-    arguments spelled out and unbroadcast only where a shape differs. It makes a scalar graph's
-    backward pass about twice as fast (docs/performance.md, "What each fast path buys")."""
-    for node in order:
-        op, g, out, stamp = node._op, grads[node], node._data, node._seq
-        if node._version > stamp:
-            _stale(node, node)
-        parents, saved = node._parents, node._saved
-        a = parents[0]
-        if len(saved) == 2 and len(parents) == 2:            # a binary op: +, *, @ ...
-            b = parents[1]
-            if a._version > stamp or b._version > stamp:
-                _stale(node, a if a._version > stamp else b)
-            ad, bd = saved
-            pairs = ((a, ad, op.vjps[0]), (b, bd, op.vjps[1]))
-            for p, pd, vjp in pairs:
-                if p._requires_grad:
-                    pg = vjp(g, out, ad, bd)
-                    if type(pg) is not type(pd) or type(pg) is np.ndarray and pg.shape != pd.shape:
-                        pg = numeric.unbroadcast(pg, pd)
-                    grads[p] = grads[p] + pg if p in grads else pg
-            continue
-        for i, p in enumerate(parents):                     # one input, three, or parameters
-            if p._version > stamp:
-                _stale(node, p)
-            if p._requires_grad:
-                pg, pd = op.vjps[i](g, out, *saved), p._data
-                if type(pg) is not type(pd) or type(pg) is np.ndarray and pg.shape != pd.shape:
-                    pg = numeric.unbroadcast(pg, pd)
-                grads[p] = grads[p] + pg if p in grads else pg
     return grads
 
 

@@ -34,7 +34,7 @@ from ..core.engine import Value, constant, record
 OUTPUT_ACTIVATION = {"bce": "sigmoid", "cross_entropy": "softmax"}
 
 
-def _targets(y: Any, shape: tuple, name: str, finite: bool = True) -> np.ndarray:
+def target_array(y: Any, shape: tuple, name: str, finite: bool = True) -> np.ndarray:
     """y as a float64 array of the output's shape; a (n,) y fits an (n, 1) output.
 
     finite=False leaves the NaN/inf check to the caller (quadratic makes it on its result)."""
@@ -104,7 +104,7 @@ def quadratic(output: Any, y: Any) -> Value:
     else:
         # The targets are used as they are, not copied (as the network's input): change them
         # only after backward().
-        t = _targets(y, output.shape, "quadratic", finite=False)
+        t = target_array(y, output.shape, "quadratic", finite=False)
         # One node (ops.quadratic), whose gradient ∇ₐC = (a − y)/n is BP1's first factor.
         loss = record(ops.quadratic, (output, constant(t, "y")),
                       (_batch_size(output, "quadratic"),))
@@ -126,7 +126,7 @@ def binary_cross_entropy(logits: Value, y: Any) -> Value:
     """
     if not isinstance(logits, Value):
         logits = Value(logits, requires_grad=False)
-    t = _targets(y, logits.shape, "binary_cross_entropy")
+    t = target_array(y, logits.shape, "binary_cross_entropy")
     if np.any((t < 0) | (t > 1)):
         raise ValueError("binary_cross_entropy: targets must lie in [0, 1], got values from "
                          f"{t.min()} to {t.max()}")

@@ -198,7 +198,7 @@ class MLP:
         self.scalar_params = params
         return params
 
-    # --- saving ---
+    # --- pickling; saving and PyTorch ---
 
     def __getstate__(self) -> dict:
         """What pickle keeps: the architecture and the weights, not the last forward pass
@@ -212,31 +212,10 @@ class MLP:
         state["nodes"], state["scalar_params"] = {}, {}
         return state
 
-    def save(self, path, optimizer=None) -> None:
-        """Write the network (and optionally an optimizer's state) to ``path``."""
-        from ..training import checkpoint
-        checkpoint.save(self, path, optimizer=optimizer)
-
-    @classmethod
-    def load(cls, path):
-        """Read what :meth:`save` wrote (see :func:`microgradnn.checkpoint.load`)."""
-        from ..training import checkpoint
-        return checkpoint.load(path)
-
-    # --- PyTorch (optional: see microgradnn.torch_bridge) ---
-
-    def to_torch(self, dtype=None):
-        """This network as a ``torch.nn.Sequential`` with copies of the weights (float64
-        unless ``dtype`` says otherwise): :func:`microgradnn.torch_bridge.to_torch`."""
-        from ..bridges import pytorch as torch_bridge
-        return torch_bridge.to_torch(self, dtype=dtype)
-
-    @classmethod
-    def from_torch(cls, module, activations=None):
-        """An MLP from a PyTorch Sequential of Linear layers and activations, or from its
-        state_dict plus ``activations=``: :func:`microgradnn.torch_bridge.from_torch`."""
-        from ..bridges import pytorch as torch_bridge
-        return torch_bridge.from_torch(module, activations=activations)
+    # net.save(path) and MLP.load(path) come from microgradnn.training.checkpoint, and
+    # net.to_torch() and MLP.from_torch(model) from microgradnn.bridges.pytorch: the parts above
+    # the network attach them when imported (as `import microgradnn` does), so that the network
+    # never imports them.
 
 
 @functools.lru_cache(maxsize=None)

@@ -44,7 +44,8 @@ import numpy as np
 from ..core.engine import Value, walk
 from .escape import page_html, script_json
 from .trace import local_formula
-from .viz import DOT_TIMEOUT, GRAD_COLOUR, TooManyNodesError, _layers, check_timeout, draw_graph
+from .viz import (DOT_TIMEOUT, GRAD_COLOUR, TooManyNodesError, check_timeout, draw_graph,
+                  layers_of, number_text)
 
 __all__ = ["explore"]
 
@@ -100,11 +101,11 @@ def explore(value: Value, path: Any = "backward.html", *, network: Any = None,
         raise ValueError(f"explore: {str(path)!r} exists and is not a regular file (a folder, "
                          "a FIFO or a device); give the name of a page to write")
     if check is not None:
-        from ..check.crosscheck import CrossCheckReport
         if network is None:
             raise ValueError("explore: check= shows a cross-check per network layer; pass the "
                              "network too (network=net)")
-        if not isinstance(check, CrossCheckReport):
+        # (told by what it has, not by its class: check looks at show, not the other way)
+        if type(check).__name__ != "CrossCheckReport" or not hasattr(check, "rows"):
             raise TypeError(f"explore: check must be a CrossCheckReport (what crosscheck or "
                             f"crosscheck_gradients return), got {type(check).__name__}")
 
@@ -128,11 +129,7 @@ def explore(value: Value, path: Any = "backward.html", *, network: Any = None,
 # ---------------------------------------------------------------------------------------------
 
 def _num(x: float) -> str:
-    if x != x:
-        return "nan"
-    if x in (float("inf"), float("-inf")):
-        return "inf" if x > 0 else "-inf"
-    return "0" if x == 0 else f"{x:.6g}"
+    return number_text(x, 6)
 
 
 def _fmt(x: Any) -> str:
@@ -201,7 +198,7 @@ class _Page:
                 "a1, ...) as one box does not bring it below; pass a larger max_nodes= or "
                 "explore a smaller computation") from None
         self.n_drawn, self.max_nodes = n_drawn, max_nodes
-        layer = _layers(nodes, self.index, root) if self.collapsed else [None] * len(nodes)
+        layer = layers_of(nodes, self.index, root) if self.collapsed else [None] * len(nodes)
         self.value_id = [f"L{layer[i]}" if layer[i] is not None else f"v{i}"
                          for i in range(len(nodes))]
         self.op_id = [None if n._op is None else f"L{layer[i]}" if layer[i] is not None

@@ -216,8 +216,9 @@ def _new_drawing(name: str, rankdir: str) -> Drawing:
 # Numbers as text
 # ---------------------------------------------------------------------------------------------
 
-def _num(x: float) -> str:
-    """4 significant digits, short exponents: 0.7071, -1.5, 1.2e-05 → 1.2e-5, nan, inf."""
+def number_text(x: float, digits: int = 4) -> str:
+    """A number in a few significant digits, with short exponents: 0.7071, -1.5, 1.2e-05 →
+    1.2e-5, nan, inf (the drawings use 4, the explorer's steps 6)."""
     x = float(x)
     if x != x:
         return "nan"
@@ -225,7 +226,7 @@ def _num(x: float) -> str:
         return "inf" if x > 0 else "-inf"
     if x == 0:
         return "0"                       # also -0.0
-    text = f"{x:.4g}"
+    text = f"{x:.{digits}g}"
     if "e" in text:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{int(exponent)}"
@@ -237,10 +238,10 @@ def _values_text(a: np.ndarray) -> Optional[str]:
     if a.size > SMALL or a.ndim > 2:
         return None
     if a.ndim == 0:
-        return _num(a)
+        return number_text(a)
     if a.ndim == 1:
-        return "[" + ", ".join(_num(x) for x in a) + "]"
-    return "[" + ", ".join("[" + ", ".join(_num(x) for x in row) + "]" for row in a) + "]"
+        return "[" + ", ".join(number_text(x) for x in a) + "]"
+    return "[" + ", ".join("[" + ", ".join(number_text(x) for x in row) + "]" for row in a) + "]"
 
 
 def _summary(a: np.ndarray) -> tuple:
@@ -249,7 +250,7 @@ def _summary(a: np.ndarray) -> tuple:
     stats = ("", "", "")
     if finite.any():
         f = a[finite]
-        stats = (_num(f.min()), _num(f.mean()), _num(f.max()))
+        stats = (number_text(f.min()), number_text(f.mean()), number_text(f.max()))
     n_nan = int(np.isnan(a).sum())
     n_inf = int(a.size - finite.sum()) - n_nan
     bad = " · ".join(t for t in (f"{n_nan} nan" if n_nan else "", f"{n_inf} inf" if n_inf else "") if t)
@@ -295,14 +296,14 @@ def _value_label(v: Value, role: str, show_grad: bool) -> str:
         title = f"{title}&#160;&#160;{shape}" if title else shape   # kept in SVG, unlike spaces
     if role == "constant":               # an unlabelled number used in an expression: just it
         data = _plain(v.data)
-        text = _num(data) if isinstance(data, float) else _values_text(data)
+        text = number_text(data) if isinstance(data, float) else _values_text(data)
         if text is None:
             text = "min {} · mean {} · max {}".format(*_summary(data)[0])
         return _html(([title] if title else []) + [esc(text)])
     lines = [("data", _plain(v.data), "")]
     if show_grad and v._grad is not None:   # None: no backward pass reached this node
         lines.append(("grad", _plain(v._grad), GRAD_COLOUR))
-    listed = [(name, _num(x) if isinstance(x, float) else _values_text(x), colour)
+    listed = [(name, number_text(x) if isinstance(x, float) else _values_text(x), colour)
               for name, x, colour in lines]
     if all(text is not None for _, text, _ in listed):
         rows = [title] if title else []
@@ -408,7 +409,7 @@ def _local_text(v: Value, i: int, names: dict, placeholders: tuple) -> str:
     if not v.is_scalar:
         return f"∂/∂{name}: {formula}" if formula else ""
     with np.errstate(all="ignore"):
-        value = _num(float(np.asarray(op.vjps[i](1.0, v.data, *v.forward_args))))
+        value = number_text(float(np.asarray(op.vjps[i](1.0, v.data, *v.forward_args))))
     if not formula or formula.startswith("vjp:") or formula == value:
         return f"∂/∂{name} = {value}"
     return f"∂/∂{name} = {formula} = {value}"
@@ -426,7 +427,7 @@ def _label_layer(v: Value) -> Optional[int]:
     return int(m.group(1)) if m else None
 
 
-def _layers(nodes: list, index: dict, root: Value) -> list:
+def layers_of(nodes: list, index: dict, root: Value) -> list:
     """The layer number of each node (None outside any layer).
 
     A labelled node (W1, b1, z1, a1, W1[0,1] ...) is in the layer its label names. An unlabelled
@@ -537,7 +538,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
 
     nodes = walk(root)
     index = {n: i for i, n in enumerate(nodes)}
-    layer = _layers(nodes, index, root) if (cluster_layers or collapse_layers) else [None] * len(nodes)
+    layer = layers_of(nodes, index, root) if (cluster_layers or collapse_layers) else [None] * len(nodes)
 
     # The drawn name of each value and of each op (a collapsed layer draws them all as "L1").
     collapse = collapse_layers and any(k is not None for k in layer)

@@ -56,6 +56,9 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..network.architecture import INITS, check_architecture
+from ..network.nn import MLP
+
 FORMAT = "microgradnn.checkpoint"
 VERSION = 1
 _OPT_PREFIX = "optimizer."
@@ -463,7 +466,6 @@ def _finite_float(text: str) -> float:
 
 def _check_meta(meta: dict, where: str) -> tuple:
     """(layers, activations, seed, optimizer entry) of checked metadata."""
-    from ..network.architecture import INITS, check_architecture
     try:
         layers, activations = check_architecture(meta["layers"], meta["activations"])
     except (TypeError, ValueError) as e:
@@ -540,7 +542,8 @@ def _check_header(name: str, dtype: np.dtype, shape: tuple, want: tuple, layers:
                               f"{layers} needs {want}")
 
 
-def _machine_memory() -> Optional[int]:
+def machine_memory() -> Optional[int]:
+    """This machine's memory in bytes (None where the system does not say)."""
     try:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
@@ -552,7 +555,7 @@ def _check_fits_in_memory(headers: dict, layers: list, where: str) -> None:
     machine's memory — decided before a byte of them is decompressed, so that a small file
     whose metadata declares a huge architecture is refused at once, not after minutes."""
     total = sum(math.prod(shape) * dtype.itemsize for dtype, shape, _, _ in headers.values())
-    memory = _machine_memory()
+    memory = machine_memory()
     if memory is not None and 2 * total > memory:
         raise CheckpointError(f"{where}: declares {total:,} bytes of arrays for the "
                               f"architecture {layers}; loading them (and building the network) "
@@ -607,7 +610,6 @@ def load(path):
 
     The optimizer state, if any, is ignored here; use :func:`load_into` to resume training.
     """
-    from ..network.nn import MLP
     ck = read(path)
     net = MLP(ck.layers, ck.activations, seed=ck.seed if ck.seed is not None else 0,
               init=ck.init)
@@ -654,3 +656,9 @@ def _assign(net, arrays: list) -> None:
     for p, arr in zip(net.parameters(), arrays):
         p.data[...] = arr
         p.grad = None
+
+
+# The network's own spelling of these, net.save(path, optimizer) and MLP.load(path): attached
+# here, by the part that saves, so that microgradnn.network never imports it.
+MLP.save = save
+MLP.load = staticmethod(load)

@@ -806,7 +806,7 @@ def test_arrays_larger_than_the_machine_are_refused_before_any_is_decompressed(t
     path = tmp_path / "m.npz"
     checkpoint.save(net, path)
     size = sum(p.data.nbytes for p in net.parameters())
-    monkeypatch.setattr(checkpoint, "_machine_memory", lambda: size)    # needs 2× to load
+    monkeypatch.setattr(checkpoint, "machine_memory", lambda: size)    # needs 2× to load
 
     read_meta = checkpoint._member_data
 
