@@ -3,6 +3,8 @@
 * expert numpy (benchmarks/expert_numpy.py): BP1–BP4 as a careful numpy programmer writes them
   (σ′ from the stored activation, in-place updates), the baseline every ratio is relative to;
 * the Value MLP (microgradnn.nn + losses + optim), the autodiff path users train with;
+* the same MLP trained by the loop micrograd's users write (p.grad = 0.0, a cost written with
+  -, ** 2 and .sum(), p.data -= lr * p.grad);
 * the closed-form network of the seed article (microgradnn.backprop.NeuralNetwork);
 * PyTorch eager, float64 (when installed), written the same way (x @ W.T + b, sigmoid).
 
@@ -71,6 +73,24 @@ def value_step(layers, batch, nn=None, losses=None, optim=None):
         opt.zero_grad()
         loss.backward()
         opt.step()
+    return step
+
+
+def plain_loop_step(layers, batch):
+    """The loop micrograd's users write, on the same Value MLP: p.grad = 0.0 per parameter, the
+    cost written with -, ** 2 and .sum(), an update loop over .data (no losses, no optim)."""
+    net = MLP(layers, ["sigmoid"] * (len(layers) - 1), seed=0)
+    params = net.parameters()
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((batch, layers[0])), rng.random((batch, layers[-1]))
+
+    def step():
+        loss = ((net(x) - y) ** 2).sum() * (0.5 / batch)
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        for p in params:
+            p.data -= LR * p.grad
     return step
 
 
@@ -158,7 +178,7 @@ def main() -> None:
     cases = CASES if not args.case else [
         ([int(n) for n in c.split(":")[0].split("-")], int(c.split(":")[1])) for c in args.case]
     makers = {"expert numpy": expert_step, "Value MLP": value_step,
-              "NeuralNetwork": closed_form_step}
+              "plain loop": plain_loop_step, "NeuralNetwork": closed_form_step}
     if torch is not None:
         makers["PyTorch eager"] = torch_step
     if args.before:

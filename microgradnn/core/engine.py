@@ -390,7 +390,8 @@ class Value:
         >>> z.data, z.op
         (array([[11.5, 16. ]]), 'affine')
         """
-        w, b = lift(weight), lift(bias)
+        w = weight if type(weight) is Value else lift(weight)
+        b = bias if type(bias) is Value else lift(bias)
         if w is None or (bias is not None and b is None):
             what = "weight" if w is None else "bias"
             raise TypeError(f"linear: the {what} must be a Value or an array")
@@ -694,7 +695,9 @@ def backward_pass(root: Value, seed: Any, create_graph: bool = False,
                 if not parent._requires_grad:
                     continue
                 pg = op.vjps[i](g, out, *ins)    # the chain rule: g times the local derivative
-                pg = numeric.unbroadcast(pg, parent if create_graph else parent._data)
+                like = parent if create_graph else parent._data
+                if type(pg) is not type(like) or type(like) is not float and pg.shape != like.shape:
+                    pg = numeric.unbroadcast(pg, like)    # sum a broadcast gradient back
                 if hook is not None:
                     hook.backward(node, parent, pg, g)
                 total = grads[parent] = pg if parent not in grads else grads[parent] + pg
