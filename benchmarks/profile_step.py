@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from expert_numpy import ExpertMLP  # noqa: E402
 
-from microgradnn import ops  # noqa: E402
+from microgradnn.core import numeric  # noqa: E402
 from microgradnn.engine import walk  # noqa: E402
 from microgradnn.losses import quadratic  # noqa: E402
 from microgradnn.nn import MLP  # noqa: E402
@@ -58,30 +58,30 @@ def replay(layers, batch):
     step()
     loss = quadratic(net(x), y)
     loss.backward()                 # every node's .grad is the gradient that reached it
-    out_seq = net.nodes[f"a{len(layers) - 1}"]._seq
-    nodes = [n for n in walk(loss) if n._op is not None]
+    out_seq = net.nodes[f"a{len(layers) - 1}"].number
+    nodes = [n for n in walk(loss) if n.operation is not None]
     children = {}
     for n in nodes:
         for p in n.parents:
             children[p] = children.get(p, 0) + 1
 
     def category(n, part):
-        if n._seq > out_seq:
+        if n.number > out_seq:
             return f"loss ({part})"
         return f"{n.op} ({part})"
 
     calls = {}
     for n in nodes:
-        ins = tuple(p.data for p in n.parents) + getattr(n, "_arg", ())
-        calls.setdefault(category(n, "forward"), []).append((n._op.forward, ins))
-        for p, vjp in zip(n.parents, n._op.vjps):
-            if not p._needs:
+        ins = n.forward_args
+        calls.setdefault(category(n, "forward"), []).append((n.operation.forward, ins))
+        for p, vjp in zip(n.parents, n.operation.vjps):
+            if not p.requires_grad:
                 continue
             calls.setdefault(category(n, "VJP"), []).append((vjp, (n.grad, n.data) + ins))
             pg = vjp(n.grad, n.data, *ins)
             if np.shape(pg) != np.shape(p.data):
                 calls.setdefault("unbroadcast (bias gradients)", []).append(
-                    (ops.unbroadcast, (pg, p.data)))
+                    (numeric.unbroadcast, (pg, p.data)))
             if children[p] > 1:
                 calls.setdefault("accumulate (a + a in the loss)", []).append(
                     (np.add, (pg, pg)))

@@ -41,6 +41,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from . import numeric, ops
+from .numeric import as_data  # noqa: F401 - what a Value may hold; part of this module's API
 from .modes import enable_grad, modes, no_grad  # noqa: F401 - no_grad is part of this module's API
 
 _new = object.__new__
@@ -53,44 +54,6 @@ EXPLAIN: Optional[Callable[[], Any]] = None
 # Adding a pass's gradients into .grad reads, adds and stores: one thread at a time, so that two
 # threads differentiating through a shared parameter both count.
 _storing = threading.Lock()
-
-
-# ---------------------------------------------------------------------------------------------
-# Data: what a Value may hold
-# ---------------------------------------------------------------------------------------------
-
-def as_data(x: Any, what: str, copy: bool = False) -> Any:
-    """A Python float for a number, a float64 ndarray for an array or a list; TypeError otherwise.
-
-    copy: never share memory with the caller's array (a Value's data may be updated in place).
-    An ndarray subclass (memmap, masked array, matrix) is always copied into a plain ndarray.
-    """
-    t = type(x)
-    if t is float:
-        return x
-    if t is int or t is bool or isinstance(x, (np.integer, np.floating, np.bool_)):
-        try:
-            return float(x)
-        except OverflowError:
-            raise ValueError(f"{what}: the integer {str(x)[:20]}… ({len(str(x))} digits) is "
-                             "too large for a float64 (largest ~1.8e308)") from None
-    if isinstance(x, (list, tuple, np.ndarray)):
-        try:
-            arr = np.asarray(x)
-            if arr.dtype == object and t is not np.ndarray:    # ints beyond int64, 10**30
-                arr = np.asarray(x, dtype=np.float64)
-        except (ValueError, TypeError, OverflowError) as e:   # ragged or non-numeric lists
-            raise TypeError(f"{what}: cannot make an array of {t.__name__} ({e})") from None
-        if arr.dtype.kind in "biuf":
-            if isinstance(x, np.ndarray) and t is not np.ndarray:   # memmap, masked, matrix:
-                return np.array(arr, dtype=np.float64)             # a plain copy, never a view
-            return arr.astype(np.float64, copy=copy and arr is x)
-        raise TypeError(f"{what}: expected numbers, got an array of dtype {arr.dtype} "
-                        f"(allowed: bool, int, float)")
-    if isinstance(x, Value):
-        raise TypeError(f"{what}: got a Value; use it directly, or .detach() for a copy "
-                        "that stops gradients")
-    raise TypeError(f"{what}: expected a number, list or ndarray, got {t.__name__}")
 
 
 def _shape_of(data: Any) -> tuple:
@@ -131,7 +94,12 @@ def record(op: ops.Op, inputs: tuple, params: tuple = (), kind: Optional[type] =
     """Run op's forward on the inputs' data (then its params) and record the result as a new node
     of class kind (Value by default): the one place an op node is made. The node keeps what its
     forward was called with (saved), for its VJPs. Inside no_grad() the result is a leaf."""
-    saved = (*[v._data for v in inputs], *params)     # what the op's VJPs are called with too
+    # What the op's forward and VJPs are called with. Spelled out for one and two inputs: a
+    # comprehension costs more than a scalar op itself.
+    n = len(inputs)
+    saved = (inputs[0]._data, *params) if n == 1 else \
+        (inputs[0]._data, inputs[1]._data, *params) if n == 2 else \
+        (*[v._data for v in inputs], *params)
     try:
         data = op.forward(*saved)
     except (ValueError, IndexError) as e:

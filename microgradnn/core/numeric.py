@@ -1,5 +1,6 @@
-"""Math on Python floats, numpy arrays and Values alike: what the op table's forwards and VJPs
-are written with (microgradnn.core.ops).
+"""The numbers a Value holds (``as_data``: a Python float or a float64 array), and the math on
+Python floats, numpy arrays and Values alike that the op table's forwards and VJPs are written
+with (microgradnn.core.ops).
 
 Every helper here dispatches on the type it is given:
 
@@ -25,6 +26,48 @@ _inf = math.inf
 _nan = math.nan
 
 
+
+# ---------------------------------------------------------------------------------------------
+# The numbers a Value holds: a Python float, or a float64 ndarray
+# ---------------------------------------------------------------------------------------------
+
+def as_data(x: Any, what: str, copy: bool = False) -> Any:
+    """A Python float for a number, a float64 ndarray for an array or a list; TypeError otherwise.
+
+    copy: never share memory with the caller's array (a Value's data may be updated in place).
+    An ndarray subclass (memmap, masked array, matrix) is always copied into a plain ndarray.
+    """
+    t = type(x)
+    if t is float:
+        return x
+    if t is int or t is bool or isinstance(x, (np.integer, np.floating, np.bool_)):
+        try:
+            return float(x)
+        except OverflowError:
+            raise ValueError(f"{what}: the integer {str(x)[:20]}… ({len(str(x))} digits) is "
+                             "too large for a float64 (largest ~1.8e308)") from None
+    if isinstance(x, (list, tuple, np.ndarray)):
+        try:
+            arr = np.asarray(x)
+            if arr.dtype == object and t is not np.ndarray:    # ints beyond int64, 10**30
+                arr = np.asarray(x, dtype=np.float64)
+        except (ValueError, TypeError, OverflowError) as e:   # ragged or non-numeric lists
+            raise TypeError(f"{what}: cannot make an array of {t.__name__} ({e})") from None
+        if arr.dtype.kind in "biuf":
+            if isinstance(x, np.ndarray) and t is not np.ndarray:   # memmap, masked, matrix:
+                return np.array(arr, dtype=np.float64)             # a plain copy, never a view
+            return arr.astype(np.float64, copy=copy and arr is x)
+        raise TypeError(f"{what}: expected numbers, got an array of dtype {arr.dtype} "
+                        f"(allowed: bool, int, float)")
+    if hasattr(x, "backward"):                   # a Value (this module does not import the engine)
+        raise TypeError(f"{what}: got a Value; use it directly, or .detach() for a copy "
+                        "that stops gradients")
+    raise TypeError(f"{what}: expected a number, list or ndarray, got {t.__name__}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Math on them (and on Values)
+# ---------------------------------------------------------------------------------------------
 
 def exp(x):
     if type(x) is float:
