@@ -194,7 +194,7 @@ def _softsign_vjp(answer: Any) -> None:
 
 
 def _dual_mul(answer: Any) -> None:
-    for (a, da), (b, db) in (((3.0, 1.0), (2.0, 0.0)), ((-1.5, 0.5), (4.0, -2.0)),
+    for (a, da), (b, db) in (((-1.5, 0.5), (4.0, -2.0)), ((3.0, 1.0), (2.0, 0.0)),
                              ((0.5, 2.0), (0.25, 3.0))):
         got = _call("dual_mul", answer, (a, da), (b, db))
         if not (isinstance(got, tuple) and len(got) == 2):
@@ -323,7 +323,7 @@ def _bp3_bp4(answer: Any) -> None:
         dw.append(got[0])
         db.append(got[1])
     try:
-        report = crosscheck_gradients(net, x, y, dw, db)
+        report = crosscheck_gradients(net, x, y, dw, db, deltas=deltas)   # δ given: right
     except ValueError as e:
         raise _Wrong(str(e).replace("crosscheck_gradients: ", "")) from None
     _crosscheck_verdict(report)
@@ -335,7 +335,7 @@ def _rows_bp4(answer: Any) -> None:
     dw = [_call("rows_bp4", answer, d.copy(), a_s[l].T.copy()) for l, d in enumerate(rows)]
     db = [d.sum(axis=0) for d in rows]
     try:
-        report = crosscheck_gradients(net, x, y, dw, db, layout="rows")
+        report = crosscheck_gradients(net, x, y, dw, db, deltas=rows, layout="rows")
     except ValueError as e:
         raise _Wrong(str(e).replace("crosscheck_gradients: ", "")) from None
     _crosscheck_verdict(report)
@@ -409,15 +409,7 @@ EXERCISES = {e.name: e for e in (
              "step eps, one element at a time; leave x as you found it.",
              "a function central_difference(f, x, eps) -> array of x's shape",
              _central_difference),
-    Exercise("xw_vjps", "matrix-gradients.md",
-             "Z = X Wᵀ with X (batch, in) and W (out, in). Given G = ∂C/∂Z, return "
-             "(∂C/∂X, ∂C/∂W), each in its input's shape.",
-             "a function xw_vjps(G, X, W) -> (dX, dW)", _xw_vjps),
-    Exercise("rows_bp4", "matrix-gradients.md",
-             "BP4 in the rows layout (the MLP's): given δˡ of shape (batch, out), already "
-             "averaged over the batch, and aˡ⁻¹ of shape (batch, in), return ∂C/∂Wˡ (out, in).",
-             "a function rows_bp4(delta, a_prev) -> dW", _rows_bp4),
-    Exercise("softmax_jacobian", "matrix-gradients.md",
+    Exercise("softmax_jacobian", "four-equations.md",
              "The Jacobian ∂a/∂z of a = softmax(z) for a 1-D z: entry (i, j) is ∂aᵢ/∂zⱼ.",
              "a function softmax_jacobian(z) -> (k, k) array", _softmax_jacobian),
     Exercise("softmax_delta", "four-equations.md",
@@ -438,6 +430,14 @@ EXERCISES = {e.name: e for e in (
              "and return the mended function (same signature: sigmoid layers, the quadratic "
              "cost C = 1/(2n) Σ‖a − y‖², x and y in columns).",
              "a function fixed_backprop(weights, biases, x, y) -> (dw, db)", _fixed_backprop),
+    Exercise("xw_vjps", "matrix-gradients.md",
+             "Z = X Wᵀ with X (batch, in) and W (out, in). Given G = ∂C/∂Z, return "
+             "(∂C/∂X, ∂C/∂W), each in its input's shape.",
+             "a function xw_vjps(G, X, W) -> (dX, dW)", _xw_vjps),
+    Exercise("rows_bp4", "matrix-gradients.md",
+             "BP4 in the rows layout (the MLP's): given δˡ of shape (batch, out), already "
+             "averaged over the batch, and aˡ⁻¹ of shape (batch, in), return ∂C/∂Wˡ (out, in).",
+             "a function rows_bp4(delta, a_prev) -> dW", _rows_bp4),
     Exercise("newton_step", "higher-order.md",
              "One Newton step towards a stationary point of f: a number → a number, using "
              "microgradnn.grad for f′ and f″.",
