@@ -67,6 +67,7 @@ _SHORT_NAMES = {
     "trace": "show.trace", "viz": "show.viz", "explorer": "show.explorer", "plots": "show.plots",
     "backprop": "check.backprop",
     "torch_bridge": "bridges.pytorch", "micrograd": "bridges.micrograd",
+    "exercises": "check.exercises",
     "cli": "command.cli", "expr": "command.expr",
 }
 

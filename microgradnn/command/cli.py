@@ -1,4 +1,4 @@
-"""The ``microgradnn`` command: ``demo``, ``train``, ``check`` and ``graph``.
+"""The ``microgradnn`` command: ``demo``, ``train``, ``check``, ``graph`` and ``exercises``.
 
 Run ``microgradnn --help`` (or ``python -m microgradnn --help``), and ``--help`` after any
 subcommand. The command never shows a traceback: a mistake in the arguments, an output path it
@@ -23,6 +23,7 @@ import numpy as np
 from .. import __version__
 from ..network.architecture import INITS, LOSSES
 from ..training.datasets import NAMES as DATASETS
+from . import exercises_command
 from .arguments import (UsageError, int_list, name_list, assignments, positive_int, positive_float,
                         seed_int, non_negative_float, check_output_file, check_output_folder,
                         check_memory, network_memory)
@@ -614,6 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--init", choices=INITS, default="normal", help="weight initialisation")
     c.add_argument("--seed", type=seed_int, default=0, help="random seed (default: 0)")
     c.set_defaults(run=cmd_check)
+    exercises_command.add_parser(sub)
     return parser
 
 

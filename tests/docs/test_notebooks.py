@@ -46,7 +46,8 @@ def test_there_are_three_notebooks():
 @pytest.mark.parametrize("stem", list(NOTEBOOKS))
 def test_every_cell_of_the_notebook_runs(stem):
     book = executed(stem)
-    assert all(cell.execution_count for cell in book.cells if cell.cell_type == "code")
+    assert all(cell.execution_count for cell in book.cells
+               if cell.cell_type == "code" and cell.source.strip())   # an empty answer cell: no
 
 
 def test_the_autodiff_notebook_shows_its_drawings_inline_as_svg():
