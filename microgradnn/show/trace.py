@@ -124,7 +124,8 @@ class TraceRow:
     op: str
     input: str
     upstream: Any          # ∂y/∂node
-    formula: str           # ∂node/∂input, as written in ops.py, in the nodes' own names
+    formula: str           # ∂node/∂input as written in ops.py, in the nodes' own names (for a
+                           # non-elementwise op, the gradient passed back, upstream called G)
     local: Any             # its value (None where it is a Jacobian, not a number per element)
     contribution: Any      # upstream × local, summed back to the input's shape
     accumulated: Any       # ∂y/∂input so far, after this step
@@ -218,7 +219,10 @@ class BackwardTrace:
         return [(n, p, i) for n, _, p, i, *_ in self._raw]
 
     def __str__(self) -> str:
-        head = ("step", "node", "op", "→ input", "upstream", "local ∂node/∂input", "contribution",
+        # A VJP's formula names the upstream gradient G: then the column says so.
+        vjps = any(not op.elementwise for _, op, *_ in self._raw)
+        upstream = f"upstream {upstream_name(set(self._names().values()))}" if vjps else "upstream"
+        head = ("step", "node", "op", "→ input", upstream, "local ∂node/∂input", "contribution",
                 "accumulated")
         body = [tuple(" ".join(cell.split()) for cell in (   # one line per cell, whatever a label holds
                  str(r.step), r.node, r.op, r.input, _show(r.upstream),
@@ -226,12 +230,7 @@ class BackwardTrace:
                  _show(r.contribution), _show(r.accumulated))) for r in self.rows]
         widths = [max(len(row[c]) for row in [head, *body]) for c in range(len(head))]
         line = lambda row: "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
-        table = [line(head), line(tuple("─" * w for w in widths)), *map(line, body)]
-        if any(not op.elementwise for _, op, *_ in self._raw):
-            g = upstream_name(set(self._names().values()))
-            table.append(f"({g}: the upstream gradient; a formula with {g} is the gradient passed "
-                         "to the input, a vector-Jacobian product)")
-        return "\n".join(table)
+        return "\n".join([line(head), line(tuple("─" * w for w in widths)), *map(line, body)])
 
     __repr__ = __str__
 
