@@ -505,13 +505,16 @@ button:disabled { opacity: .45; cursor: default; }
 #counter { font-variant-numeric: tabular-nums; font-weight: 600; }
 .keys { color: var(--muted); font-size: .85rem; }
 main { display: flex; align-items: flex-start; gap: 1rem; padding: 1rem; }
+/* The graph stays in view, full height, however far the side panel is scrolled. */
 #graph { flex: 1 1 auto; min-width: 0; max-width: 100%; overflow: auto; background: #fff;
-         border: 1px solid #e2e8f0; border-radius: .5rem; padding: .5rem; max-height: calc(100vh - 5rem); }
+         border: 1px solid #e2e8f0; border-radius: .5rem; padding: .5rem;
+         position: sticky; top: 4.5rem; height: calc(100vh - 5.5rem); box-sizing: border-box; }
 #graph svg { display: block; }
 aside { flex: 0 0 30rem; max-width: 45vw; display: flex; flex-direction: column; gap: .8rem; }
 @media (max-width: 900px) {
   main { flex-direction: column; }
   aside { flex: none; max-width: none; width: 100%; }
+  #graph { position: static; height: auto; max-height: 80vh; width: 100%; }
 }
 .panel, .layer { background: #fff; border: 1px solid #e2e8f0; border-radius: .5rem;
                  padding: .6rem .8rem; }
