@@ -538,8 +538,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="values of the variables, e.g. x=0.5,w=-1.2 (may be repeated)")
     g.add_argument("-o", "--output", default="graph.svg",
                    help="picture to write: .svg, .png, .pdf or .dot (default: graph.svg)")
-    g.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
-                   help="layout direction: left to right or top to bottom (default: LR)")
+    g.add_argument("--rankdir", choices=("LR", "TB"), default=None,
+                   help="layout direction: left to right or top to bottom (default: left to "
+                        "right while the graph fits about 1,000 pt that way)")
     g.add_argument("--local-derivatives", action="store_true",
                    help="write each local derivative ∂out/∂input on its arrow")
     g.add_argument("--explain", action="store_true",

@@ -7,8 +7,10 @@ Each op is an :class:`Op` holding, as data,
   the gradient ``g`` arriving at the output into that input's gradient (the chain rule);
 * ``formulas``: per input, the text a learner reads, what the trace, the drawings and the
   explorer show. For an elementwise op it is the local derivative ∂out/∂input (the VJP is
-  ``g`` times it); for the others (matmul, sum, ...) it is the VJP itself. ``{g}``, ``{out}``,
-  ``{a}``, ``{b}`` and ``{c}`` stand for the upstream gradient, the output and the inputs.
+  ``g`` times it); for the others (matmul, sum, ...) it is the VJP itself, written as math
+  (G Bᵀ, 1ᵀG: juxtaposition is a matrix product, ᵀ a transpose, for an n-d transpose the
+  inverse permutation of its axes). ``{g}``, ``{out}``, ``{a}``, ``{b}`` and ``{c}`` stand for
+  the upstream gradient (G), the output and the inputs.
 
 The VJPs are written with the helpers of :mod:`microgradnn.core.numeric`, which take floats,
 arrays and Values alike: the same line serves a scalar graph, a tensor graph and a recorded
@@ -126,30 +128,30 @@ abs = Op("abs", "abs", operator.abs,
 
 sum = Op("sum", "Σ", m.sum_axes,
          [lambda g, out, a, axis, keepdims: m.expand(g, m.shape(a), axis, keepdims)],  # g copied back
-         ["expand({g}, shape({a}), axis, keepdims)"],
+         ["{g} broadcast back to shape({a})"],
          params=("axis", "keepdims"), elementwise=False)
 
 max = Op("max", "max", m.max_axes,
          [lambda g, out, a, axis, keepdims:                              # only the maxima get g
           m.expand(g, m.shape(a), axis, keepdims) * m.argmax_mask(a, out, axis, keepdims)],
-         ["expand({g}, shape({a}), axis, keepdims) * argmax_mask({a}, {out}, axis, keepdims)"],
+         ["{g} broadcast back to shape({a}), where {a} is the max, else 0"],
          params=("axis", "keepdims"), elementwise=False)
 
 reshape = Op("reshape", "reshape", m.reshape,
              [lambda g, out, a, shape: m.reshape(g, m.shape(a))],      # g back in a's shape
-             ["reshape({g}, shape({a}))"], params=("shape",), elementwise=False)
+             ["{g} reshaped to shape({a})"], params=("shape",), elementwise=False)
 
 transpose = Op("transpose", "T", m.transpose,
                [lambda g, out, a, axes: m.transpose(g, m.inverse_permutation(axes))],
-               ["transpose({g}, inverse_permutation(axes))"], params=("axes",), elementwise=False)
+               ["{g}ᵀ"], params=("axes",), elementwise=False)
 
 broadcast_to = Op("broadcast_to", "broadcast", m.broadcast_to,
                   [lambda g, out, a, shape: g],      # the engine's unbroadcast sums g back to a
-                  ["{g}"], params=("shape",), elementwise=False)
+                  ["{g} summed back to shape({a})"], params=("shape",), elementwise=False)
 
 getitem = Op("getitem", "[]", m.getitem,
              [lambda g, out, a, index: m.scatter_add(g, index, m.shape(a))],  # g back where it was
-             ["scatter_add({g}, index, shape({a}))"], params=("index",), elementwise=False)
+             ["{g} put back at [index] of zeros shaped like {a}"], params=("index",), elementwise=False)
 
 scatter_add = Op("scatter_add", "scatter", m.scatter_add,
                  [lambda g, out, a, index, shape: g[index]],   # getitem's VJP; its VJP is getitem
@@ -158,7 +160,7 @@ scatter_add = Op("scatter_add", "scatter", m.scatter_add,
 matmul = Op("matmul", "@", operator.matmul,
             [lambda g, out, a, b: g @ m.matrix_transpose(b),     # into A: G Bᵀ (not a Jacobian)
              lambda g, out, a, b: m.matrix_transpose(a) @ g],    # into B: Aᵀ G
-            ["{g} @ matrix_transpose({b})", "matrix_transpose({a}) @ {g}"], elementwise=False)
+            ["{g} {b}ᵀ", "{a}ᵀ {g}"], elementwise=False)
 
 # --- a dense layer and its costs, one node each: the nodes BP1–BP4 are about ---
 
@@ -167,7 +169,7 @@ matmul = Op("matmul", "@", operator.matmul,
 linear = Op("linear", "xWᵀ", lambda x, w: x @ w.T,
             [lambda g, out, x, w: g @ w,                         # into X: G W
              lambda g, out, x, w: m.matrix_transpose(g) @ x],    # into W: Gᵀ X
-            ["{g} @ {b}", "matrix_transpose({g}) @ {a}"], elementwise=False, inputs=("x", "w"))
+            ["{g} {b}", "{g}ᵀ {a}"], elementwise=False, inputs=("x", "w"))
 
 # zˡ = x Wᵀ + b, the step learners read as one equation. With G = δ (one row per example) its VJPs
 # are BP2's G W (times σ′ at the layer below), BP4's Gᵀ X and BP3's G summed over the batch.
@@ -175,7 +177,7 @@ affine = Op("affine", "xWᵀ + b", m.affine,
             [lambda g, out, x, w, b: g @ w,                      # into X: G W      (BP2)
              lambda g, out, x, w, b: g.T @ x,                    # into W: Gᵀ X     (BP4)
              lambda g, out, x, w, b: m.sum_rows(g)],             # into b: Σ rows   (BP3)
-            ["{g} @ {b}", "{g}.T @ {a}", "sum({g}, axis=0)"], elementwise=False,
+            ["{g} {b}", "{g}ᵀ {a}", "1ᵀ{g}"], elementwise=False,
             inputs=("x", "w", "b"))
 
 # The seed article's quadratic cost C = 1/(2n) Σₓ ‖a − y‖² (PyTorch's mse_loss is one node too).
@@ -183,7 +185,7 @@ affine = Op("affine", "xWᵀ + b", m.affine,
 quadratic = Op("quadratic", "½‖a − y‖²/n", m.squared_error,
                [lambda g, out, a, y, n: m.times_difference(a, y, g / n),     # (a − y)/n
                 lambda g, out, a, y, n: -m.times_difference(a, y, g / n)],   # −(a − y)/n
-               ["({a} - {b}) * ({g} / n)", "-(({a} - {b}) * ({g} / n))"],
+               ["({a} - {b}) {g} / n", "-({a} - {b}) {g} / n"],
                params=("n",), elementwise=False, inputs=("a", "y"))
 
 # The softmax cross-entropy of logits z against one-hot rows t: its VJP into z is the well-known
@@ -192,7 +194,7 @@ softmax_cross_entropy = Op(
     "softmax_cross_entropy", "−Σ y ln softmax(z) / n", m.cross_entropy,
     [lambda g, out, z, t, n: m.softmax_minus(z, t, g / n),       # (softmax(z) − t)/n
      lambda g, out, z, t, n: m.log_softmax(z) * (-g / n)],       # −ln softmax(z)/n
-    ["(softmax({a}) - {b}) * ({g} / n)", "log_softmax({a}) * (-{g} / n)"],
+    ["(softmax({a}) - {b}) {g} / n", "-log softmax({a}) {g} / n"],
     params=("n",), elementwise=False, inputs=("z", "t"))
 
 # Binary cross-entropy from the logits: its VJP into z is σ(z) − t (over n), exactly, at every z.
@@ -200,5 +202,5 @@ binary_cross_entropy = Op(
     "binary_cross_entropy", "Σ softplus(z) − y z / n", m.bce_from_logits,
     [lambda g, out, z, t, n: m.sigmoid_minus(z, t, g / n),       # (σ(z) − t)/n
      lambda g, out, z, t, n: z * (-g / n)],                      # −z/n
-    ["(sigmoid({a}) - {b}) * ({g} / n)", "{a} * (-{g} / n)"],
+    ["(σ({a}) - {b}) {g} / n", "-{a} {g} / n"],
     params=("n",), elementwise=False, inputs=("z", "t"))

@@ -43,7 +43,7 @@ import numpy as np
 
 from ..core.engine import Value, walk
 from .escape import page_html, script_json
-from .trace import local_formula
+from .trace import local_formula, upstream_name
 from .viz import (DOT_TIMEOUT, GRAD_COLOUR, TooManyNodesError, check_timeout, draw_graph,
                   layers_of, number_text)
 
@@ -375,6 +375,7 @@ class _Page:
 
     def _steps(self) -> list:
         R = _d(self.names[self.root])
+        G = upstream_name(set(self.names.values()))      # as the trace's formulas call it
         counts: dict = {}
         for _, p, _ in self.trace.edges:
             counts[p] = counts.get(p, 0) + 1
@@ -402,7 +403,8 @@ class _Page:
                 [["", "Node "], ["node", row.node], ["", f" ({row.op}) passes its gradient to "
                                                     "its input "], ["input", row.input],
                  ["", f" ({_operand(n, i)})"]],
-                [["", f"upstream gradient ∂{R}/∂{N} = "], ["upstream", _fmt(row.upstream)]],
+                [["", f"upstream gradient {'' if n._op.elementwise else G + ' = '}∂{R}/∂{N} = "],
+                 ["upstream", _fmt(row.upstream)]],
             ]
             if row.local is not None:
                 lines.append([["", f"local derivative ∂{N}/∂{P} = "], ["formula", row.formula],
@@ -411,7 +413,7 @@ class _Page:
                 if np.shape(row.contribution) != np.shape(row.upstream):
                     how += ", summed over the broadcast axes"
                 lines.append([["", f"product = {how} = "], ["product", _fmt(row.contribution)]])
-            elif not row.formula.startswith("vjp:"):   # elementwise, but the input was broadcast
+            elif n._op.elementwise:                    # elementwise, but the input was broadcast
                 lines.append([["", f"local derivative ∂{N}/∂{P} = "], ["formula", row.formula],
                               ["", f", elementwise ({row.input} was broadcast to {row.node}'s "
                                    "shape)"]])
@@ -444,6 +446,7 @@ class _Page:
     def _details(self) -> dict:
         """What clicking a box or an oval shows: op, formulas, value, gradient."""
         out = {}
+        G = upstream_name(set(self.names.values()))
         for i, n in enumerate(self.nodes):
             vid = self.value_id[i]
             if vid.startswith("L"):
@@ -458,7 +461,7 @@ class _Page:
                 names = (name, *(self.names[p] for p in n.parents))   # as the trace writes it
                 for k, p in enumerate(n.parents):
                     lines.append(f"formula ∂{_d(name)}/∂{_d(self.names[p])} = "
-                                 f"{local_formula(n._op, k, names)} ({_operand(n, k)})")
+                                 f"{local_formula(n._op, k, names, G)} ({_operand(n, k)})")
             lines.append(f"value: {_fmt(n.data)}")
             entry = {"title": name, "lines": lines,
                      "grad": _fmt(n._grad) if n._grad is not None else None,
@@ -502,13 +505,16 @@ button:disabled { opacity: .45; cursor: default; }
 #counter { font-variant-numeric: tabular-nums; font-weight: 600; }
 .keys { color: var(--muted); font-size: .85rem; }
 main { display: flex; align-items: flex-start; gap: 1rem; padding: 1rem; }
+/* The graph stays in view, full height, however far the side panel is scrolled. */
 #graph { flex: 1 1 auto; min-width: 0; max-width: 100%; overflow: auto; background: #fff;
-         border: 1px solid #e2e8f0; border-radius: .5rem; padding: .5rem; max-height: calc(100vh - 5rem); }
+         border: 1px solid #e2e8f0; border-radius: .5rem; padding: .5rem;
+         position: sticky; top: 4.5rem; height: calc(100vh - 5.5rem); box-sizing: border-box; }
 #graph svg { display: block; }
 aside { flex: 0 0 30rem; max-width: 45vw; display: flex; flex-direction: column; gap: .8rem; }
 @media (max-width: 900px) {
   main { flex-direction: column; }
   aside { flex: none; max-width: none; width: 100%; }
+  #graph { position: static; height: auto; max-height: 80vh; width: 100%; }
 }
 .panel, .layer { background: #fff; border: 1px solid #e2e8f0; border-radius: .5rem;
                  padding: .6rem .8rem; }

@@ -58,18 +58,24 @@ def operand_text(name: str) -> str:
     a call such as tanh(x*w), or already bracketed."""
     if _WORD.match(name) and not name.startswith("-"):
         return name
+    if name.endswith("ᵀ") and name.startswith("(") and _closes_at_end(name[:-1], 0):
+        return name                      # (x*w)ᵀ
     call = re.match(r"^\w*\(", name)
     return name if call and _closes_at_end(name, call.end() - 1) else f"({name})"
 
 
+_TRANSPOSED = re.compile(r"\{(\w+)\}ᵀ")
+
+
 @functools.lru_cache(maxsize=4096)     # bounded: the names make many distinct calls
-def local_formula(op: ops.Op, i: int, names: tuple = ()) -> str:
-    """The formula of ∂out/∂input_i for an elementwise op, else its VJP (``vjp: ...``), from the
-    op's own ``formulas``.
+def local_formula(op: ops.Op, i: int, names: tuple = (), upstream: str = "G") -> str:
+    """The formula of ∂out/∂input_i for an elementwise op, else its VJP, the gradient the op
+    passes to input i written with ``G`` for the gradient arriving at its output; from the op's
+    own ``formulas``.
 
     names: the op's output, then its inputs, as the learner calls them; without them, the op's
-    own letters (``out``, ``a``, ``b``). With names, the gradient arriving at the output is
-    written ``upstream``, as the trace's column calls it.
+    own letters (``out``, ``a``, ``b``). upstream: the name of G (primed where a label is "G").
+    A transpose of a transpose is written as what it is: (Wᵀ)ᵀ is W.
 
     >>> local_formula(ops.tanh, 0)
     '1 - out * out'
@@ -78,15 +84,32 @@ def local_formula(op: ops.Op, i: int, names: tuple = ()) -> str:
     >>> local_formula(ops.div, 1, ("q", "p", "x*w"))
     '-(q / (x*w))'
     >>> local_formula(ops.matmul, 0, ("z", "W", "x"))
-    'vjp: upstream @ matrix_transpose(x)'
+    'G xᵀ'
+    >>> local_formula(ops.matmul, 0, ("z", "x", "Wᵀ"))
+    'G W'
     """
     if not 0 <= i < len(op.formulas):
         raise ValueError(f"local_formula: no input #{i} for op {op.name!r}")
     out, *inputs = names or ("out", *op.inputs)
-    by_place = {"out": out, "g": "upstream" if names else "g", **dict(zip("abc", inputs))}
-    text = _ARGUMENT.sub(lambda m: by_place[m.group(1)], op.formulas[i])
-    text = _PLACEHOLDER.sub(lambda m: operand_text(by_place[m.group(1)]), text)
-    return text if op.elementwise else "vjp: " + text
+    by_place = {"out": out, "g": upstream, **dict(zip("abc", inputs))}
+
+    def transposed(m: re.Match) -> str:
+        name = by_place[m.group(1)]
+        if name.endswith("ᵀ") and len(name) > 1:        # (Wᵀ)ᵀ = W
+            return operand_text(name[:-1])
+        return operand_text(name) + "ᵀ"
+
+    text = _TRANSPOSED.sub(transposed, op.formulas[i])
+    text = _ARGUMENT.sub(lambda m: by_place[m.group(1)], text)
+    return _PLACEHOLDER.sub(lambda m: operand_text(by_place[m.group(1)]), text)
+
+
+def upstream_name(labels) -> str:
+    """G, the name of the upstream gradient in formulas, primed until no label is spelt so."""
+    name = "G"
+    while name in labels:
+        name += "′"
+    return name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,7 +124,8 @@ class TraceRow:
     op: str
     input: str
     upstream: Any          # ∂y/∂node
-    formula: str           # ∂node/∂input, as written in ops.py, in the nodes' own names
+    formula: str           # ∂node/∂input as written in ops.py, in the nodes' own names (for a
+                           # non-elementwise op, the gradient passed back, upstream called G)
     local: Any             # its value (None where it is a Jacobian, not a number per element)
     contribution: Any      # upstream × local, summed back to the input's shape
     accumulated: Any       # ∂y/∂input so far, after this step
@@ -137,9 +161,16 @@ def node_names(nodes) -> dict:
             args = [names.get(p, "…") for p in n.parents]
             op = n.operation
             text = (f"{args[0]}{op.symbol}{args[1]}" if len(args) == 2 and not op.symbol.isalpha()
+                    else f"{operand_text(args[0])}ᵀ" if _reverses_axes(n)
                     else f"{op.name}({', '.join(args)})")
             names[n] = text if len(text) <= 24 else f"{op.name}#{len(names)}"
     return names
+
+
+def _reverses_axes(n) -> bool:
+    """A transpose that reverses every axis (W.T): written Wᵀ."""
+    return (n.operation is ops.transpose
+            and tuple(n.params["axes"]) == tuple(range(len(n.params["axes"])))[::-1])
 
 
 class BackwardTrace:
@@ -165,8 +196,10 @@ class BackwardTrace:
     @functools.cached_property
     def rows(self) -> List[TraceRow]:
         names = self._names()
+        upstream = upstream_name(set(names.values()))
         return [TraceRow(k + 1, names[n], op.name, names[p], g,
-                         local_formula(op, i, (names[n], *(names[q] for q in n.parents))),
+                         local_formula(op, i, (names[n], *(names[q] for q in n.parents)),
+                                       upstream),
                          local, c, acc)
                 for k, (n, op, p, i, g, local, c, acc) in enumerate(self._raw)]
 
@@ -186,7 +219,10 @@ class BackwardTrace:
         return [(n, p, i) for n, _, p, i, *_ in self._raw]
 
     def __str__(self) -> str:
-        head = ("step", "node", "op", "→ input", "upstream", "local ∂node/∂input", "contribution",
+        # A VJP's formula names the upstream gradient G: then the column says so.
+        vjps = any(not op.elementwise for _, op, *_ in self._raw)
+        upstream = f"upstream {upstream_name(set(self._names().values()))}" if vjps else "upstream"
+        head = ("step", "node", "op", "→ input", upstream, "local ∂node/∂input", "contribution",
                 "accumulated")
         body = [tuple(" ".join(cell.split()) for cell in (   # one line per cell, whatever a label holds
                  str(r.step), r.node, r.op, r.input, _show(r.upstream),

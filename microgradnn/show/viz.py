@@ -39,6 +39,7 @@ import numpy as np
 
 from ..core.engine import Value, walk
 from .escape import dot_html, dot_text
+from .labels import default_rankdir, edge_label_texts, formula_names, number_text
 
 __all__ = ["draw_graph", "draw_network", "Drawing", "DotError", "DotNotFoundError",
            "TooManyNodesError", "run_dot", "check_timeout", "DOT_TIMEOUT"]
@@ -216,23 +217,6 @@ def _new_drawing(name: str, rankdir: str) -> Drawing:
 # Numbers as text
 # ---------------------------------------------------------------------------------------------
 
-def number_text(x: float, digits: int = 4) -> str:
-    """A number in a few significant digits, with short exponents: 0.7071, -1.5, 1.2e-05 →
-    1.2e-5, nan, inf (the drawings use 4, the explorer's steps 6)."""
-    x = float(x)
-    if x != x:
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    if x == 0:
-        return "0"                       # also -0.0
-    text = f"{x:.{digits}g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        text = f"{mantissa}e{int(exponent)}"
-    return text
-
-
 def _values_text(a: np.ndarray) -> Optional[str]:
     """The values of a small array as nested lists, None when it is too big to list."""
     if a.size > SMALL or a.ndim > 2:
@@ -375,46 +359,6 @@ def _op_text(v: Value) -> str:
     return f"{op.name}({', '.join(f'{k}={_index_text(p)}' for k, p in shown.items())})"
 
 
-def _formula_names(nodes: list) -> tuple:
-    """The names local-derivative formulas use, and the placeholders for nodes without one.
-
-    A node goes by its label where it has one, else by the short expression that made it
-    ('x*w', as in the explained trace); otherwise a placeholder stands in — u, v for an op's
-    first and second input, out for its output — primed until no label in the graph is spelt
-    the same, so that a formula's names never clash with the learner's own.
-    """
-    from .trace import node_names
-    labels = {n.label for n in nodes if n.label}
-    placeholders = ("u", "v", "out")
-    while labels.intersection(placeholders):
-        placeholders = tuple(p + "′" for p in placeholders)
-    names = {n: name for n, name in node_names(nodes).items()
-             if n.label or (len(name) <= 12 and not any(c in name for c in "#…")
-                            and not name.startswith("leaf"))}
-    return names, placeholders
-
-
-def _local_text(v: Value, i: int, names: dict, placeholders: tuple) -> str:
-    """∂out/∂input_i for an edge: the formula from the op's VJP (microgradnn.trace), in the
-    nodes' own names, and, on a scalar graph, its value, which is the VJP applied to an upstream
-    gradient of 1."""
-    from .trace import local_formula, operand_text
-    op = v._op
-    inputs = [names.get(p, placeholders[k]) for k, p in enumerate(v.parents)]
-    try:
-        formula = local_formula(op, i, (names.get(v, placeholders[2]), *inputs))
-    except ValueError:
-        formula = ""                     # no formula text available: show the value only
-    name = operand_text(inputs[i])
-    if not v.is_scalar:
-        return f"∂/∂{name}: {formula}" if formula else ""
-    with np.errstate(all="ignore"):
-        value = number_text(float(np.asarray(op.vjps[i](1.0, v.data, *v.forward_args))))
-    if not formula or formula.startswith("vjp:") or formula == value:
-        return f"∂/∂{name} = {value}"
-    return f"∂/∂{name} = {formula} = {value}"
-
-
 # ---------------------------------------------------------------------------------------------
 # Layers: which nodes belong to layer 1, 2, ... of a network
 # ---------------------------------------------------------------------------------------------
@@ -497,7 +441,7 @@ def _collapsed_rows(members: list, layer: int) -> list:
 # draw_graph
 # ---------------------------------------------------------------------------------------------
 
-def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
+def draw_graph(root: Value, *, rankdir: Optional[str] = None, show_grad: bool = True,
                cluster_layers: bool = False, collapse_layers: bool = False,
                max_nodes: int = 500, highlight: Optional[Value] = None,
                edge_labels: Optional[str] = None, legend: bool = True) -> Drawing:
@@ -507,7 +451,8 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     shape and their values when small, else min/mean/max), an oval per op, one arrow per use.
     Colours mark inputs, parameters, intermediates and the output (see the legend).
 
-    rankdir: "LR" (left to right) or "TB" (top to bottom).
+    rankdir: "LR" (left to right) or "TB" (top to bottom); None (the default) chooses: left to
+        right while the longest path fits a page that way (about 1,000 pt), else top to bottom.
     show_grad: write the gradients (after backward()).
     cluster_layers: frame the nodes of each network layer (W1, b1, z1, a1 and the unlabelled
         nodes between them) as "layer 1", ...; collapse_layers: draw each layer as one box.
@@ -515,7 +460,9 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     highlight: a Value (usually a parameter); the paths from it to root — the routes the chain
         rule takes — are drawn in red.
     edge_labels: "local" writes on each arrow the local derivative ∂out/∂input (its formula,
-        in the nodes' own labels, and its value on scalar graphs): "∂/∂w = x = 0.5".
+        in the nodes' own labels, and its value on scalar graphs): "∂/∂w = x = 0.5"; into an op
+        that is not elementwise, the gradient it passes back, G being the one arriving at its
+        output: "into W: Gᵀ x". No label where no gradient flows.
     legend: add a key to the colours.
 
     >>> from microgradnn import Value
@@ -534,10 +481,9 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     if highlight is not None and not isinstance(highlight, Value):
         raise TypeError(f"draw_graph: highlight must be a Value of the graph, got "
                         f"{type(highlight).__name__}")
-    d = _new_drawing("computation graph", rankdir)
-
     nodes = walk(root)
     index = {n: i for i, n in enumerate(nodes)}
+    d = _new_drawing("computation graph", rankdir or default_rankdir(nodes, index, edge_labels))
     layer = layers_of(nodes, index, root) if (cluster_layers or collapse_layers) else [None] * len(nodes)
 
     # The drawn name of each value and of each op (a collapsed layer draws them all as "L1").
@@ -641,12 +587,13 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
 
     # Edges: input → op, one per use and in order; op → output.
     drawn = set()
-    names, placeholders = _formula_names(nodes) if edge_labels == "local" else ({}, ())
+    naming = formula_names(nodes) if edge_labels == "local" else None
     for i, n in enumerate(nodes):
         if n._op is None:
             continue
         target = op_id[i]
         parents = n.parents
+        texts = edge_label_texts(n, *naming) if naming else None
         for k, p in enumerate(parents):
             j = index[p]
             source = value_id[j]
@@ -655,10 +602,9 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
                 if source == target or (source, target) in drawn:
                     continue                  # inside one box, or already joined
                 drawn.add((source, target))
-            elif edge_labels == "local":
-                text = _local_text(n, k, names, placeholders)
-                if text:
-                    attrs["label"] = dot_text(text)
+            elif texts is not None:
+                if texts[k]:
+                    attrs["label"] = dot_text(texts[k])
             elif len(parents) == 2 and n._op.name in _ORDERED:
                 attrs["label"] = _SIDES[k]    # which operand is which: left − right, left / right
             if in_frame[i] and in_frame[j] and in_frame[i] != in_frame[j]:
