@@ -191,6 +191,55 @@ abs = _elementwise(ops.abs, "|x| (derivative 0 at 0, as in PyTorch)", """>>> abs
 sqrt = _elementwise(ops.sqrt, "The square root (nan below 0; derivative inf at 0)", """>>> sqrt(4.0), grad(sqrt)(4.0)
 (2.0, 0.25)""")
 
+sin = _elementwise(ops.sin, "The sine", """>>> grad(sin)(0.0)
+1.0""")
+cos = _elementwise(ops.cos, "The cosine", """>>> cos(0.0)
+1.0""")
+tan = _elementwise(ops.tan, "The tangent", """>>> grad(tan)(0.0)
+1.0""")
+arcsin = _elementwise(ops.arcsin, "The inverse sine (nan outside [-1, 1])", """>>> grad(arcsin)(0.0)
+1.0""")
+arccos = _elementwise(ops.arccos, "The inverse cosine (nan outside [-1, 1])", """>>> grad(arccos)(0.0)
+-1.0""")
+arctan = _elementwise(ops.arctan, "The inverse tangent", """>>> grad(arctan)(1.0)
+0.5""")
+sinh = _elementwise(ops.sinh, "The hyperbolic sine", """>>> grad(sinh)(0.0)
+1.0""")
+cosh = _elementwise(ops.cosh, "The hyperbolic cosine", """>>> cosh(0.0)
+1.0""")
+square = _elementwise(ops.square, "x * x", """>>> grad(square)(3.0)
+6.0""")
+sign = _elementwise(ops.sign, "-1, 0 or 1 (derivative 0, as in PyTorch)", """>>> sign(-2.0), grad(sign)(-2.0)
+(-1.0, 0.0)""")
+
+
+def minimum(a, b):
+    """The elementwise smaller of a and b (floats, ndarrays or Values, with broadcasting); ties
+    share the gradient, as in PyTorch's ``torch.minimum``.
+
+    >>> minimum(1.0, 2.0), grad(lambda x: minimum(x, 1.0))(1.0)
+    (1.0, 0.5)
+    """
+    if isinstance(a, Value) or isinstance(b, Value):
+        va = a if isinstance(a, Value) else lift(as_data(a, "minimum"))
+        vb = b if isinstance(b, Value) else lift(as_data(b, "minimum"))
+        return record(ops.minimum, (va, vb))
+    a, b = as_data(a, "minimum"), as_data(b, "minimum")
+    out = ops.minimum.forward(a, b)
+    return out if np.ndarray in (type(a), type(b)) else float(out)
+
+
+def clip(x, lo=None, hi=None):
+    """x limited to [lo, hi]; the gradient passes where lo ≤ x ≤ hi (PyTorch's clamp).
+
+    >>> clip(3.0, 0.0, 1.0), grad(lambda x: clip(x, 0.0, 1.0))(1.0)
+    (1.0, 1.0)
+    """
+    if isinstance(x, Value):
+        return x.clip(lo, hi)
+    x = as_data(x, "clip")
+    return lift(x).clip(lo, hi).data
+
 
 def maximum(a, b):
     """The elementwise larger of a and b (floats, ndarrays or Values, with broadcasting).
