@@ -19,6 +19,7 @@ import numpy as np
 from . import ops
 from .engine import Value, as_data, gradients, lift, record
 from .modes import tracing
+from .numpy_api import stack_values
 
 ArgNums = Union[int, Sequence[int]]
 
@@ -40,11 +41,13 @@ def _prepare(fname: str, args: tuple, argnums: ArgNums):
 def _call(fname: str, f: Callable, xs: list, nums: tuple) -> Value:
     with tracing(fname, [xs[i] for i in nums]):     # float(x) inside f would cut the graph
         y = f(*xs)
+    y = stack_values(y, f"{fname}: f's result")   # a list or an object array of Values
     if isinstance(y, Value):
         return y
     if isinstance(y, (int, float, np.integer, np.floating)) and not isinstance(y, bool):
         return Value(float(y), requires_grad=False)   # a constant: every derivative is 0
-    raise TypeError(f"{fname}: f must return a Value or a number, got {type(y).__name__}")
+    raise TypeError(f"{fname}: f must return a Value, a number, or a list or array of Values, "
+                    f"got {type(y).__name__}")
 
 
 def _result(v: Any, traced: bool) -> Any:
