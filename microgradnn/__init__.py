@@ -22,7 +22,7 @@ the engine from outside):
 * ``draw_graph``, ``draw_network``                      — microgradnn.viz
 * ``explore`` (a backward pass to step through in the browser) — microgradnn.explorer
 * ``MLP`` (microgradnn.nn), ``NeuralNetwork`` (microgradnn.backprop),
-  ``crosscheck``, ``crosscheck_gradients``, ``gradcheck`` (microgradnn.check)
+  ``crosscheck``, ``crosscheck_gradients``, ``gradcheck``, ``check_backward`` (microgradnn.check)
 
 Imported by module name: ``fit``, ``evaluate``, ``predict`` (microgradnn.training), the losses
 and optimizers (microgradnn.losses, microgradnn.optim), micrograd's ``Value``, ``nn`` and
@@ -119,6 +119,7 @@ _LAZY = {
     "draw_graph": "show.viz", "draw_network": "show.viz", "explore": "show.explorer",
     "MLP": "network.nn", "NeuralNetwork": "check.backprop",
     "crosscheck": "check", "crosscheck_gradients": "check", "gradcheck": "check",
+    "check_backward": "check",
 }
 
 __all__ = ["Value", "gradients", "no_grad", *_LAZY]
