@@ -38,16 +38,18 @@ def _prepare(fname: str, args: tuple, argnums: ArgNums):
     return xs, nums, traced
 
 
-def _call(fname: str, f: Callable, xs: list, nums: tuple) -> Value:
+def _call(fname: str, f: Callable, xs: list, nums: tuple, many: bool = False) -> Value:
+    """f(*xs) as a Value; many: a list or an object array of Values (jacobian's f) is stacked."""
     with tracing(fname, [xs[i] for i in nums]):     # float(x) inside f would cut the graph
         y = f(*xs)
-    y = stack_values(y, f"{fname}: f's result")   # a list or an object array of Values
+    if many:
+        y = stack_values(y, f"{fname}: f's result")   # a list or an object array of Values
     if isinstance(y, Value):
         return y
     if isinstance(y, (int, float, np.integer, np.floating)) and not isinstance(y, bool):
         return Value(float(y), requires_grad=False)   # a constant: every derivative is 0
-    raise TypeError(f"{fname}: f must return a Value, a number, or a list or array of Values, "
-                    f"got {type(y).__name__}")
+    raise TypeError(f"{fname}: f must return a Value or a number, got {type(y).__name__}"
+                    + (" (or a list or an object array of Values)" if many else ""))
 
 
 def _result(v: Any, traced: bool) -> Any:
@@ -118,7 +120,7 @@ def jacobian(f: Callable, argnums: int = 0) -> Callable:
     def jacobian_f(*args):
         xs, nums, traced = _prepare("jacobian", args, argnums)
         x = xs[nums[0]]
-        y = _call("jacobian", f, xs, nums)
+        y = _call("jacobian", f, xs, nums, many=True)
         rows = []
         for k in range(y.size):
             seed = 1.0 if y.is_scalar else np.eye(1, y.size, k).reshape(y.shape)
