@@ -12,14 +12,17 @@ the engine from outside):
 
 * ``Value``, ``no_grad``, ``gradients``                 — microgradnn.engine
 * ``grad``, ``value_and_grad``, ``jacobian``, ``hessian``, ``hvp`` — microgradnn.functional
-* ``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu``, ``abs``, ``sqrt``, ``maximum``: math that
-  takes floats, arrays and Values alike (use them, not ``math.*``, in what you differentiate)
-                                                        — microgradnn.functional
+* ``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu``, ``abs``, ``sqrt``, ``maximum``, ``sin``,
+  ``cos``, ``tan``, ``arcsin``, ``arccos``, ``arctan``, ``sinh``, ``cosh``, ``square``, ``sign``,
+  ``minimum``, ``clip``: math that takes floats, arrays and Values alike (use them, not
+  ``math.*``, in what you differentiate)                — microgradnn.functional
+* ``where``, ``concatenate``, ``stack``; and numpy's own functions on Values (``np.exp(v)``,
+  ``np.sum(v, axis=0)``, ``np.var(v)`` ...)              — microgradnn.core.numpy_api
 * ``detect_anomaly``                                    — microgradnn.anomaly
 * ``draw_graph``, ``draw_network``                      — microgradnn.viz
 * ``explore`` (a backward pass to step through in the browser) — microgradnn.explorer
 * ``MLP`` (microgradnn.nn), ``NeuralNetwork`` (microgradnn.backprop),
-  ``crosscheck``, ``crosscheck_gradients``, ``gradcheck`` (microgradnn.check)
+  ``crosscheck``, ``crosscheck_gradients``, ``gradcheck``, ``check_backward`` (microgradnn.check)
 
 Imported by module name: ``fit``, ``evaluate``, ``predict`` (microgradnn.training), the losses
 and optimizers (microgradnn.losses, microgradnn.optim), micrograd's ``Value``, ``nn`` and
@@ -47,6 +50,9 @@ if _sys.argv[:1] == ["-m"] or _os.path.basename(_sys.argv[0] if _sys.argv else "
     _sys.excepthook = _interrupted
 
 from .core.engine import Value, gradients, no_grad  # noqa: E402 - after the hook, on purpose
+# numpy's functions on Values (np.exp(v), np.sum(v) ...) and the numpy methods, attached to Value
+# by the core's own numpy_api module (the engine's mechanism stays small without it).
+from .core import numpy_api as _numpy_api  # noqa: E402,F401
 # Parts above the core attach their conveniences to it when imported: the trace that
 # backward(explain=True) returns, net.save / MLP.load, net.to_torch / MLP.from_torch.
 from .show import trace as _trace  # noqa: E402,F401
@@ -105,10 +111,16 @@ _LAZY = {
     "exp": "core.functional", "log": "core.functional", "tanh": "core.functional",
     "sigmoid": "core.functional", "relu": "core.functional", "abs": "core.functional",
     "sqrt": "core.functional", "maximum": "core.functional",
+    "sin": "core.functional", "cos": "core.functional", "tan": "core.functional",
+    "arcsin": "core.functional", "arccos": "core.functional", "arctan": "core.functional",
+    "sinh": "core.functional", "cosh": "core.functional", "square": "core.functional",
+    "sign": "core.functional", "minimum": "core.functional", "clip": "core.functional",
+    "where": "core.numpy_api", "concatenate": "core.numpy_api", "stack": "core.numpy_api",
     "define_op": "core.functional", "detect_anomaly": "core.anomaly",
     "draw_graph": "show.viz", "draw_network": "show.viz", "explore": "show.explorer",
     "MLP": "network.nn", "NeuralNetwork": "check.backprop",
     "crosscheck": "check", "crosscheck_gradients": "check", "gradcheck": "check",
+    "check_backward": "check",
 }
 
 __all__ = ["Value", "gradients", "no_grad", *_LAZY]

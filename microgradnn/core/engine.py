@@ -173,7 +173,7 @@ class Value:
 
     __slots__ = ("_data", "_grad", "_op", "_parents", "_saved", "_requires_grad", "_seq",
                  "_version", "_label", "_site", "__weakref__")
-    __array_ufunc__ = None   # so that `ndarray + Value` calls Value.__radd__, not numpy
+    __array_ufunc__ = None   # ndarray + Value calls Value.__radd__; numpy_api attaches NEP 13
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
         init_leaf(self, data if type(data) is float else as_data(data, "Value", copy=True),

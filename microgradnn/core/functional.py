@@ -19,6 +19,7 @@ import numpy as np
 from . import ops
 from .engine import Value, as_data, gradients, lift, record
 from .modes import tracing
+from .numpy_api import stack_values
 
 ArgNums = Union[int, Sequence[int]]
 
@@ -37,14 +38,18 @@ def _prepare(fname: str, args: tuple, argnums: ArgNums):
     return xs, nums, traced
 
 
-def _call(fname: str, f: Callable, xs: list, nums: tuple) -> Value:
+def _call(fname: str, f: Callable, xs: list, nums: tuple, many: bool = False) -> Value:
+    """f(*xs) as a Value; many: a list or an object array of Values (jacobian's f) is stacked."""
     with tracing(fname, [xs[i] for i in nums]):     # float(x) inside f would cut the graph
         y = f(*xs)
+    if many:
+        y = stack_values(y, f"{fname}: f's result")   # a list or an object array of Values
     if isinstance(y, Value):
         return y
     if isinstance(y, (int, float, np.integer, np.floating)) and not isinstance(y, bool):
         return Value(float(y), requires_grad=False)   # a constant: every derivative is 0
-    raise TypeError(f"{fname}: f must return a Value or a number, got {type(y).__name__}")
+    raise TypeError(f"{fname}: f must return a Value or a number, got {type(y).__name__}"
+                    + (" (or a list or an object array of Values)" if many else ""))
 
 
 def _result(v: Any, traced: bool) -> Any:
@@ -115,7 +120,7 @@ def jacobian(f: Callable, argnums: int = 0) -> Callable:
     def jacobian_f(*args):
         xs, nums, traced = _prepare("jacobian", args, argnums)
         x = xs[nums[0]]
-        y = _call("jacobian", f, xs, nums)
+        y = _call("jacobian", f, xs, nums, many=True)
         rows = []
         for k in range(y.size):
             seed = 1.0 if y.is_scalar else np.eye(1, y.size, k).reshape(y.shape)
@@ -190,6 +195,55 @@ abs = _elementwise(ops.abs, "|x| (derivative 0 at 0, as in PyTorch)", """>>> abs
 2.0""")
 sqrt = _elementwise(ops.sqrt, "The square root (nan below 0; derivative inf at 0)", """>>> sqrt(4.0), grad(sqrt)(4.0)
 (2.0, 0.25)""")
+
+sin = _elementwise(ops.sin, "The sine", """>>> grad(sin)(0.0)
+1.0""")
+cos = _elementwise(ops.cos, "The cosine", """>>> cos(0.0)
+1.0""")
+tan = _elementwise(ops.tan, "The tangent", """>>> grad(tan)(0.0)
+1.0""")
+arcsin = _elementwise(ops.arcsin, "The inverse sine (nan outside [-1, 1])", """>>> grad(arcsin)(0.0)
+1.0""")
+arccos = _elementwise(ops.arccos, "The inverse cosine (nan outside [-1, 1])", """>>> grad(arccos)(0.0)
+-1.0""")
+arctan = _elementwise(ops.arctan, "The inverse tangent", """>>> grad(arctan)(1.0)
+0.5""")
+sinh = _elementwise(ops.sinh, "The hyperbolic sine", """>>> grad(sinh)(0.0)
+1.0""")
+cosh = _elementwise(ops.cosh, "The hyperbolic cosine", """>>> cosh(0.0)
+1.0""")
+square = _elementwise(ops.square, "x * x", """>>> grad(square)(3.0)
+6.0""")
+sign = _elementwise(ops.sign, "-1, 0 or 1 (derivative 0, as in PyTorch)", """>>> sign(-2.0), grad(sign)(-2.0)
+(-1.0, 0.0)""")
+
+
+def minimum(a, b):
+    """The elementwise smaller of a and b (floats, ndarrays or Values, with broadcasting); ties
+    share the gradient, as in PyTorch's ``torch.minimum``.
+
+    >>> minimum(1.0, 2.0), grad(lambda x: minimum(x, 1.0))(1.0)
+    (1.0, 0.5)
+    """
+    if isinstance(a, Value) or isinstance(b, Value):
+        va = a if isinstance(a, Value) else lift(as_data(a, "minimum"))
+        vb = b if isinstance(b, Value) else lift(as_data(b, "minimum"))
+        return record(ops.minimum, (va, vb))
+    a, b = as_data(a, "minimum"), as_data(b, "minimum")
+    out = ops.minimum.forward(a, b)
+    return out if np.ndarray in (type(a), type(b)) else float(out)
+
+
+def clip(x, lo=None, hi=None):
+    """x limited to [lo, hi]; the gradient passes where lo ≤ x ≤ hi (PyTorch's clamp).
+
+    >>> clip(3.0, 0.0, 1.0), grad(lambda x: clip(x, 0.0, 1.0))(1.0)
+    (1.0, 1.0)
+    """
+    if isinstance(x, Value):
+        return x.clip(lo, hi)
+    x = as_data(x, "clip")
+    return lift(x).clip(lo, hi).data
 
 
 def maximum(a, b):

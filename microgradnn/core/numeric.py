@@ -539,3 +539,121 @@ def bce_from_logits(z, t, n):
     per_point = m - tz
     per_point += np.log1p(np.exp(-np.abs(z)))
     return np.array(np.add.reduce(per_point, axis=None) / n)
+
+
+# --- the elementary functions numpy has (sin, cos ...) and the ops added with them ---
+
+def _elementary(name: str, on_float: Callable, on_array: Callable) -> Callable:
+    """A function of floats (IEEE results where math raises), arrays and Values (its method)."""
+    def f(x):
+        if type(x) is float:
+            try:
+                return on_float(x)
+            except (ValueError, OverflowError):       # sin(inf), asin(2), cosh(1000)
+                with np.errstate(all="ignore"):
+                    return float(on_array(x))
+        if type(x) is np.ndarray:
+            return on_array(x)
+        return getattr(x, name)()
+    f.__name__ = name
+    return f
+
+
+sin = _elementary("sin", math.sin, np.sin)
+cos = _elementary("cos", math.cos, np.cos)
+tan = _elementary("tan", math.tan, np.tan)
+arcsin = _elementary("arcsin", math.asin, np.arcsin)
+arccos = _elementary("arccos", math.acos, np.arccos)
+arctan = _elementary("arctan", math.atan, np.arctan)
+sinh = _elementary("sinh", math.sinh, np.sinh)
+cosh = _elementary("cosh", math.cosh, np.cosh)
+square = _elementary("square", lambda x: x * x, np.square)
+
+
+def sign_of(x):
+    """−1, 0 or +1 (NaN stays NaN): the forward of the sign op."""
+    return float(np.sign(x)) if type(x) is float else np.sign(x)
+
+
+def no_gradient(g):
+    """The VJP of a function flat everywhere: zeros like g (for a Value, on the graph)."""
+    if type(g) is float:
+        return 0.0
+    if type(g) is np.ndarray:
+        return np.zeros(g.shape)
+    return g * 0.0
+
+
+def clip(a, lo, hi):
+    return np.clip(a, lo, hi)
+
+
+def inside(a, lo, hi):
+    """1 where lo ≤ a ≤ hi (a missing bound is no bound), else 0: clip's derivative. A constant."""
+    a = _data(a)
+    keep = np.ones(np.shape(a), dtype=bool)
+    if lo is not None:
+        keep &= a >= lo
+    if hi is not None:
+        keep &= a <= hi
+    return float(keep) if type(a) is float else keep.astype(float)
+
+
+def minimum(a, b):
+    return np.minimum(a, b)
+
+
+def where(a, b, cond):
+    return np.where(cond, a, b)
+
+
+def pick(g, keep):
+    """g where the boolean mask keep holds, exactly 0 elsewhere (even where g is ∞ or NaN)."""
+    if type(g) is float or type(g) is np.ndarray:
+        return np.where(keep, g, 0.0)
+    return gate(g, np.asarray(keep, dtype=float), ~np.asarray(keep))
+
+
+def min_axes(x, axis=None, keepdims=False):
+    return x if type(x) is float else np.min(x, axis=axis, keepdims=keepdims)
+
+
+def prod_axes(x, axis=None, keepdims=False):
+    return x if type(x) is float else np.prod(x, axis=axis, keepdims=keepdims)
+
+
+def prod_others(a, out, axis, keepdims):
+    """For each aᵢ the product of the other entries along axis (all of them for axis None):
+    out/aᵢ where no entry is 0, else products of the others taken one by one (exact at 0s)."""
+    if type(a) is float:
+        return 1.0
+    if not (_data(a) == 0.0).any():
+        return divide(expand(out, shape(a), axis, keepdims), a)
+    if axis is None:
+        return reshape(prod_others(reshape(a, (-1,)), None, 0, False), shape(a))
+    k, n = axis % ndim(a), shape(a)[axis]
+    if type(a) is np.ndarray:            # exclusive products from the left and from the right
+        b = np.moveaxis(a, k, -1)
+        ones = np.ones(b.shape[:-1] + (1,))
+        left = np.cumprod(np.concatenate([ones, b[..., :-1]], axis=-1), axis=-1)
+        right = np.cumprod(np.concatenate([ones, b[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        return np.moveaxis(left * right, -1, k)
+    total = None                          # a Value (a recorded backward pass): one by one
+    for i in range(n):
+        others = a[(slice(None),) * k + (np.array([j for j in range(n) if j != i], dtype=int),)]
+        at_i = others.prod(axis=k, keepdims=True).scatter_add(
+            (slice(None),) * k + (slice(i, i + 1),), shape(a))
+        total = at_i if total is None else total + at_i
+    return total
+
+
+def cumsum(x, axis):
+    return np.cumsum(x, axis=axis)
+
+
+def reverse_cumsum(g, axis):
+    """Σ_{j ≥ i} g_j along axis: cumsum's VJP (for a Value, on the graph)."""
+    back = (slice(None),) * (axis % ndim(g)) + (slice(None, None, -1),)
+    if type(g) is np.ndarray:
+        return np.cumsum(g[back], axis=axis)[back]
+    return g[back].cumsum(axis)[back]

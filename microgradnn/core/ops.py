@@ -204,3 +204,61 @@ binary_cross_entropy = Op(
      lambda g, out, z, t, n: z * (-g / n)],                      # −z/n
     ["(σ({a}) - {b}) {g} / n", "-{a} {g} / n"],
     params=("n",), elementwise=False, inputs=("z", "t"))
+
+# --- elementary functions numpy has (numpy_api.py maps np.sin & co. onto them) ---
+
+sin = Op("sin", "sin", m.sin, [lambda g, out, a: g * m.cos(a)], ["cos({a})"])
+cos = Op("cos", "cos", m.cos, [lambda g, out, a: -g * m.sin(a)], ["-sin({a})"])
+tan = Op("tan", "tan", m.tan,
+         [lambda g, out, a: g * (1.0 + out * out)],                  # tan' = 1 + tan²
+         ["1 + {out} * {out}"])
+arcsin = Op("arcsin", "arcsin", m.arcsin,
+            [lambda g, out, a: m.divide(g, m.sqrt(1.0 - a * a))],    # 1/√(1 − a²), ∞ at ±1
+            ["1 / sqrt(1 - {a} * {a})"])
+arccos = Op("arccos", "arccos", m.arccos,
+            [lambda g, out, a: -m.divide(g, m.sqrt(1.0 - a * a))],   # −1/√(1 − a²)
+            ["-1 / sqrt(1 - {a} * {a})"])
+arctan = Op("arctan", "arctan", m.arctan,
+            [lambda g, out, a: m.divide(g, 1.0 + a * a)],            # 1/(1 + a²)
+            ["1 / (1 + {a} * {a})"])
+sinh = Op("sinh", "sinh", m.sinh, [lambda g, out, a: g * m.cosh(a)], ["cosh({a})"])
+cosh = Op("cosh", "cosh", m.cosh, [lambda g, out, a: g * m.sinh(a)], ["sinh({a})"])
+square = Op("square", "²", m.square, [lambda g, out, a: g * (2.0 * a)], ["2 * {a}"])
+
+sign = Op("sign", "sign", m.sign_of,
+          [lambda g, out, a: m.no_gradient(g)],      # flat everywhere (0 at the jump, as PyTorch)
+          ["0"])
+
+# The gradient passes where lo ≤ a ≤ hi, both ends included (PyTorch's clamp); lo, hi: constants.
+clip = Op("clip", "clip", m.clip,
+          [lambda g, out, a, lo, hi: m.gate(g, m.inside(a, lo, hi))],
+          ["inside({a}, lo, hi)"], params=("lo", "hi"))
+
+minimum = Op("minimum", "min", m.minimum,
+             [lambda g, out, a, b: m.gate(g, m.share(b, a)),     # 1 where a is smaller, ½ at a tie
+              lambda g, out, a, b: m.gate(g, m.share(a, b))],    # 1 where b is smaller, ½ at a tie
+             ["share({b}, {a})", "share({a}, {b})"])
+
+# cond (a constant boolean array) picks a where it holds, b elsewhere: g goes back the same way.
+where = Op("where", "where", m.where,
+           [lambda g, out, a, b, cond: m.pick(g, cond),
+            lambda g, out, a, b, cond: m.pick(g, ~cond)],
+           ["pick({g}, cond)", "pick({g}, ~cond)"], params=("cond",), elementwise=False)
+
+min = Op("min", "min", m.min_axes,
+         [lambda g, out, a, axis, keepdims:                              # only the minima get g
+          m.expand(g, m.shape(a), axis, keepdims) * m.argmax_mask(a, out, axis, keepdims)],
+         ["expand({g}, shape({a}), axis, keepdims) * argmax_mask({a}, {out}, axis, keepdims)"],
+         params=("axis", "keepdims"), elementwise=False)
+
+# ∂(Π a)/∂aᵢ is the product of the others: out/aᵢ, computed without that division where a has 0s.
+prod = Op("prod", "Π", m.prod_axes,
+          [lambda g, out, a, axis, keepdims:
+           m.expand(g, m.shape(a), axis, keepdims) * m.prod_others(a, out, axis, keepdims)],
+          ["expand({g}, shape({a}), axis, keepdims) * prod_others({a}, {out}, axis, keepdims)"],
+          params=("axis", "keepdims"), elementwise=False)
+
+# Each g_j reaches every a_i with i ≤ j: the gradient is g's cumulative sum taken from the end.
+cumsum = Op("cumsum", "cumsum", m.cumsum,
+            [lambda g, out, a, axis: m.reverse_cumsum(g, axis)],
+            ["reverse_cumsum({g}, axis)"], params=("axis",), elementwise=False)

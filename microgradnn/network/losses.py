@@ -29,6 +29,7 @@ import numpy as np
 from .architecture import LOSSES, numbers
 from ..core import ops
 from ..core.engine import Value, constant, record
+from ..core.numpy_api import stack_values
 
 # The output activation whose logits each cross-entropy expects (quadratic takes any output).
 OUTPUT_ACTIVATION = {"bce": "sigmoid", "cross_entropy": "softmax"}
@@ -92,6 +93,8 @@ def quadratic(output: Any, y: Any) -> Value:
     A float64 array y of the output's shape is used as it is, not copied (as the network's
     input): the graph's "y" node shows it, so change it in place only after ``backward()``.
     """
+    if isinstance(output, np.ndarray) and output.dtype == object:   # np.array([v1, v2])
+        output = stack_values(output, "quadratic")
     if isinstance(output, (list, tuple)):
         ys = np.ravel(numbers(y, "quadratic targets"))
         if len(ys) != len(output):
@@ -124,6 +127,7 @@ def binary_cross_entropy(logits: Value, y: Any) -> Value:
     ln(1 + eᶻ) computed as m + ln(e⁻ᵐ + eᶻ⁻ᵐ), m = max(z, 0), so the log never sees 0 or ∞;
     its gradient is exactly (σ(z) − y)/n everywhere (also at z = 0).
     """
+    logits = stack_values(logits, "binary_cross_entropy")      # a list or object array of Values
     if not isinstance(logits, Value):
         logits = Value(logits, requires_grad=False)
     t = target_array(y, logits.shape, "binary_cross_entropy")
@@ -176,6 +180,7 @@ def softmax_cross_entropy(logits: Value, targets: Any) -> Value:
     >>> float(loss.data)
     2000.0
     """
+    logits = stack_values(logits, "softmax_cross_entropy")      # a list or object array of Values
     if not isinstance(logits, Value):
         logits = Value(logits, requires_grad=False)
     if logits.ndim != 2:

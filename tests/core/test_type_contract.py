@@ -29,11 +29,17 @@ def test_maximum_gives_an_ndarray_for_a_0d_array_and_a_float_for_numbers():
     assert type(microgradnn.maximum(1, 2.0)) is float
 
 
+@pytest.mark.parametrize("call, expected", [
+    (lambda x: np.exp(x) * x, (1 + 0.7) * np.exp(0.7)),     # numpy's ufuncs record the Value ops
+    (lambda x: np.tanh(x), 1 - np.tanh(0.7) ** 2),
+    (lambda x: np.maximum(x, 0.0), 1.0),
+])
+def test_numpy_ufuncs_on_a_value_being_differentiated_keep_the_graph(call, expected):
+    assert grad(call)(0.7) == pytest.approx(expected, rel=1e-12)
+
+
 @pytest.mark.parametrize("call", [
-    lambda x: np.exp(x) * x,                 # numpy ufuncs refuse Values (__array_ufunc__ = None)
-    lambda x: np.tanh(x),
-    lambda x: np.maximum(x, 0.0),
-    lambda x: np.float64(x) * x,
+    lambda x: np.float64(x) * x,             # conversions to numbers: refused inside grad()
     lambda x: np.asarray(x, dtype=float) * x,
     lambda x: math.exp(x) * x,               # math.* calls float(): refused inside grad()
     lambda x: int(x) + x,

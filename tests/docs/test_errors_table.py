@@ -19,7 +19,7 @@ import pytest
 
 from microgradnn import Value, detect_anomaly, gradients, no_grad
 from microgradnn.backprop import NeuralNetwork
-from microgradnn.check import crosscheck, gradcheck
+from microgradnn.check import check_backward, crosscheck, gradcheck
 from microgradnn.losses import binary_cross_entropy, quadratic, softmax_cross_entropy
 from microgradnn.nn import MLP
 from microgradnn.optim import SGD, Adam
@@ -59,6 +59,7 @@ def _namespace() -> dict:
             "quadratic": quadratic, "binary_cross_entropy": binary_cross_entropy,
             "softmax_cross_entropy": softmax_cross_entropy, "SGD": SGD, "Adam": Adam,
             "fit": fit, "predict": predict, "crosscheck": crosscheck, "gradcheck": gradcheck,
+            "check_backward": check_backward,
             "net": MLP([2, 3, 1], ["sigmoid", "sigmoid"]), "x": np.ones((4, 2)),
             "y": np.ones(4)}
 

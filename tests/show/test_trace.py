@@ -87,10 +87,13 @@ def test_every_local_formula_evaluates_to_the_vjp_at_g_equal_1(op, i):
         return
     a, b = 0.7, 1.3
     ins = (a, b) if len(op.vjps) == 2 else (a,)
-    out = op.forward(*ins)
+    params = {"lo": 0.0, "hi": 1.0} if op.params == ("lo", "hi") else {}   # clip's bounds
+    out = op.forward(*ins, *params.values())
     env = {"a": a, "b": b, "out": out, "log": math.log, "step": numeric.step, "sign": numeric.sign,
-           "share": numeric.share}
-    assert eval(local_formula(op, i), env) == pytest.approx(op.vjps[i](1.0, out, *ins), rel=1e-14)
+           "share": numeric.share, "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos,
+           "sinh": math.sinh, "cosh": math.cosh, "inside": numeric.inside, **params}
+    assert eval(local_formula(op, i), env) == pytest.approx(
+        op.vjps[i](1.0, out, *ins, *params.values()), rel=1e-14)
 
 
 # ---------------------------------------------------------------------------------------------
