@@ -232,6 +232,9 @@ class CompiledGraph:
                  f'    """{len(name) - len(params) - len(self.inputs)} ops of a recorded '
                  'graph, forward then backward (written by microgradnn.compile)."""',
                  "    # forward: one line per op, in the order they were recorded"]
+        for v in self.inputs + params:
+            if v.label and v.label != name[v]:
+                lines.insert(-1, f"    # {name[v]}: the leaf labelled '{comment(v.label)}'")
         for n in nodes:
             if n.operation is not None:
                 lines.append(self._line(name[n], self._expr(n, var, None, None), self._describe(n)))
