@@ -93,6 +93,8 @@ def comment(text: Any, limit: int = 60) -> str:
     for ch in text[:limit]:
         if ch in "\\'\"":
             out.append("\\" + ch)
+        elif ch in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
         elif ch.isprintable():
             out.append(ch)
         else:
