@@ -229,6 +229,7 @@ class CompiledGraph:
         self._read = params
         self._expect = [(name[v], _shape(v.data), type(v.data) is float) for v in self.inputs]
         self._grad_leaves = [n for n in nodes if n.operation is None and n.requires_grad]
+        self._float_out = output.is_scalar     # a scalar graph's output is a Python float
 
         lines = [f"def {self.name}({', '.join(name[v] for v in self.inputs + params)}):",
                  f'    """{len(name) - len(params) - len(self.inputs)} ops of a recorded '
@@ -384,6 +385,8 @@ class CompiledGraph:
         for v, g in zip(self._grad_leaves, grads):
             # (the gradients are new arrays of the leaves' shapes: stored without copying)
             v._grad = float(g) if type(v.data) is float else g
+        if self._float_out:
+            out = float(out)
         if self.also:
             return (out, *kept)
         return out
