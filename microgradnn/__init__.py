@@ -66,7 +66,7 @@ __version__ = "0.1.0"
 # by in the docs and in users' code, e.g. ``microgradnn.nn`` is ``microgradnn.network.nn``.
 _SHORT_NAMES = {
     "engine": "core.engine", "ops": "core.ops", "functional": "core.functional",
-    "anomaly": "core.anomaly",
+    "anomaly": "core.anomaly", "compiler": "core.compiler",
     "architecture": "network.architecture", "nn": "network.nn", "losses": "network.losses",
     "optim": "network.optim",
     "datasets": "training.datasets", "checkpoint": "training.checkpoint",
@@ -116,7 +116,7 @@ _LAZY = {
     "sinh": "core.functional", "cosh": "core.functional", "square": "core.functional",
     "sign": "core.functional", "minimum": "core.functional", "clip": "core.functional",
     "where": "core.numpy_api", "concatenate": "core.numpy_api", "stack": "core.numpy_api",
-    "define_op": "core.functional", "detect_anomaly": "core.anomaly",
+    "define_op": "core.functional", "detect_anomaly": "core.anomaly", "compile": "core.compiler",
     "draw_graph": "show.viz", "draw_network": "show.viz", "explore": "show.explorer",
     "MLP": "network.nn", "NeuralNetwork": "check.backprop",
     "crosscheck": "check", "crosscheck_gradients": "check", "gradcheck": "check",

@@ -297,7 +297,9 @@ def define_op(name: str, forward: Callable[..., Any], vjps: Sequence[Callable[..
         raise TypeError(f"define_op {name!r}: forward and each of vjps must be functions")
     formulas = tuple(formulas) if formulas is not None else tuple(
         f"∂{name}/∂{'abc'[i]}" for i in range(len(vjps)))
-    op = ops.Op(name, symbol or name, forward, vjps, formulas, elementwise=elementwise)
+    # source="calls": microgradnn.compile writes calls of forward and the VJPs, by name.
+    op = ops.Op(name, symbol or name, forward, vjps, formulas, elementwise=elementwise,
+                source="calls")
 
     def apply(*args: Any) -> Any:
         if len(args) != len(op.vjps):
