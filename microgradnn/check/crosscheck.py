@@ -26,7 +26,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from .backprop import NeuralNetwork
-from .slips import Backprop, Failure, _factor_note, explain_layers
+from .slips import Backprop, _factor_note, explain_layers
 from ..core.engine import Value, gradients, no_grad
 from ..network.losses import LOSSES, check_output_activation, network_loss, one_hot
 

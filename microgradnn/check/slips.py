@@ -196,7 +196,7 @@ class Backprop:
 
     def delta_slips(self, l: int, upper: Optional[np.ndarray], c: float) -> list:
         right = self.delta(l, upper)
-        act, eq, out = self.acts[l - 1], self.equation(l), []
+        act, out = self.acts[l - 1], []
         if l == self.L:
             line = f"BP1: δ{l} = ∇ₐC ⊙ σ′(z{l})"
             back = self.grad_a if act in ELEMENTWISE + ("linear",) else None
