@@ -322,8 +322,7 @@ def cmd_train(args) -> int:
         history = fit(net, x_train, t_train, loss=loss, optimizer=args.optimizer, lr=args.lr,
                       epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                       validation_data=(x_test, t_test) if len(x_test) else None,
-                      validation_name="test", progress=not args.no_progress,
-                      compile=True)
+                      validation_name="test", progress=not args.no_progress)
     except FloatingPointError as e:
         message = str(e).removeprefix("fit: ").replace("learning rate (lr=", "learning rate "
                                                        "(--lr ")

@@ -225,7 +225,7 @@ quadratic = Op("quadratic", "½‖a − y‖²/n", m.squared_error,
                 lambda g, out, a, y, n: -m.times_difference(a, y, g / n)],   # −(a − y)/n
                ["({a} - {b}) {g} / n", "-({a} - {b}) {g} / n"],
                params=("n",), elementwise=False, inputs=("a", "y"),
-                            source=("0.5 / {n} * np.sum(({a} - {y}) ** 2)",
+                            source=("0.5 / {n} * ((_d := np.ravel({a} - {y})) @ _d)",
                                     ("({a} - {y}) * ({g} / {n})", "-(({a} - {y}) * ({g} / {n}))"), ("BP1", None)))
 
 # The softmax cross-entropy of logits z against one-hot rows t: its VJP into z is the well-known
@@ -237,8 +237,8 @@ softmax_cross_entropy = Op(
     ["(softmax({a}) - {b}) {g} / n", "-log softmax({a}) {g} / n"],
     params=("n",), elementwise=False, inputs=("z", "t"),
                              source=(
-        "-1.0 / {n} * np.vdot({t}, (_s := {z} - np.max({z}, axis=-1, keepdims=True))"
-        " - np.log(np.sum(np.exp(_s), axis=-1, keepdims=True)))",
+        "-1.0 / {n} * np.vdot({t}[(_m := {t} != 0)], ((_s := {z} - np.max({z}, axis=-1,"
+        " keepdims=True)) - np.log(np.sum(np.exp(_s), axis=-1, keepdims=True)))[_m])",
         ("((_e := np.exp({z} - np.max({z}, axis=-1, keepdims=True)))"
          " / np.sum(_e, axis=-1, keepdims=True) - {t}) * ({g} / {n})",
          "((_s := {z} - np.max({z}, axis=-1, keepdims=True))"

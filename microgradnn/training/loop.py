@@ -23,6 +23,7 @@ import numpy as np
 
 from ..core.compiler import compile as compile_graph
 from ..core.engine import no_grad
+from ..core.modes import modes
 from ..core.numeric import sigmoid
 from ..network.architecture import numbers
 from ..network.losses import LOSSES, check_output_activation, labels_hint, network_loss, \
@@ -144,7 +145,7 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
         optimizer: Union[str, Optimizer] = "sgd", lr: float = 0.1, epochs: int = 100,
         batch_size: int = 32, shuffle: bool = True, seed: int = 0,
         validation_data: Optional[tuple] = None, validation_name: str = "validation",
-        progress: bool = True, compile: bool = False) -> History:
+        progress: bool = True, compile: bool = True) -> History:
     """Train ``net`` by mini-batch gradient descent and return its :class:`History`.
 
     Batches are taken along axis 0 (the last one may be smaller), in a fresh order each epoch
@@ -167,9 +168,10 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     optimizer's state are those from before it. A non-finite held-out loss after an epoch
     raises it too.
 
-    ``compile=True`` records the step's graph once per batch shape and runs it as the numpy
-    source :func:`microgradnn.compile` writes: the same numbers as ``backward()`` (to rounding),
-    in less time.
+    Each step's graph is recorded once per batch shape and run as the numpy source
+    :func:`microgradnn.compile` writes: the same arithmetic as ``backward()`` in the same order,
+    so the same weights to the last bit, in less time. ``compile=False`` records and walks the
+    graph on every step; so does fit under ``detect_anomaly()``, which checks every op.
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
@@ -204,6 +206,7 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     classify = _is_classification(loss)
     bar, report = _progress(epochs, progress)
     guard = _StepGuard(opt)
+    compile = compile and modes.hook is None        # detect_anomaly() checks recorded ops
     steps = _CompiledSteps(net, loss, opt) if compile else None
     try:
         for epoch in range(epochs):
