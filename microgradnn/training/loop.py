@@ -207,7 +207,7 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
     bar, report = _progress(epochs, progress)
     guard = _StepGuard(opt)
     compile = compile and modes.hook is None        # detect_anomaly() checks recorded ops
-    steps = _CompiledSteps(net, loss, opt) if compile else None
+    steps = _CompiledSteps(net, loss, opt, y) if compile else None
     try:
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)
@@ -216,7 +216,7 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
                 idx = order[start:start + batch_size]
                 xb, yb = x[idx], y[idx]
                 if compile:
-                    value, out_data = steps(xb, yb)
+                    value, out_data = steps(xb, idx)
                     if not math.isfinite(value):
                         raise _diverged(f"the loss is {value}", epoch, b, batches, opt)
                 else:
@@ -263,15 +263,17 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
 
 class _CompiledSteps:
     """fit's forward and backward as compiled graphs, one per batch shape (the last batch may be
-    smaller): ``steps(xb, yb)`` sets the parameters' gradients and returns (loss, output)."""
+    smaller): ``steps(xb, idx)``, for the batch xb of the examples idx, sets the parameters'
+    gradients and returns (loss, output)."""
 
-    def __init__(self, net, loss: str, opt) -> None:
+    def __init__(self, net, loss: str, opt, y: np.ndarray) -> None:
         self.net, self.loss, self.opt, self.by_shape = net, loss, opt, {}
+        # the targets as the loss node holds them, one-hot rows for the cross-entropy: made once
+        self.targets = one_hot(y, net.layers[-1]) if loss == "cross_entropy" else y
 
-    def __call__(self, xb: np.ndarray, yb: np.ndarray) -> tuple:
+    def __call__(self, xb: np.ndarray, idx: np.ndarray) -> tuple:
         net, loss = self.net, self.loss
-        if loss == "cross_entropy":
-            yb = one_hot(yb, net.layers[-1])       # what the loss node holds
+        yb = self.targets[idx]
         f = self.by_shape.get(xb.shape)
         if f is None:
             net(xb)
