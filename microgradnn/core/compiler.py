@@ -72,15 +72,26 @@ def _literal(v: Any, what: str) -> str:
     if isinstance(v, tuple):
         items = [_literal(x, what) for x in v]
         return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
-    if isinstance(v, slice):
-        return f"slice({_literal(v.start, what)}, {_literal(v.stop, what)}, " \
-               f"{_literal(v.step, what)})"
     if v is Ellipsis:
         return "..."
     if isinstance(v, np.ndarray) and v.dtype.kind in "biu":
         return f"np.array({v.tolist()!r}, dtype=np.{v.dtype.name})"
     raise TypeError(f"compile: {what}: cannot write a parameter of type {type(v).__name__} "
                     "as source")
+
+
+def _subscript(index: Any) -> str:
+    """An index as it is written between brackets: x[1:, 0], x[..., None]."""
+    items = index if isinstance(index, tuple) else (index,)
+    written = []
+    for v in items:
+        if isinstance(v, slice):
+            ends = ["" if e is None else _literal(e, "a slice") for e in (v.start, v.stop)]
+            written.append(":".join(ends + ([] if v.step is None else
+                                             [_literal(v.step, "a slice")])))
+        else:
+            written.append(_literal(v, "an index"))
+    return ", ".join(written) + ("," if isinstance(index, tuple) and len(index) == 1 else "")
 
 
 def comment(text: Any, limit: int = 60) -> str:
@@ -313,7 +324,8 @@ class CompiledGraph:
         forward, vjps = self._templates(op)
         fields = {x: _Var(var[p], _shape(p.data)) for x, p in zip(op.inputs, n.parents)}
         for key, value in n.params.items():
-            fields[key] = _literal(value, f"the {key} of {op.name}")
+            fields[key] = _subscript(value) if key == "index" else \
+                _literal(value, f"the {key} of {op.name}")
         if "axis" in n.params:
             shape, axis = _shape(n.parents[0].data), n.params["axis"]
             axes = range(len(shape)) if axis is None else \

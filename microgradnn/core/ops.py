@@ -185,11 +185,14 @@ broadcast_to = Op("broadcast_to", "broadcast", m.broadcast_to,
 
 getitem = Op("getitem", "[]", m.getitem,
              [lambda g, out, a, index: m.scatter_add(g, index, m.shape(a))],  # g back where it was
-             ["{g} put back at [index] of zeros shaped like {a}"], params=("index",), elementwise=False)
+             ["{g} put back at [index] of zeros shaped like {a}"], params=("index",), elementwise=False,
+             # np.add.at returns None, so `or _z` gives the zeros with g added (repeats accumulate)
+             source=("{a}[{index}]", ("np.add.at(_z := np.zeros({a.shape}), np.s_[{index}], {g}) or _z",)))
 
 scatter_add = Op("scatter_add", "scatter", m.scatter_add,
                  [lambda g, out, a, index, shape: g[index]],   # getitem's VJP; its VJP is getitem
-                 ["{g}[index]"], params=("index", "shape"), elementwise=False)
+                 ["{g}[index]"], params=("index", "shape"), elementwise=False,
+                 source=("np.add.at(_z := np.zeros({shape}), np.s_[{index}], {a}) or _z", ("{g}[{index}]",)))
 
 matmul = Op("matmul", "@", operator.matmul,
             [lambda g, out, a, b: g @ m.matrix_transpose(b),     # into A: G Bᵀ (not a Jacobian)
