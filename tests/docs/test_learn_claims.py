@@ -231,3 +231,50 @@ def test_the_notebooks_step_by_step_loop_visits_op_nodes_newest_first():
     for i, node in enumerate(inner):
         assert not set(node._prev) & set(inner[:i]), node.label      # its inputs come later
     assert "newest first" in next(c for c in cells if "for node in inner:" in c)
+
+
+def _delta_norms(activation, init):
+    """‖δˡ‖ = ‖∂C/∂zˡ‖, l = 1 … 8, of four-equations.md's deep network (20 wide, 8 layers)."""
+    from microgradnn import MLP
+    from microgradnn.losses import quadratic
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((32, 20)), rng.uniform(size=(32, 1))
+    deep = MLP([20] * 8 + [1], [activation] * 7 + ["linear"], seed=0, init=init)
+    quadratic(deep(x), y).backward()
+    return [np.linalg.norm(deep.nodes[f"z{l}"].grad) for l in range(1, 9)]
+
+
+def test_a_deep_sigmoid_network_divides_delta_by_four_to_five_per_layer_and_relu_does_not():
+    sigmoid, relu = _delta_norms("sigmoid", "xavier"), _delta_norms("relu", "he")
+    assert all(3.5 < later / earlier < 5.5 for earlier, later in zip(sigmoid, sigmoid[1:]))
+    assert round(sigmoid[7] / sigmoid[0], -3) == 37_000
+    assert 0.3 < relu[0] / relu[7] < 0.4                               # "about a third"
+    page = _page("four-equations.md")
+    assert "divides the sigmoid network's ‖δ‖ by about 4–5" in page
+    assert "some 37,000 times smaller than δ⁸" in page and "about a third of its δ⁸" in page
+
+
+def test_the_saturated_outputs_have_a_slope_of_about_one_in_a_hundred_million():
+    """neuron-to-network.md: after 30 steps at lr = 1.0, tanh′ = 1 − o² ≈ 10⁻⁸ at every output."""
+    losses, outputs = _toy_network_run(1.0)
+    assert all(1e-9 < 1 - o * o < 1e-7 for o in outputs) and round(losses[-1], 4) == 8.0
+    assert "about 10⁻⁸" in _page("neuron-to-network.md")
+
+
+def _relu_z_stds(init):
+    """std of zˡ, l = 1 … 10, of training.md's ReLU network, 256 wide, on 500 unit inputs."""
+    from microgradnn import MLP, no_grad
+    x = np.random.default_rng(1).standard_normal((500, 256))
+    deep = MLP([256] * 11, ["relu"] * 10, seed=0, init=init)
+    with no_grad():
+        deep(x)
+    return [deep.nodes[f"z{l}"].data.std() for l in range(1, 11)]
+
+
+def test_the_variance_argument_predicts_each_inits_growth_per_relu_layer():
+    """training.md: standard normal ×√(n/2) a layer, Xavier ×1/√2 on square layers, He ×1."""
+    for init, factor in (("normal", np.sqrt(256 / 2)), ("xavier", 1 / np.sqrt(2)), ("he", 1.0)):
+        stds = _relu_z_stds(init)
+        growth = (stds[-1] / stds[1]) ** (1 / 8)                 # geometric mean, z2 … z10
+        assert abs(growth / factor - 1) < 0.1, (init, growth, factor)
+    assert "about 11-fold a layer (√(256/2) ≈ 11.3" in _page("training.md")
