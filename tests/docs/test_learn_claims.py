@@ -165,8 +165,8 @@ def test_zero_to_the_b_is_not_constant_at_b_equal_to_zero_and_its_slope_there_is
     from microgradnn import grad
     assert 0.0 ** 0.0 == 1.0 and 0.0 ** 1e-300 == 0.0           # a jump at b = 0
     assert grad(lambda b: 0.0 ** b)(0.0) == 0.0                  # the mask's convention
-    page = _page("autodiff.md")
-    assert "0ᵇ is constant in b for b ≥ 0" not in page
+    page = _page("edge-values.md")
+    assert "0ᵇ is constant in b for b ≥ 0" not in page + _page("autodiff.md")
     assert "at b = 0, where it jumps from 0⁰ = 1, it has no derivative" in page
 
 
@@ -191,6 +191,14 @@ def test_newton_from_0_3_converges_to_the_maximum_with_f_rising_on_the_way():
     assert values[0] < values[1] < values[2] and 12 * xs[-1] ** 2 - 6 < 0   # f″ < 0: a maximum
     assert abs(4 * xs[-1] ** 3 - 6 * xs[-1] + 1) < 1e-12                     # f′ = 0
     assert "it converges to the local **maximum**, f rising on the way" in _page("higher-order.md")
+
+
+def test_page_one_leaves_ieee_edge_cases_to_the_reference_page():
+    """autodiff.md teaches; IEEE −0, denormals and PyTorch's edge cases live on edge-values.md."""
+    page, reference = _page("autodiff.md"), _page("edge-values.md")
+    for detail in ("denormals", "(-0) ** 0.5", "torch.amax", "gᵀ @ x"):
+        assert detail not in page, detail
+    assert "(edge-values.md)" in page and "torch.amax" in reference and "denormals" in reference
 
 
 def test_the_pages_do_not_overclaim():
@@ -278,3 +286,25 @@ def test_the_variance_argument_predicts_each_inits_growth_per_relu_layer():
         growth = (stds[-1] / stds[1]) ** (1 / 8)                 # geometric mean, z2 … z10
         assert abs(growth / factor - 1) < 0.1, (init, growth, factor)
     assert "about 11-fold a layer (√(256/2) ≈ 11.3" in _page("training.md")
+
+
+def test_the_summed_squared_error_gives_2n_times_the_quadratic_costs_gradients():
+    """notation.md: Σ(a − y)² against 1/(2n) Σ‖a − y‖² on the same network and data."""
+    from microgradnn import MLP
+    from microgradnn.losses import quadratic
+    x = np.array([[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]])
+    y = np.array([[1.0], [-1.0], [-1.0], [1.0]])
+    net = MLP([3, 4, 1], ["tanh", "tanh"], seed=0)
+    ((net(x) - y) ** 2).sum().backward()
+    summed = [p.grad.copy() for p in net.parameters()]
+    for p in net.parameters():
+        p.grad = None
+    quadratic(net(x), y).backward()
+    assert all(np.allclose(s, 2 * len(x) * p.grad) for s, p in zip(summed, net.parameters()))
+    assert "**2n times** those of the quadratic cost" in _page("notation.md")
+
+
+def test_every_learn_page_links_to_the_notation_table():
+    for name in ("autodiff.md", "explain.md", "neuron-to-network.md", "reverse-mode.md",
+                 "four-equations.md", "matrix-gradients.md", "higher-order.md"):
+        assert "(notation.md)" in _page(name), name
