@@ -339,3 +339,13 @@ def test_one_reverse_sweep_gives_baydins_whole_gradient_and_one_forward_sweep_on
     J = jacobian(lambda v: v[0].log() + v[0] * v[1] - v[1].sin())(np.array([2.0, 5.0]))
     assert np.allclose(J, [1 / 2 + 5, 2 - math.cos(5.0)])
     assert "(x̄1, x̄2) = (5.5, 1.7163)" in _page("reverse-mode.md")
+
+
+def test_the_cross_check_tables_on_the_learn_pages_show_their_error_columns():
+    import re
+    for name in ("four-equations.md", "checking.md", "cli.md"):
+        text = (DOCS / name).read_text(encoding="utf-8")
+        rows = re.findall(r"^ +\d +BP\d .*$", text, re.M)
+        assert rows, name
+        for row in rows:
+            assert re.search(r"\d\.\d{3}e[-+]\d\d +\d\.\d{3}e[-+]\d\d", row), (name, row)
