@@ -323,10 +323,18 @@ class _Page:
                        f'{page_html(c.batch)}).</p>')
         for l in range(L, 0, -1):          # in backpropagation order: the output layer first
             m = self.layers[l - 1]
+            if l < L:
+                error = f"BP2: δ{l} = ((W{l + 1})ᵀ δ{l + 1}) ⊙ σ′(z{l})"
+            elif l - 1 < len(acts) and acts[l - 1] == "softmax":
+                # softmax mixes its neurons: its Jacobian is not diagonal, so no ⊙ σ′
+                # (four-equations.md derives Jᵀ∇ₐC; with cross-entropy and rows summing to 1
+                # it is (a − y)/n)
+                error = (f"BP1 for softmax: δ{l} = Jᵀ ∇ₐC, J = diag(a{l}) − a{l} a{l}ᵀ "
+                         f"(with cross-entropy: δ{l} = (a{l} − y)/n)")
+            else:
+                error = f"BP1: δ{l} = ∇ₐC ⊙ σ′(z{l})"
             equations = [
-                (f"δ{l} = ∂C/∂z{l}", f"z{l}",
-                 f"BP1: δ{l} = ∇ₐC ⊙ σ′(z{l})" if l == L else
-                 f"BP2: δ{l} = ((W{l + 1})ᵀ δ{l + 1}) ⊙ σ′(z{l})"),
+                (f"δ{l} = ∂C/∂z{l}", f"z{l}", error),
                 (f"∂C/∂b{l}", f"b{l}", f"BP3: ∂C/∂b{l}ⱼ = δ{l}ⱼ (summed over the batch)"),
                 (f"∂C/∂W{l}", f"W{l}",
                  f"BP4: ∂C/∂W{l}ⱼₖ = a{l - 1}ₖ δ{l}ⱼ (summed over the batch)"),
@@ -407,8 +415,10 @@ class _Page:
                  ["upstream", _fmt(row.upstream)]],
             ]
             if row.local is not None:
-                lines.append([["", f"local derivative ∂{N}/∂{P} = "], ["formula", row.formula],
-                              ["", " = "], ["local", _fmt(row.local)]])
+                local = [["", f"local derivative ∂{N}/∂{P} = "], ["formula", row.formula]]
+                if row.formula != _fmt(row.local):          # "1", not "1 = 1"
+                    local += [["", " = "], ["local", _fmt(row.local)]]
+                lines.append(local)
                 how = "upstream ⊙ local" if tensor else "upstream × local"
                 if np.shape(row.contribution) != np.shape(row.upstream):
                     how += ", summed over the broadcast axes"

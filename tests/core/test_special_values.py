@@ -3,7 +3,7 @@
 Each op runs on every special value (every pair, for binary ops) on both paths — scalar Values
 (Python floats) and tensor Values (arrays) — and its output and the gradient of each input must
 equal PyTorch float64's, NaN for NaN. Where we differ from PyTorch on purpose, the difference is
-listed in docs/autodiff.md ("Where we differ from PyTorch on purpose") and held by a test in the
+listed in docs/edge-values.md ("Where we differ from PyTorch on purpose") and held by a test in the
 sections "where we differ on purpose". A few closed-form checks that need no PyTorch come first;
 after the per-op sweep, the recorded backward pass (create_graph: grad(grad(f)), hessian) at
 special values, and a non-finite gradient arriving at a kink from further up the graph.
@@ -228,7 +228,7 @@ def test_matmul_with_special_values_matches_pytorch():
     assert _same(va.grad, _torch_grad(ta)) and _same(vb.grad, _torch_grad(tb))
 
 
-# --- where we differ on purpose (docs/autodiff.md), each held here ---
+# --- where we differ on purpose (docs/edge-values.md), each held here ---
 
 def test_max_over_all_elements_shares_the_gradient_among_ties_like_amax_not_max_dim():
     v = Value([1.0, 3.0, 3.0])
@@ -396,7 +396,7 @@ def test_special_seeds_match_pytorch_for_every_op():
     assert not wrong, wrong[:20]
 
 
-# --- where we differ on purpose (docs/autodiff.md): powers, and second derivatives ---
+# --- where we differ on purpose (docs/edge-values.md): powers, and second derivatives ---
 
 def test_a_tensor_to_the_number_half_is_a_square_root_in_value_and_slope_like_pytorch():
     # numpy computes array ** 0.5 as a square root (-0 and NaN): the slope must follow it

@@ -165,8 +165,8 @@ def test_zero_to_the_b_is_not_constant_at_b_equal_to_zero_and_its_slope_there_is
     from microgradnn import grad
     assert 0.0 ** 0.0 == 1.0 and 0.0 ** 1e-300 == 0.0           # a jump at b = 0
     assert grad(lambda b: 0.0 ** b)(0.0) == 0.0                  # the mask's convention
-    page = _page("autodiff.md")
-    assert "0ᵇ is constant in b for b ≥ 0" not in page
+    page = _page("edge-values.md")
+    assert "0ᵇ is constant in b for b ≥ 0" not in page + _page("autodiff.md")
     assert "at b = 0, where it jumps from 0⁰ = 1, it has no derivative" in page
 
 
@@ -191,6 +191,14 @@ def test_newton_from_0_3_converges_to_the_maximum_with_f_rising_on_the_way():
     assert values[0] < values[1] < values[2] and 12 * xs[-1] ** 2 - 6 < 0   # f″ < 0: a maximum
     assert abs(4 * xs[-1] ** 3 - 6 * xs[-1] + 1) < 1e-12                     # f′ = 0
     assert "it converges to the local **maximum**, f rising on the way" in _page("higher-order.md")
+
+
+def test_page_one_leaves_ieee_edge_cases_to_the_reference_page():
+    """autodiff.md teaches; IEEE −0, denormals and PyTorch's edge cases live on edge-values.md."""
+    page, reference = _page("autodiff.md"), _page("edge-values.md")
+    for detail in ("denormals", "(-0) ** 0.5", "torch.amax", "gᵀ @ x"):
+        assert detail not in page, detail
+    assert "(edge-values.md)" in page and "torch.amax" in reference and "denormals" in reference
 
 
 def test_the_pages_do_not_overclaim():
@@ -231,3 +239,113 @@ def test_the_notebooks_step_by_step_loop_visits_op_nodes_newest_first():
     for i, node in enumerate(inner):
         assert not set(node._prev) & set(inner[:i]), node.label      # its inputs come later
     assert "newest first" in next(c for c in cells if "for node in inner:" in c)
+
+
+def _delta_norms(activation, init):
+    """‖δˡ‖ = ‖∂C/∂zˡ‖, l = 1 … 8, of four-equations.md's deep network (20 wide, 8 layers)."""
+    from microgradnn import MLP
+    from microgradnn.losses import quadratic
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((32, 20)), rng.uniform(size=(32, 1))
+    deep = MLP([20] * 8 + [1], [activation] * 7 + ["linear"], seed=0, init=init)
+    quadratic(deep(x), y).backward()
+    return [np.linalg.norm(deep.nodes[f"z{l}"].grad) for l in range(1, 9)]
+
+
+def test_a_deep_sigmoid_network_divides_delta_by_four_to_five_per_layer_and_relu_does_not():
+    sigmoid, relu = _delta_norms("sigmoid", "xavier"), _delta_norms("relu", "he")
+    assert all(3.5 < later / earlier < 5.5 for earlier, later in zip(sigmoid, sigmoid[1:]))
+    assert round(sigmoid[7] / sigmoid[0], -3) == 37_000
+    assert 0.3 < relu[0] / relu[7] < 0.4                               # "about a third"
+    page = _page("four-equations.md")
+    assert "divides the sigmoid network's ‖δ‖ by about 4–5" in page
+    assert "some 37,000 times smaller than δ⁸" in page and "about a third of its δ⁸" in page
+
+
+def test_the_saturated_outputs_have_a_slope_of_about_one_in_a_hundred_million():
+    """neuron-to-network.md: after 30 steps at lr = 1.0, tanh′ = 1 − o² ≈ 10⁻⁸ at every output."""
+    losses, outputs = _toy_network_run(1.0)
+    assert all(1e-9 < 1 - o * o < 1e-7 for o in outputs) and round(losses[-1], 4) == 8.0
+    assert "about 10⁻⁸" in _page("neuron-to-network.md")
+
+
+def _relu_z_stds(init):
+    """std of zˡ, l = 1 … 10, of training.md's ReLU network, 256 wide, on 500 unit inputs."""
+    from microgradnn import MLP, no_grad
+    x = np.random.default_rng(1).standard_normal((500, 256))
+    deep = MLP([256] * 11, ["relu"] * 10, seed=0, init=init)
+    with no_grad():
+        deep(x)
+    return [deep.nodes[f"z{l}"].data.std() for l in range(1, 11)]
+
+
+def test_the_variance_argument_predicts_each_inits_growth_per_relu_layer():
+    """training.md: standard normal ×√(n/2) a layer, Xavier ×1/√2 on square layers, He ×1."""
+    for init, factor in (("normal", np.sqrt(256 / 2)), ("xavier", 1 / np.sqrt(2)), ("he", 1.0)):
+        stds = _relu_z_stds(init)
+        growth = (stds[-1] / stds[1]) ** (1 / 8)                 # geometric mean, z2 … z10
+        assert abs(growth / factor - 1) < 0.1, (init, growth, factor)
+    assert "about 11-fold a layer (√(256/2) ≈ 11.3" in _page("training.md")
+
+
+def test_the_summed_squared_error_gives_2n_times_the_quadratic_costs_gradients():
+    """notation.md: Σ(a − y)² against 1/(2n) Σ‖a − y‖² on the same network and data."""
+    from microgradnn import MLP
+    from microgradnn.losses import quadratic
+    x = np.array([[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]])
+    y = np.array([[1.0], [-1.0], [-1.0], [1.0]])
+    net = MLP([3, 4, 1], ["tanh", "tanh"], seed=0)
+    ((net(x) - y) ** 2).sum().backward()
+    summed = [p.grad.copy() for p in net.parameters()]
+    for p in net.parameters():
+        p.grad = None
+    quadratic(net(x), y).backward()
+    assert all(np.allclose(s, 2 * len(x) * p.grad) for s, p in zip(summed, net.parameters()))
+    assert "**2n times** those of the quadratic cost" in _page("notation.md")
+
+
+def test_every_learn_page_links_to_the_notation_table():
+    for name in ("autodiff.md", "explain.md", "neuron-to-network.md", "reverse-mode.md",
+                 "four-equations.md", "matrix-gradients.md", "higher-order.md"):
+        assert "(notation.md)" in _page(name), name
+
+
+def test_the_symbolic_derivative_of_the_logistic_map_outgrows_the_expression():
+    """reverse-mode.md: dlₙ/dx is 2.7 to 7.7 times the size of lₙ for n = 1 … 5."""
+    def d(e):
+        if e == "x":
+            return 1
+        if not isinstance(e, tuple):
+            return 0
+        op, u, v = e
+        return (op, d(u), d(v)) if op in "+-" else ("+", ("*", d(u), v), ("*", u, d(v)))
+
+    def size(e):
+        return 1 + size(e[1]) + size(e[2]) if isinstance(e, tuple) else 1
+
+    ratios, l = [], "x"
+    for _ in range(5):
+        l = ("*", ("*", 4, l), ("-", 1, l))
+        ratios.append(size(d(l)) / size(l))
+    assert round(ratios[0], 1) == 2.7 and round(ratios[-1], 1) == 7.7
+    assert all(a < b for a, b in zip(ratios, ratios[1:]))           # the gap keeps widening
+    assert "2.7 to 7.7 times the size of the expression" in _page("reverse-mode.md")
+
+
+def test_one_reverse_sweep_gives_baydins_whole_gradient_and_one_forward_sweep_one_entry():
+    """reverse-mode.md: y = ln x1 + x1·x2 − sin x2 at (2, 5): ∂y/∂x1 = 5.5, ∂y/∂x2 = 2 − cos 5."""
+    import math
+    from microgradnn import jacobian
+    J = jacobian(lambda v: v[0].log() + v[0] * v[1] - v[1].sin())(np.array([2.0, 5.0]))
+    assert np.allclose(J, [1 / 2 + 5, 2 - math.cos(5.0)])
+    assert "(x̄1, x̄2) = (5.5, 1.7163)" in _page("reverse-mode.md")
+
+
+def test_the_cross_check_tables_on_the_learn_pages_show_their_error_columns():
+    import re
+    for name in ("four-equations.md", "checking.md", "cli.md"):
+        text = (DOCS / name).read_text(encoding="utf-8")
+        rows = re.findall(r"^ +\d +BP\d .*$", text, re.M)
+        assert rows, name
+        for row in rows:
+            assert re.search(r"\d\.\d{3}e[-+]\d\d +\d\.\d{3}e[-+]\d\d", row), (name, row)
