@@ -226,7 +226,8 @@ class BackwardTrace:
                 "accumulated")
         body = [tuple(" ".join(cell.split()) for cell in (   # one line per cell, whatever a label holds
                  str(r.step), r.node, r.op, r.input, _show(r.upstream),
-                 f"{r.formula} = {_show(r.local)}" if r.local is not None else r.formula,
+                 r.formula if r.local is None or r.formula == _show(r.local)   # 1, not 1 = 1
+                 else f"{r.formula} = {_show(r.local)}",
                  _show(r.contribution), _show(r.accumulated))) for r in self.rows]
         widths = [max(len(row[c]) for row in [head, *body]) for c in range(len(head))]
         line = lambda row: "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
