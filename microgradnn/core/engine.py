@@ -71,22 +71,23 @@ def init_leaf(v: "Value", data: Any, requires_grad: bool = False, label: str = "
     v._op, v._parents, v._saved, v._requires_grad = None, (), (), requires_grad
 
 
-def constant(data: Any, label: str = "") -> "Value":
-    """A leaf that needs no gradient (an input, the targets) over ``data`` as it is, not copied:
-    a float or a float64 ndarray (see :func:`as_data`)."""
-    v = _new(Value)
+def constant(data: Any, label: str = "", kind: Optional[type] = None) -> "Value":
+    """A leaf (of class kind, Value by default) that needs no gradient (an input, the targets)
+    over ``data`` as it is, not copied: a float or a float64 ndarray (see :func:`as_data`)."""
+    v = _new(kind or Value)
     init_leaf(v, data, label=label)
     return v
 
 
-def lift(x: Any) -> Optional["Value"]:
-    """x itself if it is a Value; a number or an array as a constant leaf; None otherwise."""
+def lift(x: Any, kind: Optional[type] = None) -> Optional["Value"]:
+    """x itself if it is a Value; a number or an array as a constant leaf (of class kind);
+    None otherwise."""
     if isinstance(x, Value):
         return x
     if type(x) is float:
-        return constant(x)
+        return constant(x, kind=kind)
     if isinstance(x, (int, np.ndarray, np.number, np.bool_, list)):
-        return constant(as_data(x, "operand"))
+        return constant(as_data(x, "operand"), kind=kind)
     return None
 
 
@@ -135,23 +136,24 @@ def record(op: ops.Op, inputs: tuple, params: tuple = (), kind: Optional[type] =
     return out
 
 
-def _binary(op: ops.Op, reflected: bool = False):
-    """``self op other`` (or ``other op self``): the arithmetic operators."""
+def binary_method(op: ops.Op, reflected: bool = False, kind: Optional[type] = None):
+    """``self op other`` (or ``other op self``) as a method: the arithmetic operators of Value
+    and of its subclasses (kind: the class of the results and of a number made an operand)."""
     def method(self: "Value", other: Any) -> "Value":
         if not isinstance(other, Value):
-            other = lift(other)
+            other = lift(other, kind)
             if other is None:
                 return NotImplemented
-        return record(op, (other, self) if reflected else (self, other))
+        return record(op, (other, self) if reflected else (self, other), kind=kind)
     method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
     method.__doc__ = f"self {op.symbol} other" if not reflected else f"other {op.symbol} self"
     return method
 
 
-def _unary(op: ops.Op):
-    """An elementwise function of one Value (exp, tanh ...)."""
+def unary_method(op: ops.Op, kind: Optional[type] = None):
+    """An elementwise function of one Value (exp, tanh ...) as a method."""
     def method(self: "Value") -> "Value":
-        return record(op, (self,))
+        return record(op, (self,), kind=kind)
     method.__name__ = op.name
     method.__doc__ = f"{op.name}(self), elementwise"
     return method
@@ -332,12 +334,12 @@ class Value:
 
     # --- arithmetic: each operator records one op of the op table ---
 
-    __add__, __radd__ = _binary(ops.add), _binary(ops.add, reflected=True)
-    __sub__, __rsub__ = _binary(ops.sub), _binary(ops.sub, reflected=True)
-    __mul__, __rmul__ = _binary(ops.mul), _binary(ops.mul, reflected=True)
-    __truediv__, __rtruediv__ = _binary(ops.div), _binary(ops.div, reflected=True)
-    __pow__, __rpow__ = _binary(ops.pow), _binary(ops.pow, reflected=True)
-    __neg__ = _unary(ops.neg)
+    __add__, __radd__ = binary_method(ops.add), binary_method(ops.add, reflected=True)
+    __sub__, __rsub__ = binary_method(ops.sub), binary_method(ops.sub, reflected=True)
+    __mul__, __rmul__ = binary_method(ops.mul), binary_method(ops.mul, reflected=True)
+    __truediv__, __rtruediv__ = binary_method(ops.div), binary_method(ops.div, reflected=True)
+    __pow__, __rpow__ = binary_method(ops.pow), binary_method(ops.pow, reflected=True)
+    __neg__ = unary_method(ops.neg)
 
     def __matmul__(self, other: Any) -> "Value":
         other = lift(other)
@@ -374,15 +376,15 @@ class Value:
 
     # --- elementwise functions ---
 
-    exp = _unary(ops.exp)
-    log = _unary(ops.log)
-    tanh = _unary(ops.tanh)
-    sigmoid = _unary(ops.sigmoid)
-    relu = _unary(ops.relu)
-    abs = _unary(ops.abs)
+    exp = unary_method(ops.exp)
+    log = unary_method(ops.log)
+    tanh = unary_method(ops.tanh)
+    sigmoid = unary_method(ops.sigmoid)
+    relu = unary_method(ops.relu)
+    abs = unary_method(ops.abs)
     __abs__ = abs
-    sqrt = _unary(ops.sqrt)
-    maximum = _binary(ops.maximum)
+    sqrt = unary_method(ops.sqrt)
+    maximum = binary_method(ops.maximum)
     maximum.__name__, maximum.__doc__ = "maximum", "elementwise max(self, other); ties share " \
         "the gradient equally, as in PyTorch"
 

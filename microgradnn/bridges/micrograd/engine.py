@@ -38,7 +38,8 @@ from types import MethodType
 from typing import Any, Callable
 
 from ...core import numeric, ops
-from ...core.engine import Value as _Value, as_data, init_leaf, lift, record
+from ...core.engine import (Value as _Value, as_data, binary_method, lift, record,
+                            unary_method)
 
 __all__ = ["Value", "Symbol"]
 
@@ -71,40 +72,6 @@ def _power_symbol(exponent: Any) -> Symbol:
     if s is None:
         s = _POWERS[text] = Symbol(text, ops.pow)
     return s
-
-
-def _operand(x: Any):
-    """A Value as it is; a number as a constant leaf of this class (micrograd wraps it too)."""
-    if isinstance(x, _Value):
-        return x
-    c = lift(x)
-    if c is None:
-        return None
-    v = Value.__new__(Value)
-    init_leaf(v, c.data)                    # a constant leaf (no gradient), of this class
-    return v
-
-
-def _binary(op: ops.Op, reflected: bool = False):
-    """``self op other`` (or ``other op self``): the engine's node, micrograd's op string."""
-    symbol = _SYMBOLS[op]
-
-    def method(self, other):
-        other = _operand(other)
-        if other is None:
-            return NotImplemented
-        return record(symbol, (other, self) if reflected else (self, other), kind=Value)
-    method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
-    return method
-
-
-def _unary(op: ops.Op):
-    symbol = _SYMBOLS[op]
-
-    def method(self):
-        return record(symbol, (self,), kind=Value)
-    method.__name__ = op.name
-    return method
 
 
 def _step(node: "Value") -> None:
@@ -226,29 +193,23 @@ class Value(_Value):
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
-    # --- the operators micrograd and its lecture use (and the rest of the scalar ones) ---
-
-    __add__ = _binary(ops.add)
-    __radd__ = _binary(ops.add, reflected=True)
-    __sub__ = _binary(ops.sub)
-    __rsub__ = _binary(ops.sub, reflected=True)
-    __mul__ = _binary(ops.mul)
-    __rmul__ = _binary(ops.mul, reflected=True)
-    __truediv__ = _binary(ops.div)
-    __rtruediv__ = _binary(ops.div, reflected=True)
-    __rpow__ = _binary(ops.pow, reflected=True)
-    __neg__ = _unary(ops.neg)
-    relu = _unary(ops.relu)
-    tanh = _unary(ops.tanh)
-    exp = _unary(ops.exp)
-    log = _unary(ops.log)
-    sigmoid = _unary(ops.sigmoid)
-    abs = _unary(ops.abs)
-    __abs__ = abs
+    # --- x ** 2 is written '**2': one op string per exponent (the other operators: below) ---
 
     def __pow__(self, other):
-        exponent = _operand(other)
+        exponent = lift(other, Value)     # a number: a constant of this class, as micrograd
         if exponent is None:
             return NotImplemented
         symbol = _SYMBOLS[ops.pow] if isinstance(other, _Value) else _power_symbol(other)
         return record(symbol, (self, exponent), kind=Value)
+
+
+# The operators micrograd and its lecture use: the engine's own methods, with micrograd's op
+# strings, giving Values of this class (set here, once the class exists).
+for _op, _name in ((ops.add, "add"), (ops.sub, "sub"), (ops.mul, "mul"), (ops.div, "truediv")):
+    setattr(Value, f"__{_name}__", binary_method(_SYMBOLS[_op], kind=Value))
+    setattr(Value, f"__r{_name}__", binary_method(_SYMBOLS[_op], reflected=True, kind=Value))
+Value.__rpow__ = binary_method(_SYMBOLS[ops.pow], reflected=True, kind=Value)
+Value.__neg__ = unary_method(_SYMBOLS[ops.neg], kind=Value)
+for _op in (ops.relu, ops.tanh, ops.exp, ops.log, ops.sigmoid, ops.abs):
+    setattr(Value, _op.name, unary_method(_SYMBOLS[_op], kind=Value))
+Value.__abs__ = Value.abs
