@@ -32,6 +32,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from .engine import Value, as_data, walk
+from .numeric import broadcast_axes
 
 # What each equation of a dense layer computes, for the comments (l: this layer, k = l − 1 the
 # one below, L the output layer).
@@ -362,9 +363,7 @@ class CompiledGraph:
         """expr summed back to the shape ``to`` (numpy broadcasting undone), if it needs it."""
         if shape == to:
             return expr
-        lead = len(shape) - len(to)
-        axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(to)
-                                          if s == 1 and shape[lead + i] != 1)
+        axes = broadcast_axes(shape, to)
         summed = f"np.sum({expr}, axis={_literal(axes, 'axes')})"
         kept = tuple(s for i, s in enumerate(shape) if i not in axes)
         return summed if kept == to else f"np.reshape({summed}, {_literal(to, 'a shape')})"

@@ -218,6 +218,17 @@ sign = _elementwise(ops.sign, "-1, 0 or 1 (derivative 0, as in PyTorch)", """>>>
 (-1.0, 0.0)""")
 
 
+def _binary(op: ops.Op, a, b):
+    """op of a and b: recorded when either is a Value; else its forward, a float for two
+    numbers and an ndarray when either is one (numpy gives a 0-d array's result as a scalar)."""
+    if isinstance(a, Value) or isinstance(b, Value):
+        return record(op, tuple(x if isinstance(x, Value) else lift(as_data(x, op.name))
+                                for x in (a, b)))
+    a, b = as_data(a, op.name), as_data(b, op.name)
+    out = op.forward(a, b)
+    return np.asarray(out) if np.ndarray in (type(a), type(b)) else float(out)
+
+
 def minimum(a, b):
     """The elementwise smaller of a and b (floats, ndarrays or Values, with broadcasting); ties
     share the gradient, as in PyTorch's ``torch.minimum``.
@@ -225,13 +236,7 @@ def minimum(a, b):
     >>> minimum(1.0, 2.0), grad(lambda x: minimum(x, 1.0))(1.0)
     (1.0, 0.5)
     """
-    if isinstance(a, Value) or isinstance(b, Value):
-        va = a if isinstance(a, Value) else lift(as_data(a, "minimum"))
-        vb = b if isinstance(b, Value) else lift(as_data(b, "minimum"))
-        return record(ops.minimum, (va, vb))
-    a, b = as_data(a, "minimum"), as_data(b, "minimum")
-    out = ops.minimum.forward(a, b)
-    return out if np.ndarray in (type(a), type(b)) else float(out)
+    return _binary(ops.minimum, a, b)
 
 
 def clip(x, lo=None, hi=None):
@@ -256,15 +261,7 @@ def maximum(a, b):
     >>> grad(lambda x: maximum(x, 1.0))(1.0)     # a tie: half the gradient
     0.5
     """
-    if isinstance(a, Value) or isinstance(b, Value):
-        va = a if isinstance(a, Value) else lift(as_data(a, "maximum"))
-        vb = b if isinstance(b, Value) else lift(as_data(b, "maximum"))
-        return record(ops.maximum, (va, vb))
-    a, b = as_data(a, "maximum"), as_data(b, "maximum")
-    out = ops.maximum.forward(a, b)
-    # numpy gives a 0-d array's result as a numpy scalar: an array in, an array out
-    return np.asarray(out) if np.ndarray in (type(a), type(b)) and type(out) is not np.ndarray \
-        else out
+    return _binary(ops.maximum, a, b)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -69,38 +69,27 @@ def as_data(x: Any, what: str, copy: bool = False) -> Any:
 # Math on them (and on Values)
 # ---------------------------------------------------------------------------------------------
 
-def exp(x):
-    if type(x) is float:
-        return _inf if x > 709.782712893384 else math.exp(x)  # math.exp raises on overflow; nan stays nan
-    if type(x) is np.ndarray:
-        return np.exp(x)
-    return x.exp()
+def _elementary(name: str, on_float: Callable, on_array: Callable) -> Callable:
+    """A function of floats (IEEE results where math raises: exp(1000) = inf, log(0) = -inf,
+    sqrt(-1) = nan, as numpy and PyTorch), arrays and Values (its method, so it is recorded)."""
+    def f(x):
+        if type(x) is float:
+            try:
+                return on_float(x)
+            except (ValueError, OverflowError):       # sin(inf), asin(2), cosh(1000)
+                with np.errstate(all="ignore"):
+                    return float(on_array(x))
+        if type(x) is np.ndarray:
+            return on_array(x)
+        return getattr(x, name)()
+    f.__name__ = name
+    return f
 
 
-def log(x):
-    if type(x) is float:
-        if x > 0.0:
-            return math.log(x)
-        return -_inf if x == 0.0 else _nan  # what numpy and PyTorch return
-    if type(x) is np.ndarray:
-        return np.log(x)
-    return x.log()
-
-
-def tanh(x):
-    if type(x) is float:
-        return math.tanh(x)
-    if type(x) is np.ndarray:
-        return np.tanh(x)
-    return x.tanh()
-
-
-def sqrt(x):
-    if type(x) is float:
-        return math.sqrt(x) if x >= 0.0 else _nan   # math.sqrt raises below 0; nan stays nan
-    if type(x) is np.ndarray:
-        return np.sqrt(x)
-    return x.sqrt()
+exp = _elementary("exp", math.exp, np.exp)
+log = _elementary("log", math.log, np.log)
+tanh = _elementary("tanh", math.tanh, np.tanh)
+sqrt = _elementary("sqrt", math.sqrt, np.sqrt)
 
 
 def _where_zero(zero, f, a, *rest):
@@ -365,6 +354,14 @@ def _ones(n: int) -> np.ndarray:
     return v
 
 
+def broadcast_axes(shape: tuple, to: tuple) -> tuple:
+    """The axes numpy broadcasting added or stretched to turn shape ``to`` into ``shape``: the
+    ones a gradient of ``shape`` is summed over to come back to ``to``."""
+    lead = len(shape) - len(to)
+    return tuple(range(lead)) + tuple(lead + i for i, n in enumerate(to)
+                                      if n == 1 and shape[lead + i] != 1)
+
+
 def unbroadcast(g, like):
     """Sum g down to the shape of ``like`` (an input's data or Value), undoing numpy broadcasting.
 
@@ -386,10 +383,7 @@ def unbroadcast(g, like):
         return sum_rows(g) if g.ndim == 2 else np.add.reduce(g, axis=0)
     shp, gshp = shape(like), shape(g)
     if gshp != shp:
-        lead = len(gshp) - len(shp)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shp) if n == 1 and gshp[lead + i] != 1)
-        g = sum_axes(g, axis=axes)
+        g = sum_axes(g, axis=broadcast_axes(gshp, shp))
         if shp != ():
             g = reshape(g, shp)
     if type(like) is float:          # a scalar Value's gradient stays a Python float
@@ -542,22 +536,6 @@ def bce_from_logits(z, t, n):
 
 
 # --- the elementary functions numpy has (sin, cos ...) and the ops added with them ---
-
-def _elementary(name: str, on_float: Callable, on_array: Callable) -> Callable:
-    """A function of floats (IEEE results where math raises), arrays and Values (its method)."""
-    def f(x):
-        if type(x) is float:
-            try:
-                return on_float(x)
-            except (ValueError, OverflowError):       # sin(inf), asin(2), cosh(1000)
-                with np.errstate(all="ignore"):
-                    return float(on_array(x))
-        if type(x) is np.ndarray:
-            return on_array(x)
-        return getattr(x, name)()
-    f.__name__ = name
-    return f
-
 
 sin = _elementary("sin", math.sin, np.sin)
 cos = _elementary("cos", math.cos, np.cos)

@@ -36,6 +36,7 @@ import numpy as np
 
 from . import ops
 from .engine import Value, lift, record
+from .engine import _axis as engine_axis
 
 DTYPE = np.dtype(np.float64)
 
@@ -60,22 +61,10 @@ def _operand(x: Any, name: str) -> Value:
 
 
 def _axis(v: Value, axis: Any, name: str, single: bool = False):
-    """axis checked against v's shape: None, an int, or (unless single) a tuple of ints."""
-    if axis is None:
-        return None
-    many = isinstance(axis, (tuple, list))
-    axes = tuple(axis) if many else (axis,)
-    if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes) \
-            or (single and many):
-        allowed = "None or one int" if single else "None, an int or a tuple of ints"
-        raise TypeError(f"{name}: axis must be {allowed}, got {axis!r}")
-    bound = max(v.ndim, 1)
-    if any(not -bound <= a < bound for a in axes):
-        raise ValueError(f"{name}: axis {axis} is out of range for shape {v.shape}")
-    if v.ndim == 0:
-        return None
-    axes = tuple(int(a) % v.ndim for a in axes)
-    return axes if many else axes[0]
+    """axis checked against v's shape as the engine's reductions check it; single: one int."""
+    if single and isinstance(axis, (tuple, list)):
+        raise TypeError(f"{name}: axis must be None or one int, got {axis!r}")
+    return engine_axis(axis, v, name)
 
 
 def minimum(self: Value, other: Any) -> Value:
@@ -258,9 +247,10 @@ UFUNCS: dict = {
     np.log2: lambda a: a.log() * (1.0 / math.log(2.0)),
     np.log10: lambda a: a.log() * (1.0 / math.log(10.0)),
 }
-for _op in (ops.sin, ops.cos, ops.tan, ops.arcsin, ops.arccos, ops.arctan, ops.sinh, ops.cosh,
-            ops.square, ops.sign):
-    UFUNCS[getattr(np, _op.name)] = _unary(_op)
+# The elementwise ops numpy names alike: one method each, a Value method and np's ufunc.
+UNARY = {op.name: _unary(op) for op in (ops.sin, ops.cos, ops.tan, ops.arcsin, ops.arccos,
+                                         ops.arctan, ops.sinh, ops.cosh, ops.square, ops.sign)}
+UFUNCS.update({getattr(np, name): method for name, method in UNARY.items()})
 # Answered from the data, as PyTorch's comparisons: booleans, not differentiable.
 ON_DATA = {np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
            np.isnan, np.isinf, np.isfinite, np.signbit, np.logical_and, np.logical_or,
@@ -421,9 +411,8 @@ def array_function(self: Value, func: Callable, types: tuple, args: tuple, kwarg
 
 Value.__array_ufunc__ = array_ufunc
 Value.__array_function__ = array_function
-for _op in (ops.sin, ops.cos, ops.tan, ops.arcsin, ops.arccos, ops.arctan, ops.sinh, ops.cosh,
-            ops.square, ops.sign):
-    setattr(Value, _op.name, _unary(_op))
+for _op_name, _method in UNARY.items():
+    setattr(Value, _op_name, _method)
 Value.minimum, Value.clip, Value.cumsum, Value.var, Value.std = minimum, clip, cumsum, var, std
 Value.min, Value.prod = _reduction(ops.min), _reduction(ops.prod)
 Value.dot, Value.copy, Value.__setitem__ = dot, copy, setitem
