@@ -24,6 +24,17 @@ def other_activation(act):
     return "tanh" if act == "sigmoid" else "sigmoid"
 
 
+def _prime(act, z, slip):
+    """σ′(z) of an ``act`` layer, with the σ′ slip planted there (if ``slip`` is one)."""
+    if slip == "sigma for sigma prime":
+        return F[act](z)
+    if slip == "sigma prime missing":
+        return np.ones_like(z)
+    if slip == "other derivative":
+        return DF[other_activation(act)](z)
+    return DF[act](z)
+
+
 # slip name → (the layer it is planted at, the equation to blame, the name the report gives)
 def slips_for(act):
     other = other_activation(act)
@@ -55,14 +66,7 @@ def backprop_columns(W, B, acts, x, y, slip=None, at=None, loss="quadratic"):
     L, n = len(W), x.shape[1]
 
     def prime(l):
-        act, z = acts[l - 1], z_s[l - 1]
-        if l == at and slip == "sigma for sigma prime":
-            return F[act](z)
-        if l == at and slip == "sigma prime missing":
-            return np.ones_like(z)
-        if l == at and slip == "other derivative":
-            return DF[other_activation(act)](z)
-        return DF[act](z)
+        return _prime(acts[l - 1], z_s[l - 1], slip if l == at else None)
 
     if loss == "cross_entropy":
         delta = (a_s[-1] - y) / n
@@ -112,14 +116,7 @@ def backprop_rows(W, B, acts, x, y, slip=None, at=None, loss="quadratic"):
     L, n = len(W), x.shape[0]
 
     def prime(l):
-        act, z = acts[l - 1], z_s[l - 1]
-        if l == at and slip == "sigma for sigma prime":
-            return F[act](z)
-        if l == at and slip == "sigma prime missing":
-            return 1.0
-        if l == at and slip == "other derivative":
-            return DF[other_activation(act)](z)
-        return DF[act](z)
+        return _prime(acts[l - 1], z_s[l - 1], slip if l == at else None)
 
     if loss == "cross_entropy":
         delta = (a_s[-1] - y) / n

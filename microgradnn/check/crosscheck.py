@@ -190,20 +190,9 @@ def _fill(report: CrossCheckReport, model: Backprop, dw, db, deltas, ref_dw, ref
 
 def _model(net, x: np.ndarray, y: Any, loss: str, delta_L: np.ndarray) -> Backprop:
     """The slip finder's BP1–BP4 for net's weights on (x, y), its δᴸ the reference's."""
-    grad_a = None
-    if loss == "quadratic":
-        y_rows = _column_targets(net, y, loss, x.shape[0]).T
-        out = x
-        for W, b, name in zip(net.weights, net.biases, net.activations):
-            out = _activation_rows(name, out @ np.asarray(W.data).T + np.asarray(b.data))
-        grad_a = (out - y_rows) / x.shape[0]               # ∇ₐC of C = 1/(2n) Σ ‖a − y‖²
+    y_rows = _column_targets(net, y, loss, x.shape[0]).T if loss == "quadratic" else None
     return Backprop([W.data for W in net.weights], [b.data for b in net.biases],
-                    net.activations, x, np.asarray(delta_L, dtype=np.float64), grad_a)
-
-
-def _activation_rows(name: str, z: np.ndarray) -> np.ndarray:
-    from .backprop import activation
-    return activation(name)(z.T).T
+                    net.activations, x, np.asarray(delta_L, dtype=np.float64), y_rows)
 
 
 # ---------------------------------------------------------------------------------------------

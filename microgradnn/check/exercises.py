@@ -29,9 +29,9 @@ from ..core.engine import Value
 from ..core.functional import define_op, grad
 from ..network.nn import MLP
 from . import exercise_solutions as _solutions
-from .backprop import NeuralNetwork, sigmoid
+from .backprop import NeuralNetwork, sigmoid, softmax
 from .crosscheck import crosscheck_gradients, gradcheck
-from .slips import agrees, best_factor, find_slips
+from .slips import _ratio_text, agrees, best_factor, find_slips
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,7 +108,7 @@ def compare(what: str, mine: Any, right: Any, slips: Optional[Mapping[str, Any]]
         raise _Wrong(f"{what} is wrong: {' — or '.join(names)}")
     c = best_factor(a, r)
     if np.isfinite(c) and c != 0 and agrees(a, c * r, 1e-6, atol):
-        raise _Wrong(f"{what} is {_factor_text(c)} the right value"
+        raise _Wrong(f"{what} is {_ratio_text(c)}× the right value"
                      + (": the sign is flipped" if abs(c + 1) < 1e-6 else ""))
     if a.ndim == 0:
         raise _Wrong(f"{what} is {_fmt(float(a))}, not {_fmt(float(r))}")
@@ -116,14 +116,6 @@ def compare(what: str, mine: Any, right: Any, slips: Optional[Mapping[str, Any]]
     index = tuple(int(i) for i in worst)
     raise _Wrong(f"{what} is wrong, worst at element {index}: yours {_fmt(a[worst])}, "
                  f"right {_fmt(r[worst])}")
-
-
-def _factor_text(c: float) -> str:
-    for k in (c, 1.0 / c):
-        if abs(k - round(k)) <= 1e-6 * abs(k) and round(k) != 0:
-            text = f"{abs(round(k))}×" if k is c else f"1/{abs(round(k))}×"
-            return ("−" if c < 0 else "") + text
-    return f"{c:.4g}×"
 
 
 def _call(what: str, answer: Callable, *args: Any) -> Any:
@@ -251,14 +243,9 @@ def _neuron_gradients(answer: Any) -> None:
         })
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max())
-    return e / e.sum()
-
-
 def _softmax_jacobian(answer: Any) -> None:
     for z in (np.array([1.0, 2.0, 0.5]), np.array([0.2, -1.0, 3.0, 0.0])):
-        a = _softmax(z)
+        a = softmax(z)
         compare(f"softmax_jacobian({z.tolist()})", _call("softmax_jacobian", answer, z.copy()),
                 np.diag(a) - np.outer(a, a), {
                     "only the diagonal a(1 − a): the off-diagonal −aᵢaⱼ is missing (a softmax "
@@ -271,7 +258,7 @@ def _softmax_jacobian(answer: Any) -> None:
 def _softmax_delta(answer: Any) -> None:
     for z, y in ((np.array([1.0, 2.0, 0.5]), np.array([0.0, 1.0, 0.0])),
                  (np.array([0.3, -1.2, 2.0, 0.1]), np.array([1.0, 0.0, 0.0, 0.0]))):
-        a = _softmax(z)
+        a = softmax(z)
         compare(f"softmax_delta({z.tolist()}, {y.tolist()})",
                 _call("softmax_delta", answer, z.copy(), y.copy()), a - y, {
                     "y − a: the sign is flipped (the seed article's y − a)": y - a,

@@ -24,7 +24,7 @@ from typing import Mapping, Optional
 
 import numpy as np
 
-from .backprop import activation, activation_derivative
+from .backprop import activation, activation_derivative, derivative_from_activation
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,7 +76,7 @@ def _ratio_text(c: float) -> str:
 
 def _factor_note(checked: np.ndarray, reference: np.ndarray, batch: int) -> str:
     """Name the constant factor c when checked = c · reference (c ≠ 1), with its likely cause."""
-    c = float(np.sum(checked * reference) / np.sum(reference * reference))   # least squares
+    c = best_factor(checked, reference)
     if not (np.isfinite(c) and c != 0 and abs(c - 1) > 1e-6
             and np.allclose(checked, c * reference, rtol=1e-6,
                             atol=1e-12 * float(np.abs(reference).max()) * abs(c))):
@@ -128,8 +128,7 @@ def factor_candidates(reference, batch: int, c: float) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 ELEMENTWISE = ("sigmoid", "tanh", "relu")
-FROM_A = {"sigmoid": ("a(1 − a)", lambda a: a * (1.0 - a)),
-          "tanh": ("1 − a²", lambda a: 1.0 - a * a)}
+FROM_A = {"sigmoid": "a(1 − a)", "tanh": "1 − a²"}     # σ′ as written with a = σ(z)
 
 
 def _try(f):
@@ -154,10 +153,10 @@ class Candidate:
 class Backprop:
     """BP1–BP4 in row layout (x: (n, in), zˡ = aˡ⁻¹ (Wˡ)ᵀ + bˡ), for a network's weights on one
     batch, with a slip planted where asked. ``delta_L`` is the true output error δᴸ (from the
-    reference); ``grad_a`` is ∇ₐC = (aᴸ − y)/n for the quadratic cost (None for the others,
-    whose δᴸ needs no σ′)."""
+    reference); ``y`` (rows) is given for the quadratic cost only, whose ∇ₐC = (aᴸ − y)/n
+    (``grad_a``) the σ′ slips start from (the other costs' δᴸ needs no σ′: None)."""
 
-    def __init__(self, weights, biases, activations, x, delta_L, grad_a=None) -> None:
+    def __init__(self, weights, biases, activations, x, delta_L, y=None) -> None:
         self.W = [np.asarray(w, dtype=np.float64) for w in weights]
         self.acts = list(activations)
         self.L, self.n = len(self.W), x.shape[0]
@@ -166,7 +165,8 @@ class Backprop:
             z = self.a[-1] @ w.T + np.asarray(b, dtype=np.float64).reshape(-1)
             self.z.append(z)
             self.a.append(activation(name)(z.T).T)     # softmax works on columns
-        self.delta_L, self.grad_a = delta_L, grad_a
+        self.delta_L = delta_L
+        self.grad_a = None if y is None else (self.a[-1] - y) / self.n   # C = 1/(2n) Σ ‖a − y‖²
 
     # --- the true equations, from a given δ ---
 
@@ -217,11 +217,12 @@ class Backprop:
                     out.append((f"{other}′ in a {act} layer", f"the derivative of {other} in a "
                                 f"{act} layer — {line} needs {act}′", back *
                                 activation_derivative(other)(z)))
-            for other, (formula, f) in FROM_A.items():
+            for other, formula in FROM_A.items():
                 if other != act:
                     out.append((f"{other}′ in a {act} layer ({formula})", f"{formula}, the "
                                 f"derivative of {other} written with a, in a {act} layer — "
-                                f"{line} needs {act}′", back * f(self.a[l])))
+                                f"{line} needs {act}′",
+                                back * derivative_from_activation(other)(self.a[l])))
         out.append(("zero δ (a layer skipped)", f"δ{l} is zero: the loop over the layers skips "
                     f"layer {l} — check its range", np.zeros_like(right)))
         if l < self.L:
@@ -245,39 +246,30 @@ class Backprop:
 
     # --- slips in ∂C/∂bˡ (BP3) or ∂C/∂Wˡ (BP4), δˡ right ---
 
-    def bp3_slips(self, l: int, delta: np.ndarray, upper: Optional[np.ndarray],
+    def row_slips(self, l: int, q: str, delta: np.ndarray, upper: Optional[np.ndarray],
                   c: float) -> dict:
-        line = f"BP3: ∂C/∂b{l} = δ{l}, summed over the batch"
-        right = self.db(l, delta)
-        out = {f"zero ∂C/∂b{l}": (f"∂C/∂b{l} is zero: never computed — {line}",
-                                   np.zeros_like(right))}
+        """{name: (hint, numbers)} for the row q: "db" (BP3) or "dw" (BP4)."""
+        of = {"db": self.db, "dw": self.dw}[q]
+        what = f"∂C/∂b{l}" if q == "db" else f"∂C/∂W{l}"
+        line = (f"BP3: {what} = δ{l}, summed over the batch" if q == "db" else
+                f"BP4: {what} = δ{l} (a{l - 1})ᵀ, summed over the batch")
+        right = of(l, delta)
+        out = {f"zero {what}": (f"{what} is zero: never computed — {line}", np.zeros_like(right))}
+        if q == "dw":
+            if right.shape[0] == right.shape[1]:
+                out["transpose"] = (f"{what} transposed: (a{l - 1})ᵀ δ{l} gives (in, out), "
+                                    f"{what} is (out, in) — {line}", right.T)
+            if l > 1:
+                out["z for a"] = (f"z{l - 1} (before the activation) where a{l - 1} belongs — "
+                                  f"{line}", delta.T @ self.z[l - 1])
+            for k in (l, l - 2):
+                if 0 <= k <= self.L:
+                    out[f"off-by-one layer: a{k} for a{l - 1}"] = (
+                        f"the activations of layer {k} where a{l - 1} belongs — {line}",
+                        _try(lambda: delta.T @ self.a[k]))
         for k, d in self._neighbours(l, delta, upper).items():
             out[f"off-by-one layer: δ{k} for δ{l}"] = (f"δ{k} where δ{l} belongs — {line}",
-                                                       d.sum(axis=0))
-        for name, scaled in factor_candidates(right, self.n, c).items():
-            out[name] = (f"{line}: {name}", scaled)
-        return out
-
-    def bp4_slips(self, l: int, delta: np.ndarray, upper: Optional[np.ndarray],
-                  c: float) -> dict:
-        line = f"BP4: ∂C/∂W{l} = δ{l} (a{l - 1})ᵀ, summed over the batch"
-        right = self.dw(l, delta)
-        out = {f"zero ∂C/∂W{l}": (f"∂C/∂W{l} is zero: never computed — {line}",
-                                   np.zeros_like(right))}
-        if right.shape[0] == right.shape[1]:
-            out["transpose"] = (f"∂C/∂W{l} transposed: (a{l - 1})ᵀ δ{l} gives (in, out), "
-                                f"∂C/∂W{l} is (out, in) — {line}", right.T)
-        if l > 1:
-            out["z for a"] = (f"z{l - 1} (before the activation) where a{l - 1} belongs — {line}",
-                              delta.T @ self.z[l - 1])
-        for k in (l, l - 2):
-            if 0 <= k <= self.L:
-                out[f"off-by-one layer: a{k} for a{l - 1}"] = (
-                    f"the activations of layer {k} where a{l - 1} belongs — {line}",
-                    _try(lambda: delta.T @ self.a[k]))
-        for k, d in self._neighbours(l, delta, upper).items():
-            out[f"off-by-one layer: δ{k} for δ{l}"] = (f"δ{k} where δ{l} belongs — {line}",
-                                                       _try(lambda: d.T @ self.a[l - 1]))
+                                                       _try(lambda: of(l, d)))
         for name, scaled in factor_candidates(right, self.n, c).items():
             out[name] = (f"{line}: {name}", scaled)
         return out
@@ -369,8 +361,8 @@ def explain_layers(model: Backprop, learner: dict, reference: dict, rtol: float,
         B = {}
         if "delta" not in failing:
             for q in failing:
-                table = (model.bp3_slips if q == "db" else model.bp4_slips)(
-                    l, right["delta"], upper, best_factor(mine[q], right[q]))
+                table = model.row_slips(l, q, right["delta"], upper,
+                                        best_factor(mine[q], right[q]))
                 names = find_slips(mine[q], {k: v for k, (_, v) in table.items()},
                                    rtol, atol, reference=right[q])
                 if not names:
