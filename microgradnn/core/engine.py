@@ -155,7 +155,8 @@ def unary_method(op: ops.Op, kind: Optional[type] = None):
     def method(self: "Value") -> "Value":
         return record(op, (self,), kind=kind)
     method.__name__ = op.name
-    method.__doc__ = f"{op.name}(self), elementwise"
+    method.__doc__ = f"{op.name}(self), elementwise: ∂/∂x = " + \
+        op.formulas[0].format(a="x", out=f"{op.name}(x)")
     return method
 
 

@@ -35,7 +35,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import ops
-from .engine import Value, lift, record
+from .engine import Value, lift, record, unary_method
 from .engine import _axis as engine_axis
 
 DTYPE = np.dtype(np.float64)
@@ -44,14 +44,6 @@ DTYPE = np.dtype(np.float64)
 # ---------------------------------------------------------------------------------------------
 # The methods numpy arrays have: each records one op of the op table (or composes them)
 # ---------------------------------------------------------------------------------------------
-
-def _unary(op: ops.Op) -> Callable:
-    def method(self: Value) -> Value:
-        return record(op, (self,))
-    method.__name__ = op.name
-    method.__doc__ = f"{op.name}(self), elementwise (∂/∂x = {op.formulas[0].format(a='x', out='out')})"
-    return method
-
 
 def _operand(x: Any, name: str) -> Value:
     v = lift(x)
@@ -248,7 +240,7 @@ UFUNCS: dict = {
     np.log10: lambda a: a.log() * (1.0 / math.log(10.0)),
 }
 # The elementwise ops numpy names alike: one method each, a Value method and np's ufunc.
-UNARY = {op.name: _unary(op) for op in (ops.sin, ops.cos, ops.tan, ops.arcsin, ops.arccos,
+UNARY = {op.name: unary_method(op) for op in (ops.sin, ops.cos, ops.tan, ops.arcsin, ops.arccos,
                                          ops.arctan, ops.sinh, ops.cosh, ops.square, ops.sign)}
 UFUNCS.update({getattr(np, name): method for name, method in UNARY.items()})
 # Answered from the data, as PyTorch's comparisons: booleans, not differentiable.
