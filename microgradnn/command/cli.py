@@ -55,18 +55,16 @@ def write_graph(graph, path: Path) -> Path:
     if fmt in ("dot", "gv"):
         path.write_text(graph.source, encoding="utf-8")
         return path
-    if not have_dot():
-        dot_path = path.with_suffix(".dot")
-        dot_path.write_text(graph.source, encoding="utf-8")
-        return dot_path
-    import graphviz
-    try:
-        path.write_bytes(graph.pipe(format=fmt))
-    except graphviz.ExecutableNotFound:   # on PATH but not runnable: same as missing
-        dot_path = path.with_suffix(".dot")
-        dot_path.write_text(graph.source, encoding="utf-8")
-        return dot_path
-    return path
+    if have_dot():
+        import graphviz
+        try:
+            path.write_bytes(graph.pipe(format=fmt))
+            return path
+        except graphviz.ExecutableNotFound:   # on PATH but not runnable: same as missing
+            pass
+    dot_path = path.with_suffix(".dot")
+    dot_path.write_text(graph.source, encoding="utf-8")
+    return dot_path
 
 
 # ---------------------------------------------------------------------------------------------

@@ -44,8 +44,9 @@ import numpy as np
 from ..core.engine import Value, walk
 from .escape import page_html, script_json
 from .trace import local_formula, upstream_name
+from .labels import number_text, values_text
 from .viz import (DOT_TIMEOUT, GRAD_COLOUR, TooManyNodesError, check_timeout, draw_graph,
-                  layers_of, number_text)
+                  layers_of)
 
 __all__ = ["explore"]
 
@@ -137,13 +138,9 @@ def _fmt(x: Any) -> str:
     if x is None:
         return "—"
     a = np.asarray(x.data if isinstance(x, Value) else x, dtype=np.float64)
-    if a.ndim == 0:
-        return _num(float(a))
-    if a.size <= LISTED and a.ndim <= 2:
-        if a.ndim == 1:
-            return "[" + ", ".join(_num(float(v)) for v in a) + "]"
-        return "[" + ", ".join("[" + ", ".join(_num(float(v)) for v in row) + "]"
-                               for row in a) + "]"
+    listed = values_text(a, 6, LISTED)
+    if listed is not None:
+        return listed
     shape = "×".join(str(n) for n in a.shape)
     finite = a[np.isfinite(a)]
     if finite.size == 0:
@@ -272,10 +269,13 @@ class _Page:
     def _layer_class(self, name: str) -> str:
         """' layer-ok' / ' layer-bad' for a layer's cluster (or collapsed box) with a verdict."""
         m = re.fullmatch(r"(?:cluster_layer|L)(\d+)", name)
-        if not m or self.check is None:
-            return ""
-        rows = [r for r in self.check.rows if r.layer == int(m.group(1))]
-        return "" if not rows else " layer-ok" if all(r.ok for r in rows) else " layer-bad"
+        state = self._verdict(int(m.group(1)))[1] if m else "unchecked"
+        return "" if state == "unchecked" else f" layer-{state}"
+
+    def _verdict(self, layer: int) -> tuple:
+        """The cross-check's rows for a layer, and "ok", "bad" or "unchecked" (no rows)."""
+        rows = [r for r in self.check.rows if r.layer == layer] if self.check is not None else []
+        return rows, "unchecked" if not rows else "ok" if all(r.ok for r in rows) else "bad"
 
     # --- the network's layers ---
 
@@ -339,8 +339,7 @@ class _Page:
                 (f"∂C/∂W{l}", f"W{l}",
                  f"BP4: ∂C/∂W{l}ⱼₖ = a{l - 1}ₖ δ{l}ⱼ (summed over the batch)"),
             ]
-            rows = [r for r in self.check.rows if r.layer == l] if self.check is not None else []
-            state = "unchecked" if not rows else "ok" if all(r.ok for r in rows) else "bad"
+            rows, state = self._verdict(l)
             act = page_html(acts[l - 1]) if l - 1 < len(acts) else ""
             out.append(f'<div class="layer {state}" id="layer-{l}" data-layer="{l}">'
                        f'<h3>layer {l}{" · " + act if act else ""}</h3>')

@@ -13,6 +13,8 @@
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from ..core.engine import Value
@@ -110,3 +112,15 @@ def number_text(x: float, digits: int = 4) -> str:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{int(exponent)}"
     return text
+
+
+def values_text(a: np.ndarray, digits: int = 4, most: int = 6) -> Optional[str]:
+    """A number, or the values of an array of at most ``most`` elements and two axes as nested
+    lists ([1.5, -2], [[1, 0], [0, 1]]); None when it is too big to list."""
+    if a.size > most or a.ndim > 2:
+        return None
+    if a.ndim == 0:
+        return number_text(a, digits)
+    if a.ndim == 1:
+        return "[" + ", ".join(number_text(x, digits) for x in a) + "]"
+    return "[" + ", ".join(values_text(row, digits, most) for row in a) + "]"

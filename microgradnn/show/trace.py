@@ -161,13 +161,13 @@ def node_names(nodes) -> dict:
             args = [names.get(p, "…") for p in n.parents]
             op = n.operation
             text = (f"{args[0]}{op.symbol}{args[1]}" if len(args) == 2 and not op.symbol.isalpha()
-                    else f"{operand_text(args[0])}ᵀ" if _reverses_axes(n)
+                    else f"{operand_text(args[0])}ᵀ" if reverses_axes(n)
                     else f"{op.name}({', '.join(args)})")
             names[n] = text if len(text) <= 24 else f"{op.name}#{len(names)}"
     return names
 
 
-def _reverses_axes(n) -> bool:
+def reverses_axes(n) -> bool:
     """A transpose that reverses every axis (W.T): written Wᵀ."""
     return (n.operation is ops.transpose
             and tuple(n.params["axes"]) == tuple(range(len(n.params["axes"])))[::-1])

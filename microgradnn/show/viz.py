@@ -39,7 +39,8 @@ import numpy as np
 
 from ..core.engine import Value, walk
 from .escape import dot_html, dot_text
-from .labels import default_rankdir, edge_label_texts, formula_names, number_text
+from .labels import default_rankdir, edge_label_texts, formula_names, number_text, values_text
+from .trace import reverses_axes
 
 __all__ = ["draw_graph", "draw_network", "Drawing", "DotError", "DotNotFoundError",
            "TooManyNodesError", "run_dot", "check_timeout", "DOT_TIMEOUT"]
@@ -217,17 +218,6 @@ def _new_drawing(name: str, rankdir: str) -> Drawing:
 # Numbers as text
 # ---------------------------------------------------------------------------------------------
 
-def _values_text(a: np.ndarray) -> Optional[str]:
-    """The values of a small array as nested lists, None when it is too big to list."""
-    if a.size > SMALL or a.ndim > 2:
-        return None
-    if a.ndim == 0:
-        return number_text(a)
-    if a.ndim == 1:
-        return "[" + ", ".join(number_text(x) for x in a) + "]"
-    return "[" + ", ".join("[" + ", ".join(number_text(x) for x in row) + "]" for row in a) + "]"
-
-
 def _summary(a: np.ndarray) -> tuple:
     """(min, mean, max) of the finite elements as text, and the NaN/inf counts as text ('' if none)."""
     finite = np.isfinite(a)
@@ -256,10 +246,14 @@ def _shape_text(shape: tuple) -> str:
 # Node labels (Graphviz HTML-like labels: a small table per node)
 # ---------------------------------------------------------------------------------------------
 
+def _table(rows: str) -> str:
+    """An HTML-like label: a borderless table of the given <TR> rows."""
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{rows}</TABLE>>'
+
+
 def _html(rows: list) -> str:
     """One cell per row: a stack of lines."""
-    cells = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
-    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
+    return _table("".join(f"<TR><TD>{r}</TD></TR>" for r in rows))
 
 
 def _muted(text: str, size: str = "") -> str:
@@ -280,14 +274,14 @@ def _value_label(v: Value, role: str, show_grad: bool) -> str:
         title = f"{title}&#160;&#160;{shape}" if title else shape   # kept in SVG, unlike spaces
     if role == "constant":               # an unlabelled number used in an expression: just it
         data = _plain(v.data)
-        text = number_text(data) if isinstance(data, float) else _values_text(data)
+        text = number_text(data) if isinstance(data, float) else values_text(data, most=SMALL)
         if text is None:
             text = "min {} · mean {} · max {}".format(*_summary(data)[0])
         return _html(([title] if title else []) + [esc(text)])
     lines = [("data", _plain(v.data), "")]
     if show_grad and v._grad is not None:   # None: no backward pass reached this node
         lines.append(("grad", _plain(v._grad), GRAD_COLOUR))
-    listed = [(name, number_text(x) if isinstance(x, float) else _values_text(x), colour)
+    listed = [(name, number_text(x) if isinstance(x, float) else values_text(x, most=SMALL), colour)
               for name, x, colour in lines]
     if all(text is not None for _, text, _ in listed):
         rows = [title] if title else []
@@ -307,8 +301,7 @@ def _value_label(v: Value, role: str, show_grad: bool) -> str:
         if bad:
             out.append(f'<TR><TD></TD><TD COLSPAN="3" ALIGN="RIGHT">'
                        f'<FONT COLOR="{PATH_COLOUR}">{bad}</FONT></TD></TR>')
-    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
-            + "".join(out) + "</TABLE>>")
+    return _table("".join(out))
 
 
 _NAME = re.compile(r"^[^\W\d]\w*(?:\[[^\]]*\])?$")       # x, x1, y, X, x[0]: a name, not a formula
@@ -348,7 +341,7 @@ def _op_text(v: Value) -> str:
     op, params = v._op, v.params
     if op.name == "getitem":
         return f"[{_index_text(params['index'])}]"
-    if op.name == "transpose" and params["axes"] == tuple(range(v.ndim))[::-1]:
+    if reverses_axes(v):
         return op.symbol
     shown = {k: p for k, p in params.items()
              if not (k == "axis" and p is None) and not (k == "keepdims" and p is False)}

@@ -217,16 +217,14 @@ def fit(net, x: Any, y: Any, *, loss: str = "quadratic",
                 xb, yb = x[idx], y[idx]
                 if compile:
                     value, out_data = steps(xb, idx)
-                    if not math.isfinite(value):
-                        raise _diverged(f"the loss is {value}", epoch, b, batches, opt)
                 else:
                     out_data = net(xb).data
                     cost = network_loss(net, yb, loss)
                     value = float(cost.data)
-                    if not math.isfinite(value):
-                        raise _diverged(f"the loss is {value}", epoch, b, batches, opt)
                     opt.zero_grad()
                     cost.backward()
+                if not math.isfinite(value):      # the .grad are this batch's, to look at
+                    raise _diverged(f"the loss is {value}", epoch, b, batches, opt)
                 bad, g_max = _gradient_bound(opt.params)
                 if bad is not None:
                     raise _diverged(f"the gradient of {bad} is not finite", epoch, b, batches,
