@@ -103,14 +103,14 @@ def record(op: ops.Op, inputs: tuple, params: tuple = (), kind: Optional[type] =
         (*[v._data for v in inputs], *params)
     try:
         data = op.forward(*saved)
+        if type(data) is not float and type(data) is not np.ndarray:   # e.g. numpy scalars
+            data = float(data) if all(type(v._data) is float for v in inputs) else \
+                np.asarray(data, dtype=np.float64)
     except (ValueError, IndexError) as e:
         shapes = " and ".join("scalar" if v.is_scalar else str(v.shape) for v in inputs)
         error = IndexError if isinstance(e, IndexError) and not isinstance(e, ValueError) \
             else ValueError               # numpy's AxisError is both: call it a ValueError
         raise error(f"{op.name}: cannot apply to {shapes}: {e}") from None
-    if type(data) is not float and type(data) is not np.ndarray:   # numpy returns numpy scalars
-        data = float(data) if all(type(v._data) is float for v in inputs) else \
-            np.asarray(data, dtype=np.float64)
     grad_enabled, hook = modes.recording
     out = _new(kind or Value)
     out._data = data

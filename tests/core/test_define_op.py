@@ -88,3 +88,9 @@ def test_a_defined_op_refuses_the_wrong_number_of_inputs():
 def test_one_formula_per_input_is_required():
     with pytest.raises(ValueError, match="1 VJPs but 2 formulas"):
         define_op("f", lambda x: x, [lambda g, out, x: g], ["1", "2"])
+
+
+def test_a_forward_that_returns_no_numbers_is_named_by_its_op():
+    bad = define_op("bad", lambda x: "oops", [lambda g, out, x: g], ["1"])
+    with pytest.raises(ValueError, match="bad: cannot apply to scalar"):
+        bad(Value(1.0))
